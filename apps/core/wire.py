@@ -1,0 +1,33 @@
+"""JSON for the wire: Decimals travel as JSON numbers with their exact digits."""
+
+import json
+import re
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from apps.core.money import amount_to_wire
+
+
+def dumps(payload: Any) -> bytes:
+    """Compact JSON bytes where every Decimal is written as a number, never via float."""
+    nonce = secrets.token_hex(6)
+    marker = f"__dec_{nonce}__"
+
+    def replace(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return f"{marker}{amount_to_wire(value)}"
+        if isinstance(value, dict):
+            return {key: replace(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [replace(item) for item in value]
+        return value
+
+    text = json.dumps(replace(payload), separators=(",", ":"), ensure_ascii=False)
+    text = re.sub(rf'"{marker}(-?[0-9.]+)"', r"\1", text)
+    return text.encode()
+
+
+def loads(raw: bytes | str) -> Any:
+    """Parse JSON keeping every number exact (floats become Decimal)."""
+    return json.loads(raw, parse_float=Decimal, parse_int=int)

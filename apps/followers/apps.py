@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FollowersConfig(AppConfig):
+    name = "apps.followers"
+    label = "followers"

@@ -1,0 +1,146 @@
+import hashlib
+import ipaddress
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from apps.core.fields import EncryptedTextField, mask_secret
+from apps.core.money import amount_field_kwargs
+
+
+def api_key_digest(key: str) -> str:
+    """Inbound API keys are stored as SHA-256 digests: looked up, never shown."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def validate_ip_allowlist(value: str) -> None:
+    for entry in parse_ip_allowlist(value, strict=True):
+        del entry
+
+
+def parse_ip_allowlist(value: str, *, strict: bool = False) -> list:
+    networks = []
+    for raw in value.replace(",", "\n").split():
+        try:
+            networks.append(ipaddress.ip_network(raw.strip(), strict=False))
+        except ValueError as error:
+            if strict:
+                raise ValidationError(f"{raw!r} is not an IP address or network") from error
+    return networks
+
+
+class Operator(models.Model):
+    """A casino operator (tenant): its endpoints, credentials and limits."""
+
+    name = models.CharField(max_length=100, unique=True)
+    code = models.SlugField(max_length=50, unique=True)
+    enabled = models.BooleanField(default=True, help_text="Off: every operator call answers ERR_COPYSTAKE_OFF.")
+    callback_url = models.URLField(max_length=500, help_text="Base of transfer, streamer-balance, game-pool.")
+    wallet_url = models.URLField(max_length=500, help_text="Base of /auth, /withdraw, /deposit, /rollback.")
+
+    # Issued by CopyStake to the operator (inbound X-API-KEY): only its digest is kept.
+    api_key_digest = models.CharField(max_length=64, unique=True)
+    api_key_hint = models.CharField(max_length=12, blank=True)
+    # Issued by the operator to CopyStake (outbound X-API-KEY).
+    operator_api_key = EncryptedTextField()
+    # Issued by CopyStake; signs X-REQUEST-SIGNATURE both ways.
+    secret_key = EncryptedTextField()
+    wallet_client_id = models.CharField(max_length=200)
+    wallet_secret = EncryptedTextField()
+
+    ip_allowlist = models.TextField(
+        blank=True, validators=[validate_ip_allowlist],
+        help_text="Addresses or networks, one per line; empty allows any address.",
+    )
+    session_ttl_seconds = models.PositiveIntegerField(default=3600, validators=[MinValueValidator(60)])
+    min_contribution = models.DecimalField(**amount_field_kwargs(), default=Decimal("1"))
+    max_contribution = models.DecimalField(**amount_field_kwargs(), default=Decimal("10000"))
+    max_followers_per_pool = models.PositiveIntegerField(default=1000)
+    request_timeout_seconds = models.FloatField(default=5.0, validators=[MinValueValidator(0.1)])
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["operator_api_key", "secret_key", "wallet_secret"])
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(min_contribution__gt=0), name="operator_min_contribution_positive"),
+            models.CheckConstraint(
+                condition=Q(max_contribution__gte=models.F("min_contribution")),
+                name="operator_max_contribution_gte_min",
+            ),
+            models.CheckConstraint(condition=Q(request_timeout_seconds__gt=0), name="operator_timeout_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def masked_operator_api_key(self) -> str:
+        return mask_secret(self.operator_api_key)
+
+    @property
+    def masked_secret_key(self) -> str:
+        return mask_secret(self.secret_key)
+
+    @property
+    def masked_wallet_secret(self) -> str:
+        return mask_secret(self.wallet_secret)
+
+    @property
+    def masked_api_key(self) -> str:
+        return "•" * 6 + self.api_key_hint if self.api_key_hint else ""
+
+    def allows_ip(self, address: str | None) -> bool:
+        networks = parse_ip_allowlist(self.ip_allowlist)
+        if not networks:
+            return True
+        try:
+            ip = ipaddress.ip_address(address or "")
+        except ValueError:
+            return False
+        return any(ip in network for network in networks)
+
+
+class CallLog(models.Model):
+    """Every inbound and outbound HTTP call, bodies masked, with its verdict."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", "Inbound"
+        OUTBOUND = "out", "Outbound"
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Success"
+        ERROR = "error", "Definite error"
+        UNKNOWN = "unknown", "Unknown"
+
+    operator = models.ForeignKey(Operator, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    endpoint = models.CharField(max_length=50, db_index=True)
+    method = models.CharField(max_length=10, default="POST")
+    url = models.CharField(max_length=1000)
+    request_headers = models.JSONField(default=dict, blank=True)
+    request_body = models.TextField(blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, db_index=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    signature_valid = models.BooleanField(null=True, blank=True)
+    # The transaction this call moved money for (external id), when there is one.
+    external_id = models.CharField(max_length=64, blank=True, db_index=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["operator", "-created_at"], name="calllog_operator_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.endpoint} {self.response_status or '-'}"

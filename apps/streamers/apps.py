@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StreamersConfig(AppConfig):
+    name = "apps.streamers"
+    label = "streamers"

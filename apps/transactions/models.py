@@ -1,0 +1,254 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from apps.core.money import amount_field_kwargs, unit_field_kwargs
+from apps.followers.models import Follower, Position
+from apps.operators.models import Operator
+from apps.pools.models import Pool
+from apps.streamers.models import Streamer
+
+
+def new_external_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Saga(models.Model):
+    """A persisted state machine for one money flow; resumable from what is stored here."""
+
+    class Kind(models.TextChoices):
+        JOIN = "join", "Join"
+        LEAVE = "leave", "Leave"
+        CLOSE_POOL = "close_pool", "Close pool"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING, db_index=True)
+    step = models.CharField(max_length=32)
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="sagas")
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="sagas")
+    position = models.ForeignKey(Position, null=True, blank=True, on_delete=models.PROTECT, related_name="sagas")
+    attempts = models.PositiveIntegerField(default=0)
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_error = models.TextField(blank=True)
+    needs_review = models.BooleanField(default=False, db_index=True)
+    review_reason = models.CharField(max_length=255, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    is_demo = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["next_run_at"], condition=Q(status="running"), name="saga_runnable"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["join", "leave", "close_pool"]), name="saga_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=["running", "done", "failed"]), name="saga_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} saga #{self.pk} ({self.step})"
+
+
+class Transaction(models.Model):
+    """One money movement. ``external_id`` is sent to the operator and reused on every retry."""
+
+    class Kind(models.TextChoices):
+        FOLLOWER_DEBIT = "follower_debit", "Follower debit (BET, wallet withdraw)"
+        STREAMER_DEPOSIT = "streamer_deposit", "Streamer deposit (transfer DEPOSIT)"
+        STREAMER_WITHDRAWAL = "streamer_withdrawal", "Streamer withdrawal (transfer WITHDRAWAL)"
+        FOLLOWER_CREDIT = "follower_credit", "Follower credit (WIN, wallet deposit)"
+        FOLLOWER_ROLLBACK = "follower_rollback", "Follower rollback (wallet rollback)"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Unknown"
+        ROLLED_BACK = "rolled_back", "Rolled back"
+
+    external_id = models.CharField(max_length=64, default=new_external_id)
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="transactions")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    amount = models.DecimalField(**amount_field_kwargs())
+    currency = models.CharField(max_length=8)
+    saga = models.ForeignKey(Saga, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions")
+    pool = models.ForeignKey(Pool, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions")
+    position = models.ForeignKey(
+        Position, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions",
+    )
+    follower = models.ForeignKey(
+        Follower, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions",
+    )
+    streamer = models.ForeignKey(
+        Streamer, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions",
+    )
+    rolls_back = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rollback",
+    )
+    # Pricing of a transfer, fixed when it is first sent and reused by every retry.
+    units = models.DecimalField(**unit_field_kwargs(), null=True, blank=True)
+    priced_balance = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
+    priced_total_units = models.DecimalField(**unit_field_kwargs(), null=True, blank=True)
+    # What the operator answered.
+    operator_reference = models.CharField(max_length=128, blank=True)
+    balance_before = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
+    balance_after = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error_code = models.CharField(max_length=64, blank=True)
+    last_error = models.TextField(blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    needs_review = models.BooleanField(default=False, db_index=True)
+    review_note = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    is_demo = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["response", "updated_at"])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "kind"], name="tx_status_kind"),
+            models.Index(fields=["operator", "-created_at"], name="tx_operator_recent"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "external_id"], name="tx_unique_external_id_per_operator"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="tx_amount_non_negative"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["follower_debit", "streamer_deposit", "streamer_withdrawal",
+                                         "follower_credit", "follower_rollback"]),
+                name="tx_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "succeeded", "failed", "unknown", "rolled_back"]),
+                name="tx_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) | Q(kind="follower_credit"), name="tx_amount_positive_unless_win",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} {self.currency} ({self.status})"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a player request carrying an ``Idempotency-Key``."""
+
+    follower = models.ForeignKey(Follower, on_delete=models.CASCADE, related_name="idempotency_records")
+    key = models.CharField(max_length=128)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "key"], name="idempotency_unique_key_per_follower"),
+        ]
+
+
+class ReconciliationRun(models.Model):
+    """One reconciliation pass: when, what it checked, what it found, how long it took."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    operator = models.ForeignKey(Operator, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    checked = models.JSONField(default=dict, blank=True)
+    findings = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+
+class Discrepancy(models.Model):
+    """A difference between our ledger and the operator's, with who resolved it and why."""
+
+    class Kind(models.TextChoices):
+        STUCK_UNKNOWN = "stuck_unknown", "Transaction stuck unknown"
+        POOL_OVERVALUED = "pool_overvalued", "Units worth more than the streamer balance"
+        LOCK_UNACKNOWLEDGED = "lock_unacknowledged", "OPEN/CLOSE not acknowledged"
+        EMPTY_OPEN_POOL = "empty_open_pool", "Open pool with no members"
+        BALANCE_MOVED_OFFLINE = "balance_moved_offline", "Streamer balance moved with no live stream"
+        ORPHAN_DEBIT = "orphan_debit", "Follower debit with neither deposit nor rollback"
+        WIN_OVERDUE = "win_overdue", "WIN unpaid for too long"
+        BALANCE_MISMATCH = "balance_mismatch", "Balance differs from the operator's"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    run = models.ForeignKey(ReconciliationRun, null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="discrepancies")
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="discrepancies")
+    kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
+    subject = models.CharField(max_length=128, help_text="What the finding is about, e.g. pool:12.")
+    pool = models.ForeignKey(Pool, null=True, blank=True, on_delete=models.SET_NULL, related_name="discrepancies")
+    transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="discrepancies")
+    expected = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
+    actual = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    action_taken = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN, db_index=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    resolution_note = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "discrepancies"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "subject"], condition=Q(state="open"),
+                                    name="discrepancy_one_open_per_subject"),
+        ]
+
+
+class DailySettlement(models.Model):
+    """Money in and out per operator, currency and day: what finance exports."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="settlements")
+    currency = models.CharField(max_length=8)
+    day = models.DateField(db_index=True)
+    money_in = models.DecimalField(**amount_field_kwargs(), default=0)
+    money_out = models.DecimalField(**amount_field_kwargs(), default=0)
+    rollbacks = models.DecimalField(**amount_field_kwargs(), default=0)
+    fees = models.DecimalField(**amount_field_kwargs(), default=0)
+    open_exposure = models.DecimalField(**amount_field_kwargs(), default=0)
+    transactions_count = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-day", "operator_id", "currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "currency", "day"], name="settlement_unique_per_day"),
+        ]

@@ -1,0 +1,13 @@
+"""Tests: PostgreSQL when DATABASE_URL is set (CI), else SQLite; sandbox mounted."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import DATABASES, env
+
+DEBUG = False
+SANDBOX_ENABLED = True
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox"]  # noqa: F405
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+AXES_ENABLED = env.bool("AXES_ENABLED", default=False)
+COPYPOOL_INLINE_SAGA_SECONDS = 5.0
