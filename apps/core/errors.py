@@ -10,8 +10,14 @@ class ApplicationError(Exception):
     status = 400
     message = "Request could not be processed"
 
-    def __init__(self, message: str | None = None, *, code: str | None = None,
-                 status: int | None = None, extra: dict | None = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        extra: dict | None = None,
+    ):
         self.message = message or self.message
         if code:
             self.code = code

@@ -50,11 +50,10 @@ def api_exception_handler(exc, context) -> Response:
     elif isinstance(exc, PermissionDenied):
         exc = drf.PermissionDenied()
     if isinstance(exc, drf.APIException):
-        for cls, (code, status) in _DRF_CODES.items():
-            if isinstance(exc, cls):
-                break
-        else:
-            code, status = "ERR_UNKNOWN", exc.status_code if exc.status_code < 500 else 400
+        code, status = next(
+            (pair for cls, pair in _DRF_CODES.items() if isinstance(exc, cls)),
+            ("ERR_UNKNOWN", exc.status_code if exc.status_code < 500 else 400),
+        )
         headers = {}
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header

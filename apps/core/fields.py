@@ -26,8 +26,9 @@ class EncryptedTextField(models.TextField):
         try:
             return fernet().decrypt(value.encode()).decode()
         except InvalidToken as error:
-            raise ValueError(f"{self.model.__name__}.{self.name} cannot be decrypted with "
-                             "FIELD_ENCRYPTION_KEY") from error
+            raise ValueError(
+                f"{self.model.__name__}.{self.name} cannot be decrypted with FIELD_ENCRYPTION_KEY"
+            ) from error
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)

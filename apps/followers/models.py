@@ -23,7 +23,8 @@ class Follower(models.Model):
         ordering = ["operator_user_id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["operator", "operator_user_id", "is_demo"], name="follower_unique_user_per_operator",
+                fields=["operator", "operator_user_id", "is_demo"],
+                name="follower_unique_user_per_operator",
             ),
         ]
 
@@ -47,6 +48,9 @@ class PlayerSession(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"Session {self.uid}"
+
 
 class Position(models.Model):
     """A follower's units in one pool, from the BET to the WIN."""
@@ -62,7 +66,9 @@ class Position(models.Model):
     pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="positions")
     follower = models.ForeignKey(Follower, on_delete=models.PROTECT, related_name="positions")
     session = models.ForeignKey(PlayerSession, on_delete=models.PROTECT, related_name="positions")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.JOINING, db_index=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.JOINING, db_index=True
+    )
     units = models.DecimalField(**unit_field_kwargs(), default=0)
     contributed = models.DecimalField(**amount_field_kwargs())
     payout = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
@@ -82,9 +88,12 @@ class Position(models.Model):
                 name="position_status_valid",
             ),
             models.CheckConstraint(condition=Q(units__gte=0), name="position_units_non_negative"),
-            models.CheckConstraint(condition=Q(contributed__gt=0), name="position_contributed_positive"),
             models.CheckConstraint(
-                condition=Q(payout__isnull=True) | Q(payout__gte=0), name="position_payout_non_negative",
+                condition=Q(contributed__gt=0), name="position_contributed_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(payout__isnull=True) | Q(payout__gte=0),
+                name="position_payout_non_negative",
             ),
         ]
 

@@ -38,9 +38,15 @@ class Operator(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     code = models.SlugField(max_length=50, unique=True)
-    enabled = models.BooleanField(default=True, help_text="Off: every operator call answers ERR_COPYSTAKE_OFF.")
-    callback_url = models.URLField(max_length=500, help_text="Base of transfer, streamer-balance, game-pool.")
-    wallet_url = models.URLField(max_length=500, help_text="Base of /auth, /withdraw, /deposit, /rollback.")
+    enabled = models.BooleanField(
+        default=True, help_text="Off: every operator call answers ERR_COPYSTAKE_OFF."
+    )
+    callback_url = models.URLField(
+        max_length=500, help_text="Base of transfer, streamer-balance, game-pool."
+    )
+    wallet_url = models.URLField(
+        max_length=500, help_text="Base of /auth, /withdraw, /deposit, /rollback."
+    )
 
     # Issued by CopyStake to the operator (inbound X-API-KEY): only its digest is kept.
     api_key_digest = models.CharField(max_length=64, unique=True)
@@ -53,10 +59,13 @@ class Operator(models.Model):
     wallet_secret = EncryptedTextField()
 
     ip_allowlist = models.TextField(
-        blank=True, validators=[validate_ip_allowlist],
+        blank=True,
+        validators=[validate_ip_allowlist],
         help_text="Addresses or networks, one per line; empty allows any address.",
     )
-    session_ttl_seconds = models.PositiveIntegerField(default=3600, validators=[MinValueValidator(60)])
+    session_ttl_seconds = models.PositiveIntegerField(
+        default=3600, validators=[MinValueValidator(60)]
+    )
     min_contribution = models.DecimalField(**amount_field_kwargs(), default=Decimal("1"))
     max_contribution = models.DecimalField(**amount_field_kwargs(), default=Decimal("10000"))
     max_followers_per_pool = models.PositiveIntegerField(default=1000)
@@ -69,12 +78,16 @@ class Operator(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(min_contribution__gt=0), name="operator_min_contribution_positive"),
+            models.CheckConstraint(
+                condition=Q(min_contribution__gt=0), name="operator_min_contribution_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(max_contribution__gte=models.F("min_contribution")),
                 name="operator_max_contribution_gte_min",
             ),
-            models.CheckConstraint(condition=Q(request_timeout_seconds__gt=0), name="operator_timeout_positive"),
+            models.CheckConstraint(
+                condition=Q(request_timeout_seconds__gt=0), name="operator_timeout_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -119,7 +132,9 @@ class CallLog(models.Model):
         ERROR = "error", "Definite error"
         UNKNOWN = "unknown", "Unknown"
 
-    operator = models.ForeignKey(Operator, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls")
+    operator = models.ForeignKey(
+        Operator, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+    )
     direction = models.CharField(max_length=3, choices=Direction.choices)
     endpoint = models.CharField(max_length=50, db_index=True)
     method = models.CharField(max_length=10, default="POST")

@@ -30,13 +30,19 @@ class Pool(models.Model):
     operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="pools")
     currency = models.CharField(max_length=8)
     is_demo = models.BooleanField(default=False)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN, db_index=True)
-    lock_state = models.CharField(max_length=10, choices=LockState.choices, default=LockState.PENDING)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.OPEN, db_index=True
+    )
+    lock_state = models.CharField(
+        max_length=10, choices=LockState.choices, default=LockState.PENDING
+    )
 
     total_units = models.DecimalField(**unit_field_kwargs(), default=ZERO)
     streamer_units = models.DecimalField(**unit_field_kwargs(), default=ZERO)
     opening_balance = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
-    balance = models.DecimalField(**amount_field_kwargs(), default=ZERO, help_text="Last known streamer balance.")
+    balance = models.DecimalField(
+        **amount_field_kwargs(), default=ZERO, help_text="Last known streamer balance."
+    )
     balance_at = models.DateTimeField(null=True, blank=True)
     closing_balance = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
     is_bust = models.BooleanField(default=False)
@@ -55,16 +61,26 @@ class Pool(models.Model):
         ordering = ["-opened_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["streamer", "is_demo"], condition=~Q(state="closed"), name="pool_one_open_per_streamer",
+                fields=["streamer", "is_demo"],
+                condition=~Q(state="closed"),
+                name="pool_one_open_per_streamer",
             ),
-            models.CheckConstraint(condition=Q(state__in=["open", "closing", "closed"]), name="pool_state_valid"),
             models.CheckConstraint(
-                condition=Q(lock_state__in=["pending", "locked", "released"]), name="pool_lock_state_valid",
+                condition=Q(state__in=["open", "closing", "closed"]), name="pool_state_valid"
             ),
-            models.CheckConstraint(condition=Q(total_units__gte=0), name="pool_total_units_non_negative"),
-            models.CheckConstraint(condition=Q(streamer_units__gte=0), name="pool_streamer_units_non_negative"),
             models.CheckConstraint(
-                condition=Q(streamer_units__lte=F("total_units")), name="pool_streamer_units_within_total",
+                condition=Q(lock_state__in=["pending", "locked", "released"]),
+                name="pool_lock_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_units__gte=0), name="pool_total_units_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(streamer_units__gte=0), name="pool_streamer_units_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(streamer_units__lte=F("total_units")),
+                name="pool_streamer_units_within_total",
             ),
             models.CheckConstraint(condition=Q(balance__gte=0), name="pool_balance_non_negative"),
         ]
@@ -92,4 +108,11 @@ class PoolSnapshot(models.Model):
     class Meta:
         ordering = ["-taken_at"]
         indexes = [models.Index(fields=["pool", "taken_at"], name="snapshot_pool_time")]
-        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="snapshot_balance_non_negative")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="snapshot_balance_non_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pool} at {self.taken_at:%Y-%m-%d %H:%M}"

@@ -23,8 +23,12 @@ class Streamer(models.Model):
     class Meta:
         ordering = ["display_name"]
         constraints = [
-            models.UniqueConstraint(fields=["operator", "operator_user_id"], name="streamer_unique_user_per_operator"),
-            models.CheckConstraint(condition=Q(status__in=["active", "suspended"]), name="streamer_status_valid"),
+            models.UniqueConstraint(
+                fields=["operator", "operator_user_id"], name="streamer_unique_user_per_operator"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "suspended"]), name="streamer_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -42,7 +46,9 @@ class Stream(models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     streamer = models.ForeignKey(Streamer, on_delete=models.CASCADE, related_name="streams")
     title = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED, db_index=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.SCHEDULED, db_index=True
+    )
     scheduled_start = models.DateTimeField(null=True, blank=True)
     scheduled_end = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -52,8 +58,12 @@ class Stream(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["streamer"], condition=Q(status="live"), name="stream_one_live_per_streamer"),
-            models.CheckConstraint(condition=Q(status__in=["scheduled", "live", "ended"]), name="stream_status_valid"),
+            models.UniqueConstraint(
+                fields=["streamer"], condition=Q(status="live"), name="stream_one_live_per_streamer"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "live", "ended"]), name="stream_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -30,11 +30,15 @@ class Saga(models.Model):
         FAILED = "failed", "Failed"
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING, db_index=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.RUNNING, db_index=True
+    )
     step = models.CharField(max_length=32)
     operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="sagas")
     pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="sagas")
-    position = models.ForeignKey(Position, null=True, blank=True, on_delete=models.PROTECT, related_name="sagas")
+    position = models.ForeignKey(
+        Position, null=True, blank=True, on_delete=models.PROTECT, related_name="sagas"
+    )
     attempts = models.PositiveIntegerField(default=0)
     next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_error = models.TextField(blank=True)
@@ -50,11 +54,17 @@ class Saga(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["next_run_at"], condition=Q(status="running"), name="saga_runnable"),
+            models.Index(
+                fields=["next_run_at"], condition=Q(status="running"), name="saga_runnable"
+            ),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=["join", "leave", "close_pool"]), name="saga_kind_valid"),
-            models.CheckConstraint(condition=Q(status__in=["running", "done", "failed"]), name="saga_status_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["join", "leave", "close_pool"]), name="saga_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["running", "done", "failed"]), name="saga_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -84,19 +94,39 @@ class Transaction(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     amount = models.DecimalField(**amount_field_kwargs())
     currency = models.CharField(max_length=8)
-    saga = models.ForeignKey(Saga, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions")
-    pool = models.ForeignKey(Pool, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions")
+    saga = models.ForeignKey(
+        Saga, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
+    )
+    pool = models.ForeignKey(
+        Pool, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
+    )
     position = models.ForeignKey(
-        Position, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions",
+        Position,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transactions",
     )
     follower = models.ForeignKey(
-        Follower, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions",
+        Follower,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transactions",
     )
     streamer = models.ForeignKey(
-        Streamer, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions",
+        Streamer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transactions",
     )
     rolls_back = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rollback",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rollback",
     )
     # Pricing of a transfer, fixed when it is first sent and reused by every retry.
     units = models.DecimalField(**unit_field_kwargs(), null=True, blank=True)
@@ -114,7 +144,11 @@ class Transaction(models.Model):
     needs_review = models.BooleanField(default=False, db_index=True)
     review_note = models.TextField(blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     is_demo = models.BooleanField(default=False)
@@ -130,19 +164,31 @@ class Transaction(models.Model):
             models.Index(fields=["operator", "-created_at"], name="tx_operator_recent"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["operator", "external_id"], name="tx_unique_external_id_per_operator"),
+            models.UniqueConstraint(
+                fields=["operator", "external_id"], name="tx_unique_external_id_per_operator"
+            ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="tx_amount_non_negative"),
             models.CheckConstraint(
-                condition=Q(kind__in=["follower_debit", "streamer_deposit", "streamer_withdrawal",
-                                         "follower_credit", "follower_rollback"]),
+                condition=Q(
+                    kind__in=[
+                        "follower_debit",
+                        "streamer_deposit",
+                        "streamer_withdrawal",
+                        "follower_credit",
+                        "follower_rollback",
+                    ]
+                ),
                 name="tx_kind_valid",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "succeeded", "failed", "unknown", "rolled_back"]),
+                condition=Q(
+                    status__in=["pending", "succeeded", "failed", "unknown", "rolled_back"]
+                ),
                 name="tx_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(amount__gt=0) | Q(kind="follower_credit"), name="tx_amount_positive_unless_win",
+                condition=Q(amount__gt=0) | Q(kind="follower_credit"),
+                name="tx_amount_positive_unless_win",
             ),
         ]
 
@@ -153,7 +199,9 @@ class Transaction(models.Model):
 class IdempotencyRecord(models.Model):
     """The first answer to a player request carrying an ``Idempotency-Key``."""
 
-    follower = models.ForeignKey(Follower, on_delete=models.CASCADE, related_name="idempotency_records")
+    follower = models.ForeignKey(
+        Follower, on_delete=models.CASCADE, related_name="idempotency_records"
+    )
     key = models.CharField(max_length=128)
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -162,8 +210,13 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["follower", "key"], name="idempotency_unique_key_per_follower"),
+            models.UniqueConstraint(
+                fields=["follower", "key"], name="idempotency_unique_key_per_follower"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.response_status})"
 
 
 class ReconciliationRun(models.Model):
@@ -174,7 +227,9 @@ class ReconciliationRun(models.Model):
         FINISHED = "finished", "Finished"
         FAILED = "failed", "Failed"
 
-    operator = models.ForeignKey(Operator, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    operator = models.ForeignKey(
+        Operator, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     started_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -186,6 +241,9 @@ class ReconciliationRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
 
+    def __str__(self) -> str:
+        return f"Reconciliation #{self.pk} {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
 
 class Discrepancy(models.Model):
     """A difference between our ledger and the operator's, with who resolved it and why."""
@@ -195,7 +253,10 @@ class Discrepancy(models.Model):
         POOL_OVERVALUED = "pool_overvalued", "Units worth more than the streamer balance"
         LOCK_UNACKNOWLEDGED = "lock_unacknowledged", "OPEN/CLOSE not acknowledged"
         EMPTY_OPEN_POOL = "empty_open_pool", "Open pool with no members"
-        BALANCE_MOVED_OFFLINE = "balance_moved_offline", "Streamer balance moved with no live stream"
+        BALANCE_MOVED_OFFLINE = (
+            "balance_moved_offline",
+            "Streamer balance moved with no live stream",
+        )
         ORPHAN_DEBIT = "orphan_debit", "Follower debit with neither deposit nor rollback"
         WIN_OVERDUE = "win_overdue", "WIN unpaid for too long"
         BALANCE_MISMATCH = "balance_mismatch", "Balance differs from the operator's"
@@ -204,21 +265,32 @@ class Discrepancy(models.Model):
         OPEN = "open", "Open"
         RESOLVED = "resolved", "Resolved"
 
-    run = models.ForeignKey(ReconciliationRun, null=True, blank=True, on_delete=models.SET_NULL,
-                            related_name="discrepancies")
+    run = models.ForeignKey(
+        ReconciliationRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="discrepancies",
+    )
     operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="discrepancies")
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
     subject = models.CharField(max_length=128, help_text="What the finding is about, e.g. pool:12.")
-    pool = models.ForeignKey(Pool, null=True, blank=True, on_delete=models.SET_NULL, related_name="discrepancies")
-    transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="discrepancies")
+    pool = models.ForeignKey(
+        Pool, null=True, blank=True, on_delete=models.SET_NULL, related_name="discrepancies"
+    )
+    transaction = models.ForeignKey(
+        Transaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="discrepancies"
+    )
     expected = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
     actual = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
     action_taken = models.CharField(max_length=255, blank=True)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN, db_index=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.OPEN, db_index=True
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     resolution_note = models.TextField(blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -228,9 +300,15 @@ class Discrepancy(models.Model):
         ordering = ["-created_at"]
         verbose_name_plural = "discrepancies"
         constraints = [
-            models.UniqueConstraint(fields=["kind", "subject"], condition=Q(state="open"),
-                                    name="discrepancy_one_open_per_subject"),
+            models.UniqueConstraint(
+                fields=["kind", "subject"],
+                condition=Q(state="open"),
+                name="discrepancy_one_open_per_subject",
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.subject}"
 
 
 class DailySettlement(models.Model):
@@ -250,5 +328,10 @@ class DailySettlement(models.Model):
     class Meta:
         ordering = ["-day", "operator_id", "currency"]
         constraints = [
-            models.UniqueConstraint(fields=["operator", "currency", "day"], name="settlement_unique_per_day"),
+            models.UniqueConstraint(
+                fields=["operator", "currency", "day"], name="settlement_unique_per_day"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.operator} {self.currency} {self.day}"

@@ -27,7 +27,9 @@ def test_seed_000_vector_reproduces_byte_for_byte():
 
 def test_copystake_verify_accepts_seed_vector_and_rejects_any_change():
     assert copystake_verify("secret", SEED_BODY.encode(), SEED_SIGNATURE)
-    assert not copystake_verify("secret", SEED_BODY.replace("4.123", "4.124").encode(), SEED_SIGNATURE)
+    assert not copystake_verify(
+        "secret", SEED_BODY.replace("4.123", "4.124").encode(), SEED_SIGNATURE
+    )
     assert not copystake_verify("other", SEED_BODY.encode(), SEED_SIGNATURE)
     assert not copystake_verify("secret", SEED_BODY.encode(), None)
     assert not copystake_verify("secret", SEED_BODY.encode(), "")
@@ -64,7 +66,9 @@ def test_wallet_verify_checks_skew_and_signature():
     body, ts = b'{"a":1}', "1700000000000"
     signature = wallet_signature("s", "/wallet/auth", ts, body)
     assert wallet_verify("s", "/wallet/auth", ts, body, signature, now_ms=1700000000000 + 299_000)
-    assert not wallet_verify("s", "/wallet/auth", ts, body, signature, now_ms=1700000000000 + 301_000)
+    assert not wallet_verify(
+        "s", "/wallet/auth", ts, body, signature, now_ms=1700000000000 + 301_000
+    )
     assert not wallet_verify("s", "/wallet/auth", ts, b'{"a":2}', signature, now_ms=1700000000000)
     assert not wallet_verify("s", "/wallet/auth", "not-a-ts", body, signature, now_ms=1700000000000)
 
