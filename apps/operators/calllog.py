@@ -1,0 +1,105 @@
+"""Writing the call log: every inbound and outbound call, with secrets masked.
+
+Masking happens here, once, so nothing that reaches the database (and so the admin) ever
+holds a key, a signature, a user token or a player token in full.
+"""
+
+import json
+import re
+from collections.abc import Mapping
+
+from apps.core.fields import mask_secret
+from apps.operators.models import CallLog, Operator
+
+SECRET_HEADERS = {
+    "x-api-key",
+    "x-request-signature",
+    "x-vc-client-signature",
+    "authorization",
+    "cookie",
+}
+SECRET_FIELDS = {
+    "usertoken",
+    "token",
+    "secretkey",
+    "apikey",
+    "operatorapikey",
+    "walletsecret",
+    "password",
+    "secret",
+}
+_TOKEN_IN_URL = re.compile(r"([?&]token=)([^&\s\"]+)")
+MAX_BODY_CHARS = 20_000
+
+
+def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {
+        name: mask_secret(str(value)) if name.lower() in SECRET_HEADERS else str(value)
+        for name, value in headers.items()
+    }
+
+
+def _mask_value(value):
+    if isinstance(value, dict):
+        return {
+            key: mask_secret(str(item))
+            if key.lower().replace("_", "") in SECRET_FIELDS and item is not None
+            else _mask_value(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask_value(item) for item in value]
+    if isinstance(value, str):
+        return _TOKEN_IN_URL.sub(lambda m: m.group(1) + mask_secret(m.group(2)), value)
+    return value
+
+
+def mask_body(raw: bytes | str | None) -> str:
+    """Mask secret fields of a JSON body; non-JSON text only has URL tokens masked."""
+    if not raw:
+        return ""
+    text = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return _mask_value(text)[:MAX_BODY_CHARS]
+    return json.dumps(_mask_value(parsed), ensure_ascii=False)[:MAX_BODY_CHARS]
+
+
+def call_log_record(
+    *,
+    operator: Operator | None,
+    direction: str,
+    endpoint: str,
+    url: str,
+    request_headers: Mapping[str, str],
+    request_body: bytes | str | None,
+    outcome: str,
+    response_status: int | None = None,
+    response_body: bytes | str | None = None,
+    latency_ms: int | None = None,
+    error_code: str = "",
+    error_message: str = "",
+    signature_valid: bool | None = None,
+    external_id: str = "",
+    remote_addr: str | None = None,
+    method: str = "POST",
+) -> CallLog:
+    return CallLog.objects.create(
+        operator=operator,
+        direction=direction,
+        endpoint=endpoint[:50],
+        method=method,
+        url=_mask_value(url)[:1000],
+        request_headers=mask_headers(request_headers),
+        request_body=mask_body(request_body),
+        response_status=response_status,
+        response_body=mask_body(response_body),
+        latency_ms=latency_ms,
+        outcome=outcome,
+        error_code=error_code[:64],
+        error_message=error_message[:2000],
+        signature_valid=signature_valid,
+        external_id=external_id[:64],
+        remote_addr=remote_addr,
+    )
