@@ -1,4 +1,5 @@
 import uuid
+from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
@@ -17,6 +18,8 @@ class Follower(models.Model):
     username = models.CharField(max_length=150, blank=True)
     is_blocked = models.BooleanField(default=False, help_text="Blacklisted: may not join pools.")
     is_demo = models.BooleanField(default=False)
+    # Play money of a demo follower: the demo "wallet".
+    demo_balance = models.DecimalField(**amount_field_kwargs(), default=Decimal("1000"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -25,6 +28,9 @@ class Follower(models.Model):
             models.UniqueConstraint(
                 fields=["operator", "operator_user_id", "is_demo"],
                 name="follower_unique_user_per_operator",
+            ),
+            models.CheckConstraint(
+                condition=Q(demo_balance__gte=0), name="follower_demo_balance_non_negative"
             ),
         ]
 

@@ -47,15 +47,19 @@ class Pool(models.Model):
     closing_balance = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
     is_bust = models.BooleanField(default=False)
 
-    # Serialises the pricing steps of one pool (see apps.pools.leases).
-    lease_owner = models.CharField(max_length=64, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # The saga whose transfer is pricing this pool right now (see apps.pools.services,
+    # "Serialisation"): set from the balance read until that transfer's answer is definite.
+    pricing_saga = models.PositiveBigIntegerField(null=True, blank=True)
+    pricing_since = models.DateTimeField(null=True, blank=True)
+    open_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When game-pool OPEN was first sent."
+    )
 
     opened_at = models.DateTimeField(auto_now_add=True, db_index=True)
     locked_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["lease_owner", "lease_expires_at", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["pricing_saga", "pricing_since", "updated_at"])
 
     class Meta:
         ordering = ["-opened_at"]

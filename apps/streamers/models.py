@@ -1,8 +1,10 @@
 import uuid
+from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
 
+from apps.core.money import amount_field_kwargs
 from apps.operators.models import Operator
 
 
@@ -18,6 +20,8 @@ class Streamer(models.Model):
     display_name = models.CharField(max_length=100)
     currency = models.CharField(max_length=8)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # Play money behind demo pools (init-demo): demo flows never touch the operator.
+    demo_balance = models.DecimalField(**amount_field_kwargs(), default=Decimal("1000"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -25,6 +29,9 @@ class Streamer(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["operator", "operator_user_id"], name="streamer_unique_user_per_operator"
+            ),
+            models.CheckConstraint(
+                condition=Q(demo_balance__gte=0), name="streamer_demo_balance_non_negative"
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["active", "suspended"]), name="streamer_status_valid"

@@ -1,0 +1,372 @@
+"""Outbound HTTP clients: the operator's callbacks (seed 000) and seamless wallet (seed 003).
+
+httpx rather than requests: per-request timeouts, a pooled thread-safe client, and an async
+client with per-host connection limits for concurrent reconciliation.
+
+Every call is signed, bounded by the operator's timeout, written to the call log (masked),
+and classified into exactly one outcome:
+
+* ``success``: the operator answered and the answer is understood (a wallet 409 is
+  "already applied", a success without a result);
+* ``error``: a definite refusal, with the contract's error code: nothing happened;
+* ``unknown``: timeout, connection error, 5xx, or an answer we cannot parse: the operator
+  may or may not have applied it, so the caller must ask again with the same id.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+import httpx
+from django.conf import settings
+
+from apps.core.money import AmountError, parse_amount
+from apps.core.wire import dumps, loads
+from apps.operators.calllog import call_log_record
+from apps.operators.models import CallLog, Operator
+from apps.operators.signatures import copystake_signature, wallet_signature, wallet_timestamp
+
+logger = logging.getLogger(__name__)
+
+Outcome = Literal["success", "error", "unknown"]
+SUCCESS: Outcome = "success"
+ERROR: Outcome = "error"
+UNKNOWN: Outcome = "unknown"
+
+# Wallet HTTP statuses that are definite refusals, with the code we record for them.
+WALLET_REFUSALS = {
+    401: "ERR_INVALID_TOKEN",
+    402: "ERR_INSUFFICIENT_BALANCE",
+    403: "ERR_FORBIDDEN",
+    408: "ERR_TRANSACTION_NOT_FOUND",
+}
+
+
+@dataclass(frozen=True)
+class CallResult:
+    outcome: Outcome
+    status: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    error_code: str = ""
+    error_message: str = ""
+    already_applied: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == SUCCESS
+
+    @property
+    def refused(self) -> bool:
+        return self.outcome == ERROR
+
+    @property
+    def unknown(self) -> bool:
+        return self.outcome == UNKNOWN
+
+    def amount(self, key: str) -> Decimal | None:
+        """A non-negative amount from the answer, or None when absent or malformed."""
+        try:
+            return parse_amount(self.data.get(key), allow_zero=True)
+        except AmountError:
+            return None
+
+
+_client: httpx.Client | None = None
+
+
+def http_client() -> httpx.Client:
+    """One pooled client per process; httpx.Client is safe to share between threads."""
+    global _client
+    if _client is None:
+        _client = httpx.Client(
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            follow_redirects=False,
+        )
+    return _client
+
+
+def _timeout(operator: Operator) -> httpx.Timeout:
+    seconds = float(operator.request_timeout_seconds)
+    return httpx.Timeout(seconds, connect=min(seconds, 3.0))
+
+
+def _post(
+    *,
+    operator: Operator,
+    endpoint: str,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    classify,
+    external_id: str = "",
+) -> CallResult:
+    started = time.monotonic()
+    response: httpx.Response | None = None
+    try:
+        response = http_client().post(
+            url, content=body, headers=headers, timeout=_timeout(operator)
+        )
+        result = classify(response)
+    except httpx.TimeoutException as error:
+        result = CallResult(UNKNOWN, error_code="ERR_TIMEOUT", error_message=f"timeout: {error!r}")
+    except httpx.HTTPError as error:
+        result = CallResult(
+            UNKNOWN, error_code="ERR_CONNECTION", error_message=f"connection: {error!r}"
+        )
+    latency_ms = int((time.monotonic() - started) * 1000)
+    call_log_record(
+        operator=operator,
+        direction=CallLog.Direction.OUTBOUND,
+        endpoint=endpoint,
+        url=url,
+        request_headers=headers,
+        request_body=body,
+        outcome=result.outcome,
+        response_status=response.status_code if response is not None else None,
+        response_body=response.content if response is not None else None,
+        latency_ms=latency_ms,
+        error_code=result.error_code,
+        error_message=result.error_message,
+        external_id=external_id,
+    )
+    if not result.ok:
+        logger.info("%s %s -> %s %s", operator.code, endpoint, result.outcome, result.error_code)
+    return result
+
+
+def _json_object(response: httpx.Response) -> dict | None:
+    try:
+        parsed = loads(response.content)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+# --- Operator callbacks (seed 000) -------------------------------------------------------
+
+
+def _callback_classifier(*, requires: tuple[str, ...]):
+    def classify(response: httpx.Response) -> CallResult:
+        status = response.status_code
+        if status >= 500 or status in (408, 429):
+            return CallResult(
+                UNKNOWN, status, error_code=f"ERR_HTTP_{status}", error_message=response.text[:500]
+            )
+        parsed = _json_object(response)
+        if 200 <= status < 300:
+            if not requires:
+                return CallResult(SUCCESS, status, data=parsed or {})
+            if parsed is None or any(key not in parsed for key in requires):
+                return CallResult(
+                    UNKNOWN,
+                    status,
+                    error_code="ERR_BAD_RESPONSE",
+                    error_message=response.text[:500],
+                )
+            result = CallResult(SUCCESS, status, data=parsed)
+            if "balance" in requires and result.amount("balance") is None:
+                return CallResult(
+                    UNKNOWN,
+                    status,
+                    error_code="ERR_BAD_RESPONSE",
+                    error_message="balance unreadable",
+                )
+            return result
+        code = str((parsed or {}).get("errorCode") or "ERR_UNKNOWN")[:64]
+        message = str((parsed or {}).get("errorMessage") or response.text)[:500]
+        return CallResult(ERROR, status, data=parsed or {}, error_code=code, error_message=message)
+
+    return classify
+
+
+def _callback(
+    operator: Operator,
+    name: str,
+    payload: dict,
+    *,
+    requires: tuple[str, ...],
+    external_id: str = "",
+):
+    body = dumps(payload)
+    headers = {
+        "Content-Type": "application/json",
+        "X-API-KEY": operator.operator_api_key,
+        "X-REQUEST-SIGNATURE": copystake_signature(operator.secret_key, body),
+    }
+    return _post(
+        operator=operator,
+        endpoint=name,
+        url=f"{operator.callback_url.rstrip('/')}/{name}",
+        body=body,
+        headers=headers,
+        classify=_callback_classifier(requires=requires),
+        external_id=external_id,
+    )
+
+
+def streamer_balance(
+    operator: Operator, *, user_id: str, currency: str | None = None
+) -> CallResult:
+    payload: dict[str, Any] = {"userId": user_id}
+    if currency:
+        payload["currency"] = currency
+    return _callback(operator, "streamer-balance", payload, requires=("balance",))
+
+
+def transfer(
+    operator: Operator, *, external_id: str, user_id: str, type: str, amount: Decimal, currency: str
+) -> CallResult:
+    if type not in ("DEPOSIT", "WITHDRAWAL"):
+        raise ValueError(f"transfer type {type!r}")
+    payload = {
+        "id": external_id,
+        "userId": user_id,
+        "type": type,
+        "amount": amount,
+        "currency": currency,
+    }
+    return _callback(operator, "transfer", payload, requires=("balance",), external_id=external_id)
+
+
+def game_pool(operator: Operator, *, user_id: str, state: str) -> CallResult:
+    if state not in ("OPEN", "CLOSE"):
+        raise ValueError(f"game-pool state {state!r}")
+    # The answer is a bare 200: never require JSON from it.
+    return _callback(operator, "game-pool", {"userId": user_id, "state": state}, requires=())
+
+
+# --- Seamless wallet (seed 003) ----------------------------------------------------------
+
+
+def _wallet_classify(response: httpx.Response) -> CallResult:
+    status = response.status_code
+    parsed = _json_object(response)
+    if status == 409:
+        return CallResult(SUCCESS, status, data={}, already_applied=True)
+    if status in WALLET_REFUSALS:
+        message = str((parsed or {}).get("message") or response.text)[:500]
+        return CallResult(
+            ERROR,
+            status,
+            data=parsed or {},
+            error_code=WALLET_REFUSALS[status],
+            error_message=message,
+        )
+    if status == 200:
+        data = (parsed or {}).get("data")
+        if not isinstance(data, dict):
+            return CallResult(
+                UNKNOWN, status, error_code="ERR_BAD_RESPONSE", error_message=response.text[:500]
+            )
+        return CallResult(SUCCESS, status, data=data)
+    if 400 <= status < 500 and status != 429:
+        message = str((parsed or {}).get("message") or response.text)[:500]
+        return CallResult(
+            ERROR,
+            status,
+            data=parsed or {},
+            error_code=f"ERR_WALLET_{status}",
+            error_message=message,
+        )
+    return CallResult(
+        UNKNOWN, status, error_code=f"ERR_HTTP_{status}", error_message=response.text[:500]
+    )
+
+
+def _wallet(operator: Operator, name: str, payload: dict, *, external_id: str = "") -> CallResult:
+    body = dumps(payload)
+    url = f"{operator.wallet_url.rstrip('/')}/{name}"
+    timestamp = wallet_timestamp()  # every attempt is signed afresh
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "X-VC-Client-ID": operator.wallet_client_id,
+        "X-VC-Client-TS": timestamp,
+        "X-VC-Client-Signature": wallet_signature(operator.wallet_secret, url, timestamp, body),
+    }
+    return _post(
+        operator=operator,
+        endpoint=f"wallet/{name}",
+        url=url,
+        body=body,
+        headers=headers,
+        classify=_wallet_classify,
+        external_id=external_id,
+    )
+
+
+def wallet_auth(operator: Operator, *, user_token: str, currency: str) -> CallResult:
+    return _wallet(operator, "auth", {"userToken": user_token, "currency": currency})
+
+
+def _money_payload(*, amount, currency, user_token, user_id, provider_tx_id) -> dict[str, Any]:
+    return {
+        "amount": amount,
+        "currency": currency,
+        "userToken": user_token,
+        "game": settings.COPYPOOL_GAME_CODE,
+        "userId": user_id,
+        "providerTxId": provider_tx_id,
+    }
+
+
+def wallet_withdraw(
+    operator: Operator,
+    *,
+    amount: Decimal,
+    currency: str,
+    user_token: str,
+    user_id: str,
+    provider_tx_id: str,
+) -> CallResult:
+    payload = _money_payload(
+        amount=amount,
+        currency=currency,
+        user_token=user_token,
+        user_id=user_id,
+        provider_tx_id=provider_tx_id,
+    )
+    return _wallet(operator, "withdraw", payload, external_id=provider_tx_id)
+
+
+def wallet_deposit(
+    operator: Operator,
+    *,
+    amount: Decimal,
+    currency: str,
+    user_token: str,
+    user_id: str,
+    provider_tx_id: str,
+) -> CallResult:
+    payload = _money_payload(
+        amount=amount,
+        currency=currency,
+        user_token=user_token,
+        user_id=user_id,
+        provider_tx_id=provider_tx_id,
+    )
+    return _wallet(operator, "deposit", payload, external_id=provider_tx_id)
+
+
+def wallet_rollback(
+    operator: Operator,
+    *,
+    amount: Decimal,
+    currency: str,
+    user_token: str,
+    user_id: str,
+    provider_tx_id: str,
+    rollback_provider_tx_id: str,
+) -> CallResult:
+    payload = _money_payload(
+        amount=amount,
+        currency=currency,
+        user_token=user_token,
+        user_id=user_id,
+        provider_tx_id=provider_tx_id,
+    )
+    payload["rollbackProviderTxId"] = rollback_provider_tx_id
+    return _wallet(operator, "rollback", payload, external_id=provider_tx_id)
