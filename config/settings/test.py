@@ -8,6 +8,7 @@ SANDBOX_ENABLED = True
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+    # In memory, one database per test process (Django's default for SQLite tests).
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
 AXES_ENABLED = env.bool("AXES_ENABLED", default=False)
 COPYPOOL_INLINE_SAGA_SECONDS = 5.0

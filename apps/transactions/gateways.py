@@ -1,0 +1,146 @@
+"""Where a saga's money moves: the operator (callbacks + wallet) or, in demo mode, play money.
+
+Sagas talk to a ``Gateway`` and never know which one: demo pools run the very same flows
+while touching no wallet and no operator balance.
+"""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from typing import Protocol
+
+from django.db import transaction
+from django.db.models import F
+
+from apps.core.money import round_amount_down
+from apps.followers.models import Follower, Position
+from apps.operators import clients
+from apps.operators.clients import ERROR, SUCCESS, CallResult
+from apps.pools.models import Pool
+from apps.streamers.models import Streamer
+from apps.transactions.models import Transaction
+
+
+class Gateway(Protocol):
+    def bet(self, *, tx: Transaction, position: Position) -> CallResult: ...
+    def win(self, *, tx: Transaction, position: Position) -> CallResult: ...
+    def rollback(
+        self, *, tx: Transaction, debit: Transaction, position: Position
+    ) -> CallResult: ...
+    def balance(self, *, pool: Pool) -> CallResult: ...
+    def transfer(self, *, tx: Transaction, pool: Pool) -> CallResult: ...
+    def game_pool(self, *, pool: Pool, state: str) -> CallResult: ...
+
+
+class OperatorGateway:
+    """The real thing: signed callbacks and the seamless wallet of the pool's operator."""
+
+    def bet(self, *, tx, position):
+        return clients.wallet_withdraw(
+            tx.operator,
+            amount=tx.amount,
+            currency=tx.currency,
+            user_token=position.session.user_token,
+            user_id=position.follower.operator_user_id,
+            provider_tx_id=tx.external_id,
+        )
+
+    def win(self, *, tx, position):
+        return clients.wallet_deposit(
+            tx.operator,
+            amount=tx.amount,
+            currency=tx.currency,
+            user_token=position.session.user_token,
+            user_id=position.follower.operator_user_id,
+            provider_tx_id=tx.external_id,
+        )
+
+    def rollback(self, *, tx, debit, position):
+        return clients.wallet_rollback(
+            tx.operator,
+            amount=tx.amount,
+            currency=tx.currency,
+            user_token=position.session.user_token,
+            user_id=position.follower.operator_user_id,
+            provider_tx_id=tx.external_id,
+            rollback_provider_tx_id=debit.external_id,
+        )
+
+    def balance(self, *, pool):
+        return clients.streamer_balance(
+            pool.operator, user_id=pool.streamer.operator_user_id, currency=pool.currency
+        )
+
+    def transfer(self, *, tx, pool):
+        kind = "DEPOSIT" if tx.kind == Transaction.Kind.STREAMER_DEPOSIT else "WITHDRAWAL"
+        return clients.transfer(
+            pool.operator,
+            external_id=tx.external_id,
+            user_id=pool.streamer.operator_user_id,
+            type=kind,
+            amount=tx.amount,
+            currency=tx.currency,
+        )
+
+    def game_pool(self, *, pool, state):
+        return clients.game_pool(pool.operator, user_id=pool.streamer.operator_user_id, state=state)
+
+
+class DemoGateway:
+    """Play money: the follower's and streamer's ``demo_balance``; the streamer "plays" a
+    little between reads (a random walk with a 97% return) so demo NAVs move."""
+
+    RTP = Decimal("0.97")
+
+    def _refuse(self, status: int, code: str) -> CallResult:
+        return CallResult(ERROR, status, error_code=code, error_message="demo balance too low")
+
+    def bet(self, *, tx, position):
+        moved = Follower.objects.filter(
+            pk=position.follower_id, demo_balance__gte=tx.amount
+        ).update(demo_balance=F("demo_balance") - tx.amount)
+        return CallResult(SUCCESS, 200) if moved else self._refuse(402, "ERR_INSUFFICIENT_BALANCE")
+
+    def win(self, *, tx, position):
+        Follower.objects.filter(pk=position.follower_id).update(
+            demo_balance=F("demo_balance") + tx.amount
+        )
+        return CallResult(SUCCESS, 200)
+
+    def rollback(self, *, tx, debit, position):
+        return self.win(tx=tx, position=position)
+
+    def balance(self, *, pool):
+        with transaction.atomic():
+            streamer = Streamer.objects.select_for_update().get(pk=pool.streamer_id)
+            stake = round_amount_down(streamer.demo_balance * Decimal("0.02"))
+            if stake > 0:
+                won = random.random() < float(self.RTP) / 2
+                streamer.demo_balance += stake if won else -stake
+                streamer.save(update_fields=["demo_balance"])
+        return CallResult(
+            SUCCESS, 200, data={"balance": str(streamer.demo_balance), "currency": pool.currency}
+        )
+
+    def transfer(self, *, tx, pool):
+        if tx.kind == Transaction.Kind.STREAMER_DEPOSIT:
+            delta = tx.amount
+            moved = Streamer.objects.filter(pk=pool.streamer_id).update(
+                demo_balance=F("demo_balance") + delta
+            )
+        else:
+            moved = Streamer.objects.filter(
+                pk=pool.streamer_id, demo_balance__gte=tx.amount
+            ).update(demo_balance=F("demo_balance") - tx.amount)
+            if not moved:
+                return self._refuse(400, "ERR_INSUFFICIENT_BALANCE")
+        balance = Streamer.objects.values_list("demo_balance", flat=True).get(pk=pool.streamer_id)
+        return CallResult(SUCCESS, 200, data={"balance": str(balance), "currency": pool.currency})
+
+    def game_pool(self, *, pool, state):
+        return CallResult(SUCCESS, 200)
+
+
+def gateway_for(pool: Pool) -> Gateway:
+    return DemoGateway() if pool.is_demo else OperatorGateway()

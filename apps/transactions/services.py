@@ -1,0 +1,220 @@
+"""Entry points of the money flows (join, leave, stream end, resume) and idempotency."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.core.errors import ApplicationError, Conflict, Forbidden, NotFound, ValidationFailed
+from apps.core.money import AmountError, parse_amount
+from apps.followers.models import Follower, PlayerSession, Position
+from apps.followers.selectors import position_get_for_follower
+from apps.pools import services as pools
+from apps.pools.models import Pool
+from apps.streamers.models import Stream, Streamer
+from apps.transactions import sagas
+from apps.transactions.models import IdempotencyRecord, Saga, Transaction
+
+logger = logging.getLogger(__name__)
+
+
+def _check_operator(session: PlayerSession) -> None:
+    operator = session.follower.operator
+    if not operator.enabled:
+        raise ApplicationError("CopyStake is disabled", code="ERR_COPYSTAKE_OFF")
+    if session.expires_at <= timezone.now():
+        raise ApplicationError("Player session expired", code="ERR_SESSION_EXPIRED", status=401)
+
+
+def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -> Position:
+    """Validate a join, persist the position, its saga and its BET row, then drive it.
+
+    Every refusal here happens before any money moves. Returns the position as it stands
+    when the inline budget is spent: ``active`` when done, ``joining`` while pending,
+    ``failed`` with ``failure_code`` when the BET was refused or rolled back.
+    """
+    _check_operator(session)
+    follower: Follower = session.follower
+    operator = follower.operator
+    try:
+        value = parse_amount(amount)
+    except AmountError as error:
+        raise ValidationFailed(str(error), code="ERR_INVALID_AMOUNT") from error
+    streamer = Streamer.objects.filter(pk=streamer_id, operator=operator).first()
+    if streamer is None or streamer.status != Streamer.Status.ACTIVE:
+        raise NotFound("Streamer not found", code="ERR_STREAMER_NOT_FOUND")
+    if not follower.is_demo and follower.operator_user_id == streamer.operator_user_id:
+        raise Forbidden("A streamer cannot follow their own pool", code="ERR_SELF_FOLLOW")
+    if follower.is_blocked:
+        raise Forbidden("This player may not join pools", code="ERR_FOLLOWER_BLOCKED")
+    if not Stream.objects.filter(streamer=streamer, status=Stream.Status.LIVE).exists():
+        raise Conflict("The streamer is not live", code="ERR_STREAMER_OFFLINE")
+    if not session.is_demo and session.currency != streamer.currency:
+        raise ValidationFailed(
+            f"The pool is in {streamer.currency}, the session in {session.currency}",
+            code="ERR_CURRENCY_MISMATCH",
+        )
+    if value < operator.min_contribution or value > operator.max_contribution:
+        raise ValidationFailed(
+            f"Amount must be between {operator.min_contribution} and {operator.max_contribution}",
+            code="ERR_LIMIT_EXCEEDED",
+        )
+    pool = pools.pool_get_or_open(streamer=streamer, is_demo=session.is_demo)
+    with transaction.atomic():
+        pool = Pool.objects.select_for_update().get(pk=pool.pk)
+        if pool.state != Pool.State.OPEN:
+            raise Conflict("The pool is closing, try again in a moment", code="ERR_POOL_CLOSING")
+        if pool.is_bust:
+            raise Conflict("The pool is bust", code="ERR_POOL_BUST")
+        if pools.pool_member_count(pool=pool) >= operator.max_followers_per_pool:
+            raise Conflict("The pool is full", code="ERR_POOL_FULL")
+        position = Position.objects.create(
+            pool=pool,
+            follower=follower,
+            session=session,
+            contributed=value,
+            is_demo=session.is_demo,
+        )
+        saga = Saga.objects.create(
+            kind=Saga.Kind.JOIN,
+            step="debit",
+            operator=operator,
+            pool=pool,
+            position=position,
+            is_demo=session.is_demo,
+        )
+        Transaction.objects.create(
+            operator=operator,
+            kind=Transaction.Kind.FOLLOWER_DEBIT,
+            amount=value,
+            currency=pool.currency,
+            saga=saga,
+            pool=pool,
+            position=position,
+            follower=follower,
+            streamer=streamer,
+            is_demo=session.is_demo,
+        )
+    sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
+    position.refresh_from_db()
+    return position
+
+
+def position_leave(*, session: PlayerSession, position_id) -> Position:
+    """Start paying out one of the session's follower's positions and drive it inline."""
+    _check_operator(session)
+    position = position_get_for_follower(follower=session.follower, position_id=position_id)
+    if position.status in (Position.Status.LEAVING, Position.Status.CLOSED):
+        return position  # already on its way out: the same answer again
+    if position.status != Position.Status.ACTIVE:
+        raise Conflict(f"The position is {position.status}", code="ERR_POSITION_NOT_ACTIVE")
+    saga = sagas.position_leave_begin(position)
+    if saga is not None:
+        sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
+    position.refresh_from_db()
+    return position
+
+
+def pool_settle(*, pool: Pool) -> list[int]:
+    """Pay every member out (stream end, bust, staff action); the pool closes after the last.
+
+    Returns the ids of the leave sagas started.
+    """
+    started = sagas.pool_pay_out_all(pool)
+    for saga_id in started:
+        sagas.saga_advance(saga_id, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
+    close = pools.pool_begin_close_if_empty(pool_id=pool.pk)
+    if close is not None:
+        saga = Saga.objects.create(
+            kind=Saga.Kind.CLOSE_POOL,
+            step="close",
+            operator_id=pool.operator_id,
+            pool=pool,
+            is_demo=pool.is_demo,
+        )
+        sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
+    return started
+
+
+def streams_end(*, stream: Stream) -> Stream:
+    """End a stream and pay out its streamer's pools (real and demo)."""
+    Stream.objects.filter(pk=stream.pk).exclude(status=Stream.Status.ENDED).update(
+        status=Stream.Status.ENDED, ended_at=timezone.now()
+    )
+    stream.refresh_from_db()
+    if not Stream.objects.filter(
+        streamer_id=stream.streamer_id, status=Stream.Status.LIVE
+    ).exists():
+        for pool in Pool.objects.filter(streamer_id=stream.streamer_id, state=Pool.State.OPEN):
+            pool_settle(pool=pool)
+    return stream
+
+
+def sagas_resume(*, limit: int = 1000, fan_out: bool = False, budget: float = 30.0) -> int:
+    """Drive every unfinished saga whose time has come; the crash-recovery entry point.
+
+    ``fan_out`` hands each saga to a worker (Celery) instead of running it here.
+    """
+    from apps.transactions.tasks import saga_advance_task
+
+    due = sagas.sagas_due(limit=limit)
+    for saga_id in due:
+        if fan_out:
+            saga_advance_task.delay(saga_id)
+        else:
+            sagas.saga_advance(saga_id, budget=budget, follow=True)
+    return len(due)
+
+
+# --- idempotency ---------------------------------------------------------------------
+
+
+def request_fingerprint(payload: object) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def idempotency_begin(
+    *, follower: Follower, key: str, fingerprint: str
+) -> IdempotencyRecord | None:
+    """Claim ``key`` for this request; returns the earlier record when the key was used.
+
+    Raises when the key was used for a different request, or is still being processed.
+    """
+    if not key or len(key) > 128:
+        raise ValidationFailed(
+            "Idempotency-Key must be 1 to 128 characters", code="ERR_INVALID_IDEMPOTENCY_KEY"
+        )
+    try:
+        with transaction.atomic():
+            IdempotencyRecord.objects.create(follower=follower, key=key, request_hash=fingerprint)
+            return None
+    except IntegrityError:
+        record = IdempotencyRecord.objects.get(follower=follower, key=key)
+    if record.request_hash != fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was used for a different request",
+            code="ERR_IDEMPOTENCY_KEY_REUSED",
+            status=422,
+        )
+    if record.response_status is None:
+        raise Conflict(
+            "A request with this Idempotency-Key is in progress", code="ERR_REQUEST_IN_PROGRESS"
+        )
+    return record
+
+
+def idempotency_finish(*, follower: Follower, key: str, status: int, body: dict) -> None:
+    IdempotencyRecord.objects.filter(
+        follower=follower, key=key, response_status__isnull=True
+    ).update(response_status=status, response_body=body)
+
+
+def idempotency_abandon(*, follower: Follower, key: str) -> None:
+    IdempotencyRecord.objects.filter(
+        follower=follower, key=key, response_status__isnull=True
+    ).delete()

@@ -1,0 +1,42 @@
+"""Celery tasks: thin, id-in, idempotent through the sagas' own state guards."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.transactions.models import Saga
+
+# Delays longer than this are left to the periodic resume instead of a countdown, so a
+# task never waits in the broker near Redis' visibility timeout.
+MAX_COUNTDOWN_SECONDS = 60
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def saga_advance_task(saga_id: int) -> str:
+    from apps.transactions.sagas import saga_advance
+
+    return saga_advance(saga_id, budget=120.0, follow=False).status
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def sagas_resume_task() -> int:
+    from apps.transactions.services import sagas_resume
+
+    return sagas_resume(fan_out=not settings.CELERY_TASK_ALWAYS_EAGER)
+
+
+def saga_schedule(saga: Saga) -> None:
+    """Make sure a running saga continues in a worker (no-op when tasks run eagerly: then the
+    resume loop of the process drives it)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER or saga.status != Saga.Status.RUNNING:
+        return
+    delay = 0.0
+    if saga.next_run_at:
+        delay = max((saga.next_run_at - timezone.now()).total_seconds(), 0.0)
+    if delay > MAX_COUNTDOWN_SECONDS:
+        return
+    saga_id = saga.pk
+    transaction.on_commit(lambda: saga_advance_task.apply_async(args=[saga_id], countdown=delay))
