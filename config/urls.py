@@ -12,5 +12,8 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
 ]
 
+handler404 = "apps.core.exceptions.page_not_found"
+handler500 = "apps.core.exceptions.server_error"
+
 if settings.SANDBOX_ENABLED:
     urlpatterns.append(path("sandbox/", include("apps.sandbox.urls")))

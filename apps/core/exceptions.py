@@ -1,16 +1,24 @@
-"""The one DRF exception handler: every error becomes ``{errorCode, errorMessage}`` with a 4xx."""
+"""The one DRF exception handler: every error becomes ``{errorCode, errorMessage}`` with a 4xx.
+
+Also the JSON ``handler404``/``handler500`` views, so that paths under ``/api/`` that match no
+view still answer in the same shape.
+"""
 
 import logging
 
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.http import Http404
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
+from rest_framework.views import set_rollback
 
 from apps.core.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
 
 _DRF_CODES = {
     drf.ParseError: ("ERR_MALFORMED_JSON", 400),
@@ -42,10 +50,18 @@ def error_response(code: str, message: str, status: int, headers: dict | None = 
 
 
 def api_exception_handler(exc, context) -> Response:
-    transaction.set_rollback(True)
+    # Only a request wrapped in ATOMIC_REQUESTS has a transaction of its own to roll back;
+    # outside an atomic block Django refuses the rollback flag altogether.
+    set_rollback()
     if isinstance(exc, ApplicationError):
         return error_response(exc.code, exc.message, exc.status)
-    if isinstance(exc, Http404):
+    if isinstance(exc, RequestDataTooBig):
+        return error_response("ERR_PAYLOAD_TOO_LARGE", "Request body is too large", 413)
+    if isinstance(exc, SuspiciousOperation):
+        return error_response("ERR_BAD_REQUEST", "The request could not be processed", 400)
+    if isinstance(exc, DjangoValidationError):
+        exc = drf.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = drf.PermissionDenied()
@@ -57,20 +73,42 @@ def api_exception_handler(exc, context) -> Response:
         headers = {}
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
-        if isinstance(exc, drf.ValidationError) and isinstance(exc.detail, dict):
-            detail_code = _validation_code(exc.detail)
-            code = detail_code or code
-        return error_response(code, _first_message(exc.detail), status, headers)
+        return error_response(
+            _detail_code(exc.detail) or code, _first_message(exc.detail), status, headers
+        )
     logger.exception("Unhandled API error", exc_info=exc)
     return error_response("ERR_UNKNOWN", "The request could not be processed", 400)
 
 
-def _validation_code(detail: dict) -> str | None:
-    """Serializer fields may raise ``ValidationError(msg, code="ERR_...")`` to pick the code."""
-    for value in detail.values():
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            code = getattr(item, "code", None)
-            if isinstance(code, str) and code.startswith("ERR_"):
-                return code
+def _detail_code(detail) -> str | None:
+    """An exception may pick its wire code: ``ValidationError(msg, code="ERR_...")``."""
+    if isinstance(detail, dict):
+        items = list(detail.values())
+    elif isinstance(detail, list):
+        items = detail
+    else:
+        code = getattr(detail, "code", None)
+        return code if isinstance(code, str) and code.startswith("ERR_") else None
+    for item in items:
+        code = _detail_code(item)
+        if code:
+            return code
     return None
+
+
+def _error_json(code: str, message: str, status: int) -> JsonResponse:
+    return JsonResponse({"errorCode": code, "errorMessage": message}, status=status)
+
+
+def page_not_found(request, exception=None):
+    """``handler404``: JSON under ``/api/``, Django's page elsewhere."""
+    if request.path.startswith(API_PREFIX):
+        return _error_json("ERR_NOT_FOUND", "Not found", 404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """``handler500``: reached only by errors outside DRF views (those never 500)."""
+    if request.path.startswith(API_PREFIX):
+        return _error_json("ERR_UNKNOWN", "The request could not be processed", 500)
+    return defaults.server_error(request)
