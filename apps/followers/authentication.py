@@ -1,0 +1,71 @@
+"""Player API authentication: ``Authorization: Bearer <player token>`` (see tokens.py)."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.permissions import BasePermission
+
+from apps.core.errors import ApplicationError, CopyStakeOff
+from apps.followers.models import PlayerSession
+from apps.followers.tokens import player_token_read
+
+KEYWORD = "Bearer"
+
+
+class PlayerTokenAuthentication(BaseAuthentication):
+    """``request.user`` is the Follower, ``request.auth`` the PlayerSession.
+
+    No header: not authenticated (``IsPlayer`` then answers 401). A header that is not a valid,
+    current token: 401 with ``ERR_UNAUTHORIZED`` or ``ERR_SESSION_EXPIRED``.
+    """
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header:
+            return None
+        if header[0].lower() != KEYWORD.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Authorization header must be 'Bearer <token>'", code="ERR_UNAUTHORIZED"
+            )
+        try:
+            token = header[1].decode("ascii")
+            session = player_token_read(token)
+        except UnicodeError as error:
+            raise exceptions.AuthenticationFailed(
+                "Invalid player token", code="ERR_UNAUTHORIZED"
+            ) from error
+        except ApplicationError as error:
+            raise exceptions.AuthenticationFailed(error.message, code=error.code) from error
+        follower = session.follower
+        # DRF (throttles, IsAuthenticated) asks the user object this.
+        follower.is_authenticated = True
+        return follower, session
+
+    def authenticate_header(self, request) -> str:
+        return f'{KEYWORD} realm="api"'
+
+
+class IsPlayer(BasePermission):
+    """A player with a valid session; a disabled operator answers 400 ``ERR_COPYSTAKE_OFF``."""
+
+    def has_permission(self, request, view) -> bool:
+        session = request.auth
+        if not isinstance(session, PlayerSession):
+            return False
+        if not session.follower.operator.enabled:
+            raise CopyStakeOff()
+        return True
+
+
+class PlayerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = PlayerTokenAuthentication
+    name = "playerToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The token of the URL that the operator API's init returned.",
+        }
