@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.core.money import amount_to_wire
 from apps.sandbox.selectors import sandbox_operator_get
 from apps.sandbox.services import sandbox_play_round
 
@@ -42,6 +43,9 @@ class Command(BaseCommand):
                 played += 1
                 staked = sum((bet.stake for bet in bets), Decimal(0))
                 paid = sum((bet.payout for bet in bets), Decimal(0))
-                self.stdout.write(f"round {played}: {len(bets)} bets, staked {staked}, paid {paid}")
+                self.stdout.write(
+                    f"round {played}: {len(bets)} bets, "
+                    f"staked {amount_to_wire(staked)}, paid {amount_to_wire(paid)}"
+                )
         except KeyboardInterrupt:
             self.stdout.write(f"stopped after {played} rounds")
