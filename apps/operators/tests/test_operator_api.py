@@ -4,6 +4,7 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import override_settings
 from rest_framework.request import Request
@@ -12,7 +13,7 @@ from rest_framework.test import APIRequestFactory
 from apps.followers.authentication import PlayerTokenAuthentication
 from apps.followers.models import Follower, PlayerSession
 from apps.operators.models import CallLog
-from apps.operators.services import operator_set_enabled
+from apps.operators.services import operator_rotate_credential, operator_set_enabled
 from apps.operators.signatures import copystake_signature
 from apps.operators.tests.factories import make_operator, signed_headers
 from apps.streamers.tests.factories import StreamerFactory, StreamFactory
@@ -662,3 +663,50 @@ def test_interactive_docs_are_served_from_local_assets(client):
     html = response.content.decode()
     assert "swagger-ui" in html
     assert "cdn" not in html.lower()
+
+
+# --- credential rotation --------------------------------------------------------------------
+
+
+def test_rotated_api_key_replaces_the_old_one(client):
+    # given
+    operator, credentials = make_operator()
+    # when
+    new_key = operator_rotate_credential(operator=operator, which="api_key")
+    # then
+    old = post_signed(client, credentials, INIT, init_body())
+    new = post_signed(client, {**credentials, "api_key": new_key}, INIT, init_body())
+    assert (old.status_code, new.status_code) == (401, 200)
+    operator.refresh_from_db()
+    assert operator.api_key_hint == new_key[-4:]
+
+
+def test_rotated_secret_key_replaces_the_old_one(client):
+    # given
+    operator, credentials = make_operator()
+    # when
+    new_secret = operator_rotate_credential(operator=operator, which="secret_key")
+    # then
+    old = post_signed(client, credentials, INIT, init_body())
+    new = post_signed(client, {**credentials, "secret_key": new_secret}, INIT, init_body())
+    assert (old.status_code, new.status_code) == (401, 200)
+
+
+@pytest.mark.parametrize("which", ["operator_api_key", "wallet_secret"])
+def test_rotating_an_outbound_credential_stores_the_new_value(which):
+    # given
+    operator, credentials = make_operator()
+    # when
+    value = operator_rotate_credential(operator=operator, which=which)
+    # then
+    operator.refresh_from_db()
+    assert getattr(operator, which) == value
+    assert value != credentials[which]
+
+
+def test_rotating_an_unknown_credential_is_refused():
+    # given
+    operator, _ = make_operator()
+    # then
+    with pytest.raises(ValidationError):
+        operator_rotate_credential(operator=operator, which="name")
