@@ -9,6 +9,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from apps.core.fields import EncryptedTextField, mask_secret
+from apps.core.history import staff_history_user
 from apps.core.money import amount_field_kwargs
 
 
@@ -73,7 +74,10 @@ class Operator(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["operator_api_key", "secret_key", "wallet_secret"])
+    history = HistoricalRecords(
+        excluded_fields=["operator_api_key", "secret_key", "wallet_secret"],
+        get_user=staff_history_user,
+    )
 
     class Meta:
         ordering = ["name"]

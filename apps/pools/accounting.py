@@ -68,3 +68,32 @@ def value_of_units(*, units: Decimal, balance: Decimal, total_units: Decimal) ->
     if total_units <= 0:
         return round_amount_down(units)
     return payout_for_units(units=min(units, total_units), balance=balance, total_units=total_units)
+
+
+# Decimal columns on SQLite (development only) hold about 15 significant digits; anything
+# larger than this between two unit totals is a real accounting error, never float dust.
+UNIT_DUST = Decimal("1e-9")
+
+
+def units_after_redeem(
+    *, total_units: Decimal, redeemed: Decimal, streamer_units: Decimal
+) -> Decimal:
+    """Total units once ``redeemed`` left; never below the streamer's own units.
+
+    The streamer's units are never redeemed, so the result below ``streamer_units`` can only be
+    storage rounding (SQLite): clamp that, refuse anything larger.
+    """
+    with localcontext(MATH_CONTEXT):
+        remaining = total_units - redeemed
+    if remaining < streamer_units:
+        if streamer_units - remaining > UNIT_DUST:
+            raise ValueError(
+                f"redeeming {redeemed} of {total_units} units would eat the streamer's {streamer_units}"
+            )
+        return streamer_units
+    return remaining
+
+
+def units_after_issue(*, total_units: Decimal, issued: Decimal) -> Decimal:
+    with localcontext(MATH_CONTEXT):
+        return total_units + issued

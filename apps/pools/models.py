@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from apps.core.history import staff_history_user
 from apps.core.money import ZERO, amount_field_kwargs, unit_field_kwargs
 from apps.operators.models import Operator
 from apps.streamers.models import Streamer
@@ -59,7 +60,9 @@ class Pool(models.Model):
     locked_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["pricing_saga", "pricing_since", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["pricing_saga", "pricing_since", "updated_at"], get_user=staff_history_user
+    )
 
     class Meta:
         ordering = ["-opened_at"]

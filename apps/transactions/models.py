@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from apps.core.history import staff_history_user
 from apps.core.money import amount_field_kwargs, unit_field_kwargs
 from apps.followers.models import Follower, Position
 from apps.operators.models import Operator
@@ -155,7 +156,9 @@ class Transaction(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords(excluded_fields=["response", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["response", "updated_at"], get_user=staff_history_user
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

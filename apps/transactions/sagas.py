@@ -37,7 +37,13 @@ from django.utils import timezone
 from apps.followers.models import Position
 from apps.operators.clients import CallResult
 from apps.pools import services as pools
-from apps.pools.accounting import opening_units, payout_for_units, units_for_contribution
+from apps.pools.accounting import (
+    opening_units,
+    payout_for_units,
+    units_after_issue,
+    units_after_redeem,
+    units_for_contribution,
+)
 from apps.pools.models import Pool
 from apps.streamers.models import Stream
 from apps.transactions.gateways import Gateway, gateway_for
@@ -315,8 +321,9 @@ def join_deposit(saga: Saga, ctx: StepContext) -> None:
         with transaction.atomic():
             _record(tx, result, Status.SUCCEEDED)
             balance_after = result.amount("balance")
+            # Units change only under the pricing claim, so the priced total is still current.
             Pool.objects.filter(pk=pool.pk).update(
-                total_units=F("total_units") + tx.units,
+                total_units=units_after_issue(total_units=tx.priced_total_units, issued=tx.units),
                 balance=balance_after
                 if balance_after is not None
                 else tx.priced_balance + tx.amount,
@@ -434,7 +441,11 @@ def leave_withdraw(saga: Saga, ctx: StepContext) -> None:
             # WIN of 0 still closes the follower's round.
             with transaction.atomic():
                 Pool.objects.filter(pk=pool.pk).update(
-                    total_units=F("total_units") - position.units,
+                    total_units=units_after_redeem(
+                        total_units=pool.total_units,
+                        redeemed=position.units,
+                        streamer_units=pool.streamer_units,
+                    ),
                     pricing_saga=None,
                     pricing_since=None,
                 )
@@ -460,7 +471,11 @@ def leave_withdraw(saga: Saga, ctx: StepContext) -> None:
             _record(tx, result, Status.SUCCEEDED)
             balance_after = result.amount("balance")
             Pool.objects.filter(pk=pool.pk).update(
-                total_units=F("total_units") - tx.units,
+                total_units=units_after_redeem(
+                    total_units=tx.priced_total_units,
+                    redeemed=tx.units,
+                    streamer_units=pool.streamer_units,
+                ),
                 balance=balance_after
                 if balance_after is not None
                 else tx.priced_balance - tx.amount,

@@ -15,7 +15,9 @@ from apps.operators.clients import ERROR, SUCCESS, UNKNOWN, CallResult
 
 
 class FakeOperator:
-    def __init__(self, *, streamer_balance: Decimal = Decimal("1000"), wallet: Decimal = Decimal("500")):
+    def __init__(
+        self, *, streamer_balance: Decimal = Decimal("1000"), wallet: Decimal = Decimal("500")
+    ):
         self.streamer_balance: dict[str, Decimal] = defaultdict(lambda: streamer_balance)
         self.wallet: dict[str, Decimal] = defaultdict(lambda: wallet)
         self.withdraws: dict[str, tuple[str, Decimal]] = {}
@@ -42,7 +44,11 @@ class FakeOperator:
         self.calls.append((route, ""))
         fault = self._fault(route)
         if fault in ("timeout_before", "http_500"):
-            return self._lost() if fault == "timeout_before" else CallResult(UNKNOWN, 500, error_code="ERR_HTTP_500")
+            return (
+                self._lost()
+                if fault == "timeout_before"
+                else CallResult(UNKNOWN, 500, error_code="ERR_HTTP_500")
+            )
         if fault and fault.startswith("refuse:"):
             _, status, code = fault.split(":")
             return CallResult(ERROR, int(status), error_code=code, error_message="scripted refusal")
@@ -65,7 +71,9 @@ class FakeOperator:
             old = self.wallet[user]
             self.wallet[user] -= tx.amount
             self.withdraws[tx.external_id] = (user, tx.amount)
-            return CallResult(SUCCESS, 200, data={"oldBalance": str(old), "newBalance": str(self.wallet[user])})
+            return CallResult(
+                SUCCESS, 200, data={"oldBalance": str(old), "newBalance": str(self.wallet[user])}
+            )
 
         return self._run("withdraw", apply)
 
@@ -101,7 +109,9 @@ class FakeOperator:
         user = pool.streamer.operator_user_id
         return self._run(
             "streamer-balance",
-            lambda: CallResult(SUCCESS, 200, data={"balance": str(self.streamer_balance[user]), "currency": "USD"}),
+            lambda: CallResult(
+                SUCCESS, 200, data={"balance": str(self.streamer_balance[user]), "currency": "USD"}
+            ),
         )
 
     def transfer(self, *, tx, pool):
@@ -115,7 +125,9 @@ class FakeOperator:
             else:
                 sign = 1 if tx.kind == "streamer_deposit" else -1
                 self.streamer_balance[user] += sign * tx.amount
-                result = CallResult(SUCCESS, 200, data={"balance": str(self.streamer_balance[user])})
+                result = CallResult(
+                    SUCCESS, 200, data={"balance": str(self.streamer_balance[user])}
+                )
             self.transfers[tx.external_id] = result
             return result
 

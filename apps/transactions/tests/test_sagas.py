@@ -10,7 +10,7 @@ from apps.pools.models import Pool
 from apps.streamers.models import Stream
 from apps.transactions.models import Saga, Transaction
 from apps.transactions.services import position_join, position_leave, streams_end
-from apps.transactions.tests.conftest import run_due
+from conftest import run_due
 
 D = Decimal
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,7 +36,11 @@ def test_join_prices_units_on_the_fresh_balance_and_locks_the_pool(fake, streame
     [deposit] = tx_of(position, "streamer_deposit")
     assert debit.status == deposit.status == "succeeded"
     assert debit.external_id != deposit.external_id
-    assert (deposit.priced_balance, deposit.priced_total_units, deposit.units) == (D(1000), D(1000), D(100))
+    assert (deposit.priced_balance, deposit.priced_total_units, deposit.units) == (
+        D(1000),
+        D(1000),
+        D(100),
+    )
 
 
 def test_second_join_after_streamer_doubles_gets_half_the_units(fake, streamer, make_session):
@@ -73,7 +77,9 @@ def test_bet_applied_but_answer_lost_is_rolled_back(fake, streamer, make_session
     assert fake.rollbacks == {rollback.external_id: debit.external_id}
 
 
-def test_bet_never_applied_rollback_408_marks_it_failed_and_voids_the_id(fake, streamer, make_session):
+def test_bet_never_applied_rollback_408_marks_it_failed_and_voids_the_id(
+    fake, streamer, make_session
+):
     fake.fail("withdraw", "timeout_before")
     position = position_join(session=make_session("f1"), streamer_id=streamer.pk, amount="100")
     [debit] = tx_of(position, "follower_debit")
@@ -99,7 +105,9 @@ def test_rollback_in_doubt_is_retried_with_the_same_id_until_answered(fake, stre
     assert fake.wallet["f1"] == D(500)
 
 
-def test_definite_transfer_error_rolls_back_the_bet_and_closes_the_empty_pool(fake, streamer, make_session):
+def test_definite_transfer_error_rolls_back_the_bet_and_closes_the_empty_pool(
+    fake, streamer, make_session
+):
     fake.fail("transfer", "refuse:400:ERR_TRANSFER_FORBIDDEN")
     position = position_join(session=make_session("f1"), streamer_id=streamer.pk, amount="100")
     assert position.status == "failed" and position.failure_code == "ERR_TRANSFER_FORBIDDEN"
@@ -109,7 +117,9 @@ def test_definite_transfer_error_rolls_back_the_bet_and_closes_the_empty_pool(fa
     assert fake.pool_state["streamer-1"] == "CLOSE"
 
 
-def test_transfer_in_doubt_is_retried_with_the_same_id_and_applied_once(fake, streamer, make_session):
+def test_transfer_in_doubt_is_retried_with_the_same_id_and_applied_once(
+    fake, streamer, make_session
+):
     fake.fail("transfer", "timeout_after", "http_500")
     position = position_join(session=make_session("f1"), streamer_id=streamer.pk, amount="100")
     if position.status == "joining":
@@ -181,7 +191,9 @@ def test_leave_reprices_with_a_new_id_when_the_balance_moved(fake, streamer, mak
     assert left.status == "closed" and left.payout == D(100)
 
 
-def test_win_is_retried_with_the_same_id_until_paid_and_close_does_not_wait(fake, streamer, make_session):
+def test_win_is_retried_with_the_same_id_until_paid_and_close_does_not_wait(
+    fake, streamer, make_session
+):
     session = make_session("f1")
     position = position_join(session=session, streamer_id=streamer.pk, amount="100")
     fake.fail("deposit", "http_500", "timeout_after", "http_500")
@@ -221,7 +233,12 @@ def test_bust_pool_pays_zero_wins_refuses_joins_and_closes(fake, streamer, make_
     run_due()
     a.refresh_from_db()
     [credit] = tx_of(a, "follower_credit")
-    assert a.status == "closed" and a.payout == D(0) and credit.amount == D(0) and credit.status == "succeeded"
+    assert (
+        a.status == "closed"
+        and a.payout == D(0)
+        and credit.amount == D(0)
+        and credit.status == "succeeded"
+    )
     assert tx_of(a, "streamer_withdrawal") == []
     assert Pool.objects.get(pk=a.pool_id).state == "closed"
     # and a new join opens a fresh pool at NAV 1
@@ -229,7 +246,9 @@ def test_bust_pool_pays_zero_wins_refuses_joins_and_closes(fake, streamer, make_
     assert fresh.status == "active" and fresh.pool_id != a.pool_id and fresh.units == D(10)
 
 
-def test_crash_after_sending_the_deposit_resumes_with_the_same_id(fake, streamer, make_session, monkeypatch):
+def test_crash_after_sending_the_deposit_resumes_with_the_same_id(
+    fake, streamer, make_session, monkeypatch
+):
     from apps.transactions import sagas
 
     # given: the process dies right after the transfer left (operator applied it)
@@ -277,7 +296,9 @@ def test_refusals_before_money_moves(fake, streamer, make_session):
         position_join(session=make_session("streamer-1"), streamer_id=streamer.pk, amount="10")
     assert error.value.code == "ERR_SELF_FOLLOW"
     with pytest.raises(ApplicationError) as error:
-        position_join(session=make_session("f9", currency="EUR"), streamer_id=streamer.pk, amount="10")
+        position_join(
+            session=make_session("f9", currency="EUR"), streamer_id=streamer.pk, amount="10"
+        )
     assert error.value.code == "ERR_CURRENCY_MISMATCH"
     Stream.objects.update(status="ended")
     with pytest.raises(ApplicationError) as error:

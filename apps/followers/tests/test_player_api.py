@@ -1,0 +1,249 @@
+"""The player API over DRF's test client, with the sagas talking to the in-memory operator."""
+
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+
+from apps.followers.tokens import player_token_issue
+from apps.streamers.models import Stream
+from apps.transactions.models import Transaction
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def client_for(session) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {player_token_issue(session)}")
+    return client
+
+
+def test_join_returns_201_with_the_position(fake, streamer, make_session):
+    client = client_for(make_session("f1"))
+    # when
+    response = client.post(
+        "/api/v1/pools/join", {"streamerId": streamer.pk, "amount": "100"}, format="json"
+    )
+    # then
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert set(body) >= {
+        "id",
+        "poolId",
+        "streamerId",
+        "status",
+        "units",
+        "contributed",
+        "payout",
+        "value",
+        "currency",
+        "createdAt",
+        "updatedAt",
+    }
+    assert (
+        body["status"],
+        body["units"],
+        body["contributed"],
+        body["value"],
+        body["currency"],
+    ) == ("active", "100.000000000000000000", "100.00000000", "100.00000000", "USD")
+    assert body["payout"] is None and body["streamerId"] == streamer.pk
+
+
+def test_join_accepts_json_numbers_exactly(fake, streamer, make_session):
+    client = client_for(make_session("f1"))
+    response = client.post(
+        "/api/v1/pools/join",
+        data=b'{"streamerId": %d, "amount": 12.34567891}' % streamer.pk,
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    assert response.json()["contributed"] == "12.34567891"
+
+
+def test_join_pending_answers_202(fake, streamer, make_session):
+    fake.fail("transfer", *["timeout_before"] * 30)
+    response = client_for(make_session("f1")).post(
+        "/api/v1/pools/join", {"streamerId": streamer.pk, "amount": "10"}, format="json"
+    )
+    assert response.status_code == 202 and response.json()["status"] == "joining"
+
+
+def test_idempotency_key_returns_the_first_answer_and_refuses_another_body(
+    fake, streamer, make_session
+):
+    client = client_for(make_session("f1"))
+    first = client.post(
+        "/api/v1/pools/join",
+        {"streamerId": streamer.pk, "amount": "10"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+    again = client.post(
+        "/api/v1/pools/join",
+        {"streamerId": streamer.pk, "amount": "10"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+    other = client.post(
+        "/api/v1/pools/join",
+        {"streamerId": streamer.pk, "amount": "11"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert other.status_code == 422 and other.json()["errorCode"] == "ERR_IDEMPOTENCY_KEY_REUSED"
+    assert Transaction.objects.filter(kind="follower_debit").count() == 1
+    assert fake.wallet["f1"] == Decimal(490)
+
+
+def test_idempotent_refusal_is_replayed_too(fake, streamer, make_session):
+    client = client_for(make_session("f1"))
+    fake.wallet["f1"] = Decimal(1)
+    first = client.post(
+        "/api/v1/pools/join",
+        {"streamerId": streamer.pk, "amount": "10"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-2",
+    )
+    fake.wallet["f1"] = Decimal(100)
+    again = client.post(
+        "/api/v1/pools/join",
+        {"streamerId": streamer.pk, "amount": "10"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-2",
+    )
+    assert first.status_code == again.status_code == 402
+    assert again.json()["errorCode"] == "ERR_INSUFFICIENT_BALANCE"
+    assert fake.wallet["f1"] == Decimal(100)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"streamerId": 999999, "amount": "10"}, 404, "ERR_STREAMER_NOT_FOUND"),
+        ({"amount": "10"}, 400, "ERR_VALIDATION"),
+        ({"streamerId": "x", "amount": "10"}, 400, "ERR_VALIDATION"),
+        ({"streamerId": None, "amount": "1e400"}, 400, "ERR_VALIDATION"),
+    ],
+)
+def test_join_refusals_are_4xx_with_a_code(fake, streamer, make_session, body, status, code):
+    response = client_for(make_session("f1")).post("/api/v1/pools/join", body, format="json")
+    assert response.status_code == status and response.json()["errorCode"] == code
+
+
+def test_join_refusal_codes(fake, streamer, make_session):
+    client = client_for(make_session("f1"))
+
+    def amount(value):
+        return client.post(
+            "/api/v1/pools/join", {"streamerId": streamer.pk, "amount": value}, format="json"
+        )
+
+    assert amount("1e400").json()["errorCode"] == "ERR_INVALID_AMOUNT"
+    assert amount("0").json()["errorCode"] == "ERR_INVALID_AMOUNT"
+    assert amount("100000").json()["errorCode"] == "ERR_LIMIT_EXCEEDED"
+    Stream.objects.update(status="ended")
+    offline = amount("10")
+    assert offline.status_code == 409 and offline.json()["errorCode"] == "ERR_STREAMER_OFFLINE"
+
+
+def test_malformed_json_and_nan_are_400(fake, streamer, make_session):
+    client = client_for(make_session("f1"))
+    bad = client.post("/api/v1/pools/join", data=b"{not json", content_type="application/json")
+    nan = client.post(
+        "/api/v1/pools/join",
+        data=b'{"streamerId": 1, "amount": NaN}',
+        content_type="application/json",
+    )
+    assert bad.status_code == nan.status_code == 400
+    assert bad.json()["errorCode"] == nan.json()["errorCode"] == "ERR_MALFORMED_JSON"
+
+
+def test_leave_and_positions(fake, streamer, make_session):
+    session = make_session("f1")
+    client = client_for(session)
+    position_id = client.post(
+        "/api/v1/pools/join", {"streamerId": streamer.pk, "amount": "100"}, format="json"
+    ).json()["id"]
+    fake.streamer_balance["streamer-1"] = Decimal("2200")
+    # when
+    left = client.post(f"/api/v1/positions/{position_id}/leave")
+    # then
+    assert left.status_code == 200
+    assert (left.json()["status"], left.json()["payout"], left.json()["value"]) == (
+        "closed",
+        "200.00000000",
+        "200.00000000",
+    )
+    listed = client.get("/api/v1/positions").json()
+    assert [p["id"] for p in listed] == [position_id]
+    assert client.get(f"/api/v1/positions/{position_id}").json()["status"] == "closed"
+
+
+def test_other_followers_positions_are_not_found(fake, streamer, make_session, operator):
+    owner = client_for(make_session("f1"))
+    position_id = owner.post(
+        "/api/v1/pools/join", {"streamerId": streamer.pk, "amount": "10"}, format="json"
+    ).json()["id"]
+    intruder = client_for(make_session("f2"))
+    assert intruder.get(f"/api/v1/positions/{position_id}").status_code == 404
+    assert intruder.post(f"/api/v1/positions/{position_id}/leave").status_code == 404
+    assert intruder.get("/api/v1/positions").json() == []
+    assert intruder.get("/api/v1/positions/not-a-uuid").status_code == 404
+
+
+def test_missing_garbage_and_expired_tokens_are_401(fake, streamer, make_session):
+    from django.utils import timezone
+
+    assert APIClient().get("/api/v1/lobby").status_code == 401
+    garbage = APIClient()
+    garbage.credentials(HTTP_AUTHORIZATION="Bearer nonsense")
+    assert garbage.get("/api/v1/lobby").status_code == 401
+    session = make_session("f1")
+    client = client_for(session)
+    session.expires_at = timezone.now()
+    session.save()
+    response = client.get("/api/v1/lobby")
+    assert response.status_code == 401 and response.json()["errorCode"] == "ERR_SESSION_EXPIRED"
+
+
+def test_lobby_lists_live_streamers_with_their_pool(fake, streamer, make_session):
+    client = client_for(make_session("f1"))
+    assert client.get("/api/v1/lobby").json()[0]["pool"] is None
+    client.post("/api/v1/pools/join", {"streamerId": streamer.pk, "amount": "100"}, format="json")
+    [entry] = client.get("/api/v1/lobby").json()
+    assert entry["streamerId"] == streamer.pk and entry["nav"] == "1.000000000000000000"
+    assert entry["pool"]["followers"] == 1 and entry["pool"]["balance"] == "1100.00000000"
+
+
+def test_demo_session_plays_with_play_money_and_touches_no_operator(
+    streamer, make_session, monkeypatch
+):
+    from apps.followers.models import Follower
+    from apps.operators import clients
+
+    def no_http(*args, **kwargs):
+        raise AssertionError("demo mode must not call the operator")
+
+    for name in (
+        "wallet_withdraw",
+        "wallet_deposit",
+        "wallet_rollback",
+        "transfer",
+        "streamer_balance",
+        "game_pool",
+    ):
+        monkeypatch.setattr(clients, name, no_http)
+    session = make_session("d1", demo=True)
+    client = client_for(session)
+    joined = client.post(
+        "/api/v1/pools/join", {"streamerId": streamer.pk, "amount": "100"}, format="json"
+    )
+    assert joined.status_code == 201 and joined.json()["currency"] == "DEMO"
+    assert Follower.objects.get(pk=session.follower_id).demo_balance == Decimal(900)
+    left = client.post(f"/api/v1/positions/{joined.json()['id']}/leave")
+    assert left.status_code == 200 and left.json()["status"] == "closed"
+    payout = Decimal(left.json()["payout"])
+    assert Follower.objects.get(pk=session.follower_id).demo_balance == Decimal(900) + payout
