@@ -456,6 +456,19 @@ def test_transaction_status_answers_the_transaction_with_an_exact_amount(client)
     }
 
 
+@pytest.mark.skipif(
+    connection.vendor == "sqlite", reason="SQLite keeps decimals as REAL (about 15 digits)"
+)
+def test_transaction_status_keeps_all_twenty_digits_of_an_amount(client):
+    # given
+    operator, credentials = make_operator()
+    tx = make_transaction(operator, amount=Decimal("999999999999.99999999"))
+    # when
+    response = post_signed(client, credentials, STATUS, encode({"id": tx.external_id}))
+    # then
+    assert b'"amount":999999999999.99999999,' in response.content
+
+
 @pytest.mark.parametrize(
     ("kind", "status", "wire_type", "wire_status"),
     [
@@ -604,6 +617,17 @@ def test_malformed_body_is_logged_with_its_secrets_masked(client):
     assert row.error_code == "ERR_MALFORMED_JSON"
     assert "super-secret-user-token-value" not in _row_text(row)
     assert "\\xff" in row.request_body
+
+
+@pytest.mark.parametrize("body", [b'{"a": "\x00', b'{"a": "\\u0000"}'])
+def test_bodies_with_nul_characters_are_logged(client, body):
+    # given: PostgreSQL text columns cannot hold NUL
+    _, credentials = make_operator()
+    # when
+    response = post_signed(client, credentials, INIT, body)
+    # then
+    assert response.status_code == 400
+    assert "\x00" not in CallLog.objects.get().request_body
 
 
 def test_deeply_nested_body_is_still_logged(client):
