@@ -29,6 +29,24 @@ SECRET_FIELDS = {
     "secret",
 }
 _TOKEN_IN_URL = re.compile(r"([?&]token=)([^&\s\"]+)")
+# A secret field inside text that is not valid JSON (truncated, garbled): "userToken": "abc".
+_SECRET_IN_TEXT = re.compile(
+    r'("(?:'
+    + "|".join(
+        [
+            "userToken",
+            "token",
+            "secretKey",
+            "apiKey",
+            "operatorApiKey",
+            "walletSecret",
+            "password",
+            "secret",
+        ]
+    )
+    + r')"\s*:\s*")([^"]*)(")',
+    re.IGNORECASE,
+)
 MAX_BODY_CHARS = 20_000
 
 
@@ -50,7 +68,10 @@ def _mask_value(value):
     if isinstance(value, list):
         return [_mask_value(item) for item in value]
     if isinstance(value, str):
-        return _TOKEN_IN_URL.sub(lambda m: m.group(1) + mask_secret(m.group(2)), value)
+        value = _TOKEN_IN_URL.sub(lambda m: m.group(1) + mask_secret(m.group(2)), value)
+        return _SECRET_IN_TEXT.sub(
+            lambda m: m.group(1) + mask_secret(m.group(2)) + m.group(3), value
+        )
     return value
 
 
@@ -61,9 +82,10 @@ def mask_body(raw: bytes | str | None) -> str:
     text = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
     try:
         parsed = json.loads(text)
-    except ValueError:
+        return json.dumps(_mask_value(parsed), ensure_ascii=False)[:MAX_BODY_CHARS]
+    except (ValueError, RecursionError):
+        # Not JSON, or nested too deep to walk: mask what the text patterns find.
         return _mask_value(text)[:MAX_BODY_CHARS]
-    return json.dumps(_mask_value(parsed), ensure_ascii=False)[:MAX_BODY_CHARS]
 
 
 def call_log_record(
