@@ -126,7 +126,7 @@ class SandboxTransfer(models.Model):
         SandboxAccount,
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="transfers",
         help_text="Empty when the user did not exist.",
     )
@@ -188,7 +188,7 @@ class SandboxWalletTx(models.Model):
         SandboxAccount,
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="wallet_txs",
     )
     user_id = models.CharField(max_length=100)

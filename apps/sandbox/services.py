@@ -208,14 +208,15 @@ def _transfer_apply_once(
         "amount": amount,
         "currency": currency,
     }
-    stored = SandboxTransfer.objects.filter(operator=operator, transfer_id=transfer_id).first()
-    if stored is not None:
-        return _replay(stored, **fields)
     account = (
         SandboxAccount.objects.select_for_update()
         .filter(operator=operator, user_id=user_id)
         .first()
     )
+    # Looked up after the lock: a same-id request may have committed while we waited.
+    stored = SandboxTransfer.objects.filter(operator=operator, transfer_id=transfer_id).first()
+    if stored is not None:
+        return _replay(stored, **fields)
     record = SandboxTransfer(operator=operator, transfer_id=transfer_id, account=account, **fields)
     refusal = _transfer_refusal(account, **fields)
     if refusal is not None:
@@ -477,7 +478,10 @@ def sandbox_wallet_rollback(
     except IntegrityError:
         # Lost a race (the withdraw, its tombstone or another rollback was inserted
         # meanwhile): a second pass sees the winner's row and answers from it.
-        tx = _rollback(move, rollback_provider_tx_id)
+        try:
+            tx = _rollback(move, rollback_provider_tx_id)
+        except IntegrityError as error:
+            raise _after_race(move, error) from error
     if tx.kind == WalletKind.VOID:
         raise _wallet_error(408, "Transaction not found")
     return tx
@@ -485,6 +489,13 @@ def sandbox_wallet_rollback(
 
 @transaction.atomic
 def _rollback(move: WalletMove, rollback_of: str) -> SandboxWalletTx:
+    # Lock order is account, then transactions, as in withdraw and deposit: a tombstone's
+    # insert must not wait for the account while a withdraw holds it and waits for the id.
+    account = (
+        SandboxAccount.objects.select_for_update()
+        .filter(operator=move.operator, user_id=move.user_id)
+        .first()
+    )
     if SandboxWalletTx.objects.filter(
         operator=move.operator, provider_tx_id=move.provider_tx_id
     ).exists():
@@ -495,9 +506,6 @@ def _rollback(move: WalletMove, rollback_of: str) -> SandboxWalletTx:
         .first()
     )
     if original is None:
-        account = SandboxAccount.objects.filter(
-            operator=move.operator, user_id=move.user_id
-        ).first()
         return SandboxWalletTx.objects.create(
             operator=move.operator,
             provider_tx_id=rollback_of,
@@ -525,7 +533,8 @@ def _rollback(move: WalletMove, rollback_of: str) -> SandboxWalletTx:
         or original.currency != move.currency
     ):
         raise _wallet_error(403, "User, amount or currency differ from the withdraw")
-    account = _lock_wallet_account(move)
+    if account is None:
+        raise _wallet_error(401, "Unknown user")
     old = account.balance
     account.balance += move.amount
     account.save(update_fields=["balance", "updated_at"])

@@ -31,6 +31,7 @@ from apps.sandbox.selectors import sandbox_account_get, sandbox_operator_get
 logger = logging.getLogger(__name__)
 
 JSON = "application/json"
+CURRENCY_MAX_LENGTH = 10
 
 
 def _json(status: int, payload: object) -> HttpResponse:
@@ -58,15 +59,20 @@ class _Body:
             raise error("body must be a JSON object")
         self._payload = payload
 
-    def text(self, key: str, *, optional: bool = False) -> str | None:
+    def text(self, key: str, *, optional: bool = False, max_length: int = 100) -> str | None:
         value = self._payload.get(key)
         if value is None and optional:
             return None
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
-        if not isinstance(value, str) or not value.strip() or len(value) > 100:
+        if not isinstance(value, str) or not value.strip():
             raise self._error(f"{key} is required and must be a non-empty string")
+        if len(value) > max_length:
+            raise self._error(f"{key} is longer than {max_length} characters")
         return value
+
+    def currency(self, *, optional: bool = False) -> str | None:
+        return self.text("currency", optional=optional, max_length=CURRENCY_MAX_LENGTH)
 
     def amount(self, key: str, *, allow_zero: bool = False) -> Decimal:
         try:
@@ -170,7 +176,7 @@ def streamer_balance(operator: SandboxOperator, body: _Body) -> HttpResponse:
     account = services.sandbox_streamer_balance(
         operator=operator,
         user_id=body.text("userId"),
-        currency=body.text("currency", optional=True),
+        currency=body.currency(optional=True),
     )
     return _json(200, {"balance": account.balance, "currency": account.currency})
 
@@ -183,7 +189,7 @@ def transfer(operator: SandboxOperator, body: _Body) -> HttpResponse:
         user_id=body.text("userId"),
         transfer_type=body.text("type"),
         amount=body.amount("amount"),
-        currency=body.text("currency"),
+        currency=body.currency(),
     )
     return HttpResponse(record.response_body, status=record.response_status, content_type=JSON)
 
@@ -244,7 +250,7 @@ def _stored(tx) -> HttpResponse:
 @_wallet_route(Route.AUTH)
 def wallet_auth(operator: SandboxOperator, body: _Body) -> HttpResponse:
     account = services.sandbox_wallet_auth(
-        operator=operator, user_token=body.text("userToken"), currency=body.text("currency")
+        operator=operator, user_token=body.text("userToken"), currency=body.currency()
     )
     return wallet_answer(
         200,
@@ -265,7 +271,7 @@ def wallet_withdraw(operator: SandboxOperator, body: _Body) -> HttpResponse:
         user_id=body.text("userId"),
         user_token=body.text("userToken"),
         amount=body.amount("amount"),
-        currency=body.text("currency"),
+        currency=body.currency(),
         game=body.text("game"),
         provider_tx_id=body.text("providerTxId"),
     )
@@ -279,7 +285,7 @@ def wallet_deposit(operator: SandboxOperator, body: _Body) -> HttpResponse:
         user_id=body.text("userId"),
         user_token=body.text("userToken", optional=True),
         amount=body.amount("amount", allow_zero=True),
-        currency=body.text("currency"),
+        currency=body.currency(),
         game=body.text("game"),
         provider_tx_id=body.text("providerTxId"),
     )
@@ -293,7 +299,7 @@ def wallet_rollback(operator: SandboxOperator, body: _Body) -> HttpResponse:
         user_id=body.text("userId"),
         user_token=body.text("userToken", optional=True),
         amount=body.amount("amount"),
-        currency=body.text("currency"),
+        currency=body.currency(),
         game=body.text("game"),
         provider_tx_id=body.text("providerTxId"),
         rollback_provider_tx_id=body.text("rollbackProviderTxId"),

@@ -393,3 +393,13 @@ def test_game_pool_bad_state(client, operator, streamer, state):
     assert body(response)["errorCode"] == "ERR_UNKNOWN"
     streamer.refresh_from_db()
     assert streamer.pool_state == ""
+
+
+def test_overlong_currency_is_refused_before_anything_is_stored(client, operator, streamer):
+    response = post_callback(client, operator, "transfer", transfer_body(currency="USDOLLARS!!"))
+    assert response.status_code == 400
+    assert body(response) == {
+        "errorCode": "ERR_UNKNOWN",
+        "errorMessage": "currency is longer than 10 characters",
+    }
+    assert SandboxTransfer.objects.count() == 0

@@ -121,3 +121,20 @@ def test_secrets_are_encrypted_at_rest(operator):
 def test_masked_secrets_show_only_the_tail(operator):
     assert operator.masked_secret_key == "••••••0001"
     assert SECRET_KEY not in operator.masked_secret_key
+
+
+def test_an_account_with_history_cannot_be_deleted_but_its_operator_can(db):
+    # given
+    from django.db.models import RestrictedError
+
+    from apps.sandbox.models import SandboxOperator
+    from apps.sandbox.tests.factories import populate
+
+    populate("a")
+    follower = SandboxAccount.objects.get(user_id="a-f")
+    # when / then
+    with pytest.raises(RestrictedError):
+        follower.delete()
+    SandboxOperator.objects.get(slug="a-op").delete()
+    assert SandboxAccount.objects.count() == 0
+    assert SandboxWalletTx.objects.count() == 0
