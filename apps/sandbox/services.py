@@ -285,12 +285,14 @@ def _wallet_error(status: int, message: str) -> SandboxWalletError:
 
 
 def sandbox_wallet_auth(
-    *, operator: SandboxOperator, user_token: str, currency: str
+    *, operator: SandboxOperator, user_token: str | None, currency: str
 ) -> SandboxAccount:
     token = (
         SandboxUserToken.objects.select_related("account")
         .filter(token=user_token, account__operator=operator)
         .first()
+        if user_token
+        else None
     )
     if token is None:
         raise _wallet_error(401, "Invalid token")
@@ -379,7 +381,7 @@ def sandbox_wallet_withdraw(
     *,
     operator: SandboxOperator,
     user_id: str,
-    user_token: str,
+    user_token: str | None,
     amount: Decimal,
     currency: str,
     game: str,
@@ -398,7 +400,11 @@ def sandbox_wallet_withdraw(
 @transaction.atomic
 def _withdraw(move: WalletMove) -> SandboxWalletTx:
     account = _lock_wallet_account(move)
-    token = SandboxUserToken.objects.filter(token=move.user_token or "", account=account).first()
+    token = (
+        SandboxUserToken.objects.filter(token=move.user_token, account=account).first()
+        if move.user_token
+        else None
+    )
     if token is None:
         raise _wallet_error(401, "Invalid token")
     refusal = _existing_refusal(move)

@@ -61,7 +61,7 @@ class _Body:
 
     def text(self, key: str, *, optional: bool = False, max_length: int = 100) -> str | None:
         value = self._payload.get(key)
-        if value is None and optional:
+        if optional and (value is None or value == ""):
             return None
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
@@ -250,7 +250,9 @@ def _stored(tx) -> HttpResponse:
 @_wallet_route(Route.AUTH)
 def wallet_auth(operator: SandboxOperator, body: _Body) -> HttpResponse:
     account = services.sandbox_wallet_auth(
-        operator=operator, user_token=body.text("userToken"), currency=body.currency()
+        operator=operator,
+        user_token=body.text("userToken", optional=True),
+        currency=body.currency(),
     )
     return wallet_answer(
         200,
@@ -269,7 +271,7 @@ def wallet_withdraw(operator: SandboxOperator, body: _Body) -> HttpResponse:
     tx = services.sandbox_wallet_withdraw(
         operator=operator,
         user_id=body.text("userId"),
-        user_token=body.text("userToken"),
+        user_token=body.text("userToken", optional=True),
         amount=body.amount("amount"),
         currency=body.currency(),
         game=body.text("game"),

@@ -482,3 +482,27 @@ def test_wallet_ids_are_per_operator(client, operator, other_operator, follower,
     assert response.status_code == 200
     assert balance_of(follower) == Decimal("90")
     assert SandboxAccount.objects.get(pk=twin.pk).balance == Decimal("40")
+
+
+@pytest.mark.parametrize("token", ["", None])
+def test_auth_and_withdraw_without_token_are_401(client, operator, follower, follower_token, token):
+    auth = post_wallet(client, operator, "auth", {"userToken": token, "currency": "USD"})
+    bet = post_wallet(client, operator, "withdraw", move(follower_token, userToken=token))
+    assert (auth.status_code, bet.status_code) == (401, 401)
+    assert balance_of(follower) == Decimal("100")
+
+
+@pytest.mark.parametrize("token", ["", None])
+def test_deposit_and_rollback_with_empty_token_are_accepted(
+    client, operator, follower, follower_token, token
+):
+    # given
+    post_wallet(client, operator, "withdraw", move(follower_token))
+    # when
+    refund = post_wallet(client, operator, "rollback", rollback(follower_token, userToken=token))
+    win = post_wallet(
+        client, operator, "deposit", move(follower_token, providerTxId="win-1", userToken=token)
+    )
+    # then
+    assert (refund.status_code, win.status_code) == (200, 200)
+    assert balance_of(follower) == Decimal("110")
