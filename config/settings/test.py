@@ -1,5 +1,7 @@
 """Tests: PostgreSQL when DATABASE_URL is set (CI), else SQLite; sandbox mounted."""
 
+import os
+
 from config.settings.base import *  # noqa: F403
 from config.settings.base import DATABASES, env
 
@@ -8,7 +10,9 @@ SANDBOX_ENABLED = True
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # In memory, one database per test process (Django's default for SQLite tests).
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # A file per test process: live-server threads get connections of their own (an
+    # in-memory database would share one), and parallel runs never collide.
+    VAR_DIR.mkdir(exist_ok=True)  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
 AXES_ENABLED = env.bool("AXES_ENABLED", default=False)
 COPYPOOL_INLINE_SAGA_SECONDS = 5.0
