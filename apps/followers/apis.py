@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -52,17 +52,16 @@ class PlayerApi(APIView):
     permission_classes = [IsPlayer]
 
 
-class LobbyApi(PlayerApi):
-    class PoolSerializer(serializers.Serializer):
-        poolId = serializers.IntegerField(source="pk")
-        state = serializers.CharField()
-        balance = serializers.DecimalField(max_digits=20, decimal_places=8)
-        totalUnits = serializers.DecimalField(
-            source="total_units", max_digits=40, decimal_places=18
-        )
-        followers = serializers.IntegerField(source="members")
-        isBust = serializers.BooleanField(source="is_bust")
+class LobbyPoolSerializer(serializers.Serializer):
+    poolId = serializers.IntegerField(source="pk")
+    state = serializers.CharField()
+    balance = serializers.DecimalField(max_digits=20, decimal_places=8)
+    totalUnits = serializers.DecimalField(source="total_units", max_digits=40, decimal_places=18)
+    followers = serializers.IntegerField(source="members")
+    isBust = serializers.BooleanField(source="is_bust")
 
+
+class LobbyApi(PlayerApi):
     class OutputSerializer(serializers.Serializer):
         streamerId = serializers.IntegerField(source="streamer.pk")
         name = serializers.CharField(source="streamer.display_name")
@@ -72,8 +71,9 @@ class LobbyApi(PlayerApi):
         nav = serializers.DecimalField(max_digits=40, decimal_places=18, allow_null=True)
         pool = serializers.SerializerMethodField()
 
+        @extend_schema_field(LobbyPoolSerializer(allow_null=True))
         def get_pool(self, entry):
-            return LobbyApi.PoolSerializer(entry.pool).data if entry.pool else None
+            return LobbyPoolSerializer(entry.pool).data if entry.pool else None
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -82,6 +82,7 @@ class LobbyApi(PlayerApi):
         return Response(self.OutputSerializer(entries, many=True).data)
 
 
+@extend_schema_field({"oneOf": [{"type": "string", "example": "10.5"}, {"type": "number"}]})
 class _RawValue(serializers.Field):
     """Passed through untouched: the service parses amounts strictly (numbers or strings)."""
 
