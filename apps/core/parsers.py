@@ -1,5 +1,5 @@
 """JSON parsing that keeps money exact: numbers with a fraction become Decimal, never float,
-and the non-standard NaN/Infinity constants are refused."""
+the non-standard NaN/Infinity constants are refused, and any malformed body is a 400."""
 
 import json
 from decimal import Decimal
@@ -21,5 +21,14 @@ class DecimalJSONParser(JSONParser):
             return json.loads(
                 raw.decode("utf-8"), parse_float=Decimal, parse_constant=_refuse_constant
             )
-        except (ValueError, UnicodeDecodeError) as error:
+        except UnicodeDecodeError as error:
+            raise ParseError("Request body is not valid UTF-8") from error
+        except (ValueError, RecursionError) as error:
             raise ParseError(f"Malformed JSON: {error}") from error
+
+
+class AnyContentJSONParser(DecimalJSONParser):
+    """The same, whatever ``Content-Type`` says (the operator API signs raw bytes and the
+    contract only ever sends JSON)."""
+
+    media_type = "*/*"

@@ -6,14 +6,11 @@ bytes, and the contract only ever sends JSON), exact JSON numbers for amounts, a
 row for every call.
 """
 
-import json
 from decimal import Decimal
 
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
@@ -22,6 +19,7 @@ from rest_framework.views import APIView
 from apps.core import wire
 from apps.core.errors import NotFound
 from apps.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
+from apps.core.parsers import AnyContentJSONParser
 from apps.followers.services import demo_session_open, player_session_open
 from apps.followers.tokens import player_url
 from apps.operators.authentication import (
@@ -33,29 +31,6 @@ from apps.transactions.models import Transaction
 from apps.transactions.selectors import transaction_get_for_operator
 
 # --- Wire plumbing -------------------------------------------------------------------------
-
-
-class AnyContentJSONParser(BaseParser):
-    """Strict JSON (UTF-8, no NaN/Infinity), whatever ``Content-Type`` says."""
-
-    media_type = "*/*"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        raw = stream.read() if stream is not None else b""
-        if not raw:
-            return {}
-        try:
-            return json.loads(
-                raw.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant
-            )
-        except UnicodeDecodeError as error:
-            raise ParseError("Request body is not valid UTF-8") from error
-        except (ValueError, RecursionError) as error:
-            raise ParseError("Request body is not valid JSON") from error
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
 
 
 class ExactJSONRenderer(JSONRenderer):
