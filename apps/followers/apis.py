@@ -29,6 +29,12 @@ FAILURE_STATUS = {
 }
 
 
+INTERRUPTED = {
+    "errorCode": "ERR_REQUEST_INTERRUPTED",
+    "errorMessage": "The request was interrupted; check GET positions before retrying with a new key",
+}
+
+
 class PositionOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     poolId = serializers.IntegerField(source="pool_id")
@@ -118,8 +124,11 @@ class PoolJoinApi(PlayerApi):
         try:
             body, code = self._join(request)
         except BaseException:
+            # The join may have started (a BET may be out): never let this key start another.
             if key is not None:
-                services.idempotency_abandon(follower=follower, key=key)
+                services.idempotency_finish(
+                    follower=follower, key=key, status=409, body=INTERRUPTED
+                )
             raise
         if key is not None:
             services.idempotency_finish(follower=follower, key=key, status=code, body=body)

@@ -212,9 +212,3 @@ def idempotency_finish(*, follower: Follower, key: str, status: int, body: dict)
     IdempotencyRecord.objects.filter(
         follower=follower, key=key, response_status__isnull=True
     ).update(response_status=status, response_body=body)
-
-
-def idempotency_abandon(*, follower: Follower, key: str) -> None:
-    IdempotencyRecord.objects.filter(
-        follower=follower, key=key, response_status__isnull=True
-    ).delete()

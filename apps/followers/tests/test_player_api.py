@@ -247,3 +247,33 @@ def test_demo_session_plays_with_play_money_and_touches_no_operator(
     assert left.status_code == 200 and left.json()["status"] == "closed"
     payout = Decimal(left.json()["payout"])
     assert Follower.objects.get(pk=session.follower_id).demo_balance == Decimal(900) + payout
+
+
+def test_interrupted_join_never_lets_its_key_start_another(
+    fake, streamer, make_session, monkeypatch
+):
+    from apps.transactions import services
+
+    client = client_for(make_session("f1"))
+    client.raise_request_exception = False
+
+    def crash(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "position_join", crash)
+    first = client.post(
+        "/api/v1/pools/join",
+        {"streamerId": streamer.pk, "amount": "10"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-3",
+    )
+    monkeypatch.undo()
+    again = client.post(
+        "/api/v1/pools/join",
+        {"streamerId": streamer.pk, "amount": "10"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-3",
+    )
+    assert first.status_code == 400 and first.json()["errorCode"] == "ERR_UNKNOWN"
+    assert again.status_code == 409 and again.json()["errorCode"] == "ERR_REQUEST_INTERRUPTED"
+    assert fake.calls == []
