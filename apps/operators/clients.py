@@ -15,8 +15,12 @@ and classified into exactly one outcome:
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import queue
+import threading
 import time
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -26,7 +30,7 @@ from django.conf import settings
 
 from apps.core.money import AmountError, parse_amount
 from apps.core.wire import dumps, loads
-from apps.operators.calllog import call_log_record
+from apps.operators.calllog import call_log_record, mask_body, mask_headers
 from apps.operators.models import CallLog, Operator
 from apps.operators.signatures import copystake_signature, wallet_signature, wallet_timestamp
 
@@ -94,6 +98,13 @@ def _timeout(operator: Operator) -> httpx.Timeout:
     return httpx.Timeout(seconds, connect=min(seconds, 3.0))
 
 
+def _transport_failure(error: httpx.HTTPError) -> CallResult:
+    """No answer at all: the outcome is unknown."""
+    if isinstance(error, httpx.TimeoutException):
+        return CallResult(UNKNOWN, error_code="ERR_TIMEOUT", error_message=f"timeout: {error!r}")
+    return CallResult(UNKNOWN, error_code="ERR_CONNECTION", error_message=f"connection: {error!r}")
+
+
 def _post(
     *,
     operator: Operator,
@@ -111,12 +122,8 @@ def _post(
             url, content=body, headers=headers, timeout=_timeout(operator)
         )
         result = classify(response)
-    except httpx.TimeoutException as error:
-        result = CallResult(UNKNOWN, error_code="ERR_TIMEOUT", error_message=f"timeout: {error!r}")
     except httpx.HTTPError as error:
-        result = CallResult(
-            UNKNOWN, error_code="ERR_CONNECTION", error_message=f"connection: {error!r}"
-        )
+        result = _transport_failure(error)
     latency_ms = int((time.monotonic() - started) * 1000)
     call_log_record(
         operator=operator,
@@ -183,6 +190,32 @@ def _callback_classifier(*, requires: tuple[str, ...]):
     return classify
 
 
+@dataclass(frozen=True)
+class PreparedCall:
+    """A signed request, ready to send: the exact bytes and headers that go on the wire."""
+
+    endpoint: str
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+def callback_request(operator: Operator, name: str, payload: dict) -> PreparedCall:
+    """Build and sign the operator callback ``name`` (seed 000) without sending it."""
+    body = dumps(payload)
+    headers = {
+        "Content-Type": "application/json",
+        "X-API-KEY": operator.operator_api_key,
+        "X-REQUEST-SIGNATURE": copystake_signature(operator.secret_key, body),
+    }
+    return PreparedCall(
+        endpoint=name,
+        url=f"{operator.callback_url.rstrip('/')}/{name}",
+        body=body,
+        headers=headers,
+    )
+
+
 def _callback(
     operator: Operator,
     name: str,
@@ -191,29 +224,29 @@ def _callback(
     requires: tuple[str, ...],
     external_id: str = "",
 ):
-    body = dumps(payload)
-    headers = {
-        "Content-Type": "application/json",
-        "X-API-KEY": operator.operator_api_key,
-        "X-REQUEST-SIGNATURE": copystake_signature(operator.secret_key, body),
-    }
+    call = callback_request(operator, name, payload)
     return _post(
         operator=operator,
-        endpoint=name,
-        url=f"{operator.callback_url.rstrip('/')}/{name}",
-        body=body,
-        headers=headers,
+        endpoint=call.endpoint,
+        url=call.url,
+        body=call.body,
+        headers=call.headers,
         classify=_callback_classifier(requires=requires),
         external_id=external_id,
     )
 
 
-def streamer_balance(
-    operator: Operator, *, user_id: str, currency: str | None = None
-) -> CallResult:
+def _streamer_balance_payload(*, user_id: str, currency: str | None) -> dict[str, Any]:
     payload: dict[str, Any] = {"userId": user_id}
     if currency:
         payload["currency"] = currency
+    return payload
+
+
+def streamer_balance(
+    operator: Operator, *, user_id: str, currency: str | None = None
+) -> CallResult:
+    payload = _streamer_balance_payload(user_id=user_id, currency=currency)
     return _callback(operator, "streamer-balance", payload, requires=("balance",))
 
 
@@ -370,3 +403,200 @@ def wallet_rollback(
     )
     payload["rollbackProviderTxId"] = rollback_provider_tx_id
     return _wallet(operator, "rollback", payload, external_id=provider_tx_id)
+
+
+# --- Many streamer balances at once (reconciliation, snapshots) --------------------------
+
+DEFAULT_BALANCE_CONNECTIONS = 20
+
+
+@dataclass(frozen=True)
+class BalanceRequest:
+    """One ``streamer-balance`` to ask; ``key`` (e.g. a pool id) labels its answer."""
+
+    key: Hashable
+    user_id: str
+    currency: str | None = None
+
+
+@dataclass
+class OperatorBalances:
+    """One operator's answers: a result per request key, and the call-log rows of the calls.
+
+    A key missing from ``results`` was never sent (the operator's time budget ran out).
+    ``calls`` are built and masked but not saved: the caller's thread saves them with
+    ``save_call_log`` (the fetching thread never touches the database). ``error`` is set
+    when fetching for this operator broke unexpectedly (its results are then partial).
+    """
+
+    operator: Operator
+    results: dict[Hashable, CallResult]
+    calls: list[CallLog]
+    elapsed: float
+    requested: int
+    error: str = ""
+
+    @property
+    def not_sent(self) -> int:
+        return self.requested - len(self.results)
+
+    def save_call_log(self) -> int:
+        saved = len(self.calls)
+        CallLog.objects.bulk_create(self.calls, batch_size=1000)
+        self.calls = []
+        return saved
+
+
+def _call_log_entry(
+    *,
+    operator: Operator,
+    call: PreparedCall,
+    result: CallResult,
+    response: httpx.Response | None,
+    latency_ms: int,
+) -> CallLog:
+    """The row ``call_log_record`` would write for this call, masked the same way, unsaved."""
+    return CallLog(
+        operator=operator,
+        direction=CallLog.Direction.OUTBOUND,
+        endpoint=call.endpoint[:50],
+        method="POST",
+        url=mask_body(call.url)[:1000],
+        request_headers=mask_headers(call.headers),
+        request_body=mask_body(call.body),
+        response_status=response.status_code if response is not None else None,
+        response_body=mask_body(response.content) if response is not None else "",
+        latency_ms=latency_ms,
+        outcome=result.outcome,
+        error_code=result.error_code[:64],
+        error_message=result.error_message[:2000],
+    )
+
+
+async def _operator_balances(
+    operator: Operator,
+    requests: Sequence[BalanceRequest],
+    *,
+    connections: int,
+    budget: float | None,
+    stop: threading.Event,
+    on_answer: Callable[[Operator], None] | None,
+) -> OperatorBalances:
+    started = time.monotonic()
+    deadline = started + budget if budget else None
+    classify = _callback_classifier(requires=("balance",))
+    results: dict[Hashable, CallResult] = {}
+    calls: list[CallLog] = []
+    pending = iter(requests)  # shared by the workers; next() is atomic within one event loop
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        for request in pending:
+            if stop.is_set() or (deadline is not None and time.monotonic() > deadline):
+                return
+            payload = _streamer_balance_payload(user_id=request.user_id, currency=request.currency)
+            call = callback_request(operator, "streamer-balance", payload)
+            sent = time.monotonic()
+            response: httpx.Response | None = None
+            try:
+                response = await client.post(call.url, content=call.body, headers=call.headers)
+                result = classify(response)
+            except httpx.HTTPError as error:
+                result = _transport_failure(error)
+            results[request.key] = result
+            calls.append(
+                _call_log_entry(
+                    operator=operator,
+                    call=call,
+                    result=result,
+                    response=response,
+                    latency_ms=int((time.monotonic() - sent) * 1000),
+                )
+            )
+            if on_answer is not None:
+                on_answer(operator)
+
+    error = ""
+    try:
+        async with httpx.AsyncClient(
+            limits=limits, timeout=_timeout(operator), follow_redirects=False
+        ) as client:
+            workers = min(connections, len(requests))
+            await asyncio.gather(*(worker(client) for _ in range(workers)))
+    except Exception as exc:  # one operator's failure must not sink the others
+        logger.exception("Fetching streamer balances from %s failed", operator.code)
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    return OperatorBalances(
+        operator=operator,
+        results=results,
+        calls=calls,
+        elapsed=time.monotonic() - started,
+        requested=len(requests),
+        error=error,
+    )
+
+
+def streamer_balances_fetch(
+    jobs: Sequence[tuple[Operator, Sequence[BalanceRequest]]],
+    *,
+    connections: int = DEFAULT_BALANCE_CONNECTIONS,
+    budget: float | None = None,
+    on_answer: Callable[[Operator], None] | None = None,
+) -> Iterator[OperatorBalances]:
+    """Ask many streamers' balances concurrently; yield each operator's answers when done.
+
+    Each operator gets its own ``httpx.AsyncClient`` holding at most ``connections``
+    connections, worked by as many coroutines: one operator is never asked more than
+    ``connections`` things at once, and a slow or dead operator only ever delays its own
+    readings. Operators are yielded in the order they finish, so the caller can act on a fast
+    operator's balances while a slow one is still answering. Requests are built, signed and
+    classified exactly as ``streamer_balance`` does (``callback_request``, the same
+    classifier), and every call gets a masked call-log row (``OperatorBalances.calls``).
+
+    The event loop runs in a helper thread that never touches the database; the generator
+    runs in the caller's thread. ``budget`` (seconds) bounds each operator's reading: what is
+    not sent by then is left out. ``on_answer(operator)`` is called (from the helper thread)
+    after every answer, for progress bars.
+    """
+    if connections < 1:
+        raise ValueError("connections must be at least 1")
+    answers: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    finished = object()
+
+    async def read_all() -> None:
+        async def one(operator, requests):
+            answers.put(
+                await _operator_balances(
+                    operator,
+                    requests,
+                    connections=connections,
+                    budget=budget,
+                    stop=stop,
+                    on_answer=on_answer,
+                )
+            )
+
+        await asyncio.gather(*(one(operator, requests) for operator, requests in jobs))
+
+    def run() -> None:
+        try:
+            asyncio.run(read_all())
+        except BaseException as exc:  # surfaced in the caller's thread
+            answers.put(exc)
+        finally:
+            answers.put(finished)
+
+    thread = threading.Thread(target=run, name="streamer-balances", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = answers.get()
+            if item is finished:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
