@@ -230,19 +230,44 @@ class ReconciliationRun(models.Model):
         FINISHED = "finished", "Finished"
         FAILED = "failed", "Failed"
 
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        COMMAND = "command", "Command"
+        MANUAL = "manual", "Manual"
+
     operator = models.ForeignKey(
         Operator, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.SCHEDULE)
     started_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
-    checked = models.JSONField(default=dict, blank=True)
-    findings = models.PositiveIntegerField(default=0)
+    checked = models.JSONField(
+        default=dict, blank=True, help_text="What the run looked at, e.g. pools read, skipped."
+    )
+    findings = models.PositiveIntegerField(default=0, help_text="Findings seen by this run.")
+    found = models.JSONField(
+        default=dict, blank=True, help_text="Findings by kind: {kind: {new, seen}}."
+    )
+    auto_resolved = models.PositiveIntegerField(
+        default=0, help_text="Open findings this run no longer saw and resolved."
+    )
     error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operator"],
+                condition=Q(status="running"),
+                name="reconciliation_one_running_per_operator",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["running", "finished", "failed"]),
+                name="reconciliation_status_valid",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Reconciliation #{self.pk} {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
@@ -298,6 +323,9 @@ class Discrepancy(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     last_seen_at = models.DateTimeField(auto_now=True)
+    times_seen = models.PositiveIntegerField(
+        default=1, help_text="How many runs or readings saw it while open."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -307,6 +335,9 @@ class Discrepancy(models.Model):
                 fields=["kind", "subject"],
                 condition=Q(state="open"),
                 name="discrepancy_one_open_per_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["open", "resolved"]), name="discrepancy_state_valid"
             ),
         ]
 
