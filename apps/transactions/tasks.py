@@ -40,3 +40,43 @@ def saga_schedule(saga: Saga) -> None:
         return
     saga_id = saga.pk
     transaction.on_commit(lambda: saga_advance_task.apply_async(args=[saga_id], countdown=delay))
+
+
+# --- reconciliation and settlement (schedules: apps.transactions.schedules) -------------
+# Long sweeps get their own time limits (the global ones fit saga steps), kept well below
+# the broker's visibility timeout so an acknowledged-late sweep is never delivered twice.
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=1500,
+    time_limit=1560,
+)
+def reconcile_task(operator_ids: list[int] | None = None) -> dict:
+    """One reconciliation run per operator (all that need one unless ``operator_ids``)."""
+    from apps.operators.models import Operator
+    from apps.transactions.reconciliation import reconciliation_run
+
+    operators = list(Operator.objects.filter(pk__in=operator_ids)) if operator_ids else None
+    report = reconciliation_run(operators=operators)
+    return {
+        "runs": [run.pk for run in report.runs],
+        "findings": sum(run.findings for run in report.runs),
+        "busy": [operator.pk for operator in report.busy],
+    }
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=900,
+    time_limit=960,
+)
+def settlement_task(days: int = 2) -> int:
+    """Recompute the DailySettlement rows of the last ``days`` UTC days (today included)."""
+    from apps.transactions.settlement import settlements_refresh
+
+    return len(settlements_refresh(days=days))
