@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from apps.followers.views import play_page
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/copystake/", include("apps.operators.urls")),
@@ -10,6 +12,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("play/", play_page, name="play"),
 ]
 
 handler404 = "apps.core.exceptions.page_not_found"

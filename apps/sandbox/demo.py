@@ -1,0 +1,477 @@
+"""The one-command demo: demo data wired to the sandbox, and the background loops.
+
+``demo_setup`` creates (or finds again) a sandbox operator and our Operator with matching
+credentials, streamers with balances and live streams, followers with sandbox accounts,
+session tokens and player sessions, and an ``admin`` superuser with a fresh password.
+``DemoLoops`` runs, in threads, the streamer-play simulator, joins and leaves of random
+followers through our services, the saga resume and pool snapshots. Every loop catches and
+counts its errors: the demo never dies of one bad round.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import close_old_connections, connection, transaction
+
+from apps.core.errors import ApplicationError
+from apps.followers.models import PlayerSession, Position
+from apps.followers.services import demo_session_open, player_session_open
+from apps.followers.tokens import player_url
+from apps.operators.models import Operator
+from apps.operators.services import operator_create, operator_rotate_credential
+from apps.pools import services as pool_services
+from apps.pools.models import Pool
+from apps.sandbox.models import SandboxAccount, SandboxOperator
+from apps.sandbox.selectors import sandbox_account_get, sandbox_operator_get
+from apps.sandbox.services import (
+    sandbox_account_create,
+    sandbox_operator_create,
+    sandbox_play_round,
+    sandbox_token_issue,
+)
+from apps.streamers.models import Stream, Streamer
+from apps.streamers.selectors import stream_live_get, streamer_get_by_user_id
+from apps.streamers.services import stream_start, streamer_create
+from apps.transactions.gateways import gateway_for
+from apps.transactions.services import position_join, position_leave, sagas_resume, streams_end
+
+logger = logging.getLogger(__name__)
+
+SLUG = "demo-casino"
+NAME = "Demo Casino"
+CURRENCY = "USD"
+SESSION_TTL_SECONDS = 24 * 3600
+WALLET_CLIENT_ID = "copystake-demo"
+
+STREAMERS = [
+    ("streamer-lena", "Lucky Lena", "Sweet Bonanza bonus hunt", Decimal("5000")),
+    ("streamer-hank", "High Roller Hank", "Crazy Time, high stakes", Decimal("12000")),
+    ("streamer-sofia", "Slots Sofia", "Book of Dead marathon", Decimal("2500")),
+    ("streamer-ben", "Blackjack Ben", "Live blackjack, basic strategy", Decimal("8000")),
+]
+FOLLOWER_NAMES = [
+    "Ada",
+    "Bruno",
+    "Chloe",
+    "Dmitri",
+    "Esme",
+    "Farid",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jun",
+]
+FOLLOWER_BALANCE = Decimal("1000")
+STREAM_TITLES = {user_id: title for user_id, _, title, _ in STREAMERS}
+YOU = ("player-you", "You")
+JOIN_AMOUNTS = [Decimal(v) for v in ("5", "10", "15", "20", "25", "40", "50", "75", "100")]
+
+
+@dataclass
+class DemoWorld:
+    sandbox_operator: SandboxOperator
+    operator: Operator
+    streamers: list[Streamer]
+    sessions: list[PlayerSession]
+    you: PlayerSession
+    admin_password: str
+    operator_api_key: str
+    created: bool
+    base_url: str
+
+    @property
+    def you_url(self) -> str:
+        return player_url(self.you)
+
+    def demo_url(self) -> str:
+        """A fresh ``init-demo`` session (play money, no wallet), as the operator API does."""
+        return player_url(demo_session_open(operator=self.operator))
+
+
+def demo_setup(*, base_url: str) -> DemoWorld:
+    """Create the demo data, or find it again and refresh what must be fresh (tokens, URLs)."""
+    base_url = base_url.rstrip("/")
+    sandbox_operator, operator, created, api_key = _operators(base_url)
+    streamers = [
+        _streamer(sandbox_operator, operator, user_id, name, title, balance)
+        for user_id, name, title, balance in STREAMERS
+    ]
+    sessions = [
+        _follower_session(sandbox_operator, operator, f"follower-{n:02d}", name)
+        for n, name in enumerate(FOLLOWER_NAMES, start=1)
+    ]
+    you = _follower_session(sandbox_operator, operator, *YOU)
+    return DemoWorld(
+        sandbox_operator=sandbox_operator,
+        operator=operator,
+        streamers=streamers,
+        sessions=sessions,
+        you=you,
+        admin_password=_admin(),
+        operator_api_key=api_key,
+        created=created,
+        base_url=base_url,
+    )
+
+
+def _operators(base_url: str) -> tuple[SandboxOperator, Operator, bool, str]:
+    callback_url = f"{base_url}/sandbox/{SLUG}/copystake"
+    wallet_url = f"{base_url}/sandbox/{SLUG}/wallet"
+    sandbox_operator = sandbox_operator_get(slug=SLUG) or sandbox_operator_create(
+        slug=SLUG,
+        name=NAME,
+        api_key=str(uuid.uuid4()),
+        secret_key=secrets.token_urlsafe(32),
+        wallet_client_id=WALLET_CLIENT_ID,
+        wallet_secret=secrets.token_urlsafe(32),
+    )
+    operator = Operator.objects.filter(code=SLUG).first()
+    if operator is None:
+        operator, credentials = operator_create(
+            name=NAME,
+            code=SLUG,
+            callback_url=callback_url,
+            wallet_url=wallet_url,
+            operator_api_key=sandbox_operator.api_key,
+            secret_key=sandbox_operator.secret_key,
+            wallet_client_id=sandbox_operator.wallet_client_id,
+            wallet_secret=sandbox_operator.wallet_secret,
+            session_ttl_seconds=SESSION_TTL_SECONDS,
+            request_timeout_seconds=3.0,
+            min_contribution=Decimal("1"),
+            max_contribution=Decimal("1000"),
+        )
+        return sandbox_operator, operator, True, credentials["api_key"]
+    _operator_align(operator, sandbox_operator, callback_url=callback_url, wallet_url=wallet_url)
+    # Only the digest of the inbound key is kept: issue a new one so it can be printed.
+    return (
+        sandbox_operator,
+        operator,
+        False,
+        operator_rotate_credential(operator=operator, which="api_key"),
+    )
+
+
+@transaction.atomic
+def _operator_align(
+    operator: Operator, sandbox_operator: SandboxOperator, *, callback_url: str, wallet_url: str
+) -> None:
+    """Point the operator at this run's address and at the sandbox's current credentials."""
+    wanted = {
+        "callback_url": callback_url,
+        "wallet_url": wallet_url,
+        "operator_api_key": sandbox_operator.api_key,
+        "secret_key": sandbox_operator.secret_key,
+        "wallet_client_id": sandbox_operator.wallet_client_id,
+        "wallet_secret": sandbox_operator.wallet_secret,
+    }
+    changed = [name for name, value in wanted.items() if getattr(operator, name) != value]
+    if changed:
+        for name in changed:
+            setattr(operator, name, wanted[name])
+        operator.full_clean()
+        operator.save(update_fields=[*changed, "updated_at"])
+
+
+def _streamer(
+    sandbox_operator: SandboxOperator,
+    operator: Operator,
+    user_id: str,
+    name: str,
+    title: str,
+    balance: Decimal,
+) -> Streamer:
+    if sandbox_account_get(operator=sandbox_operator, user_id=user_id) is None:
+        sandbox_account_create(
+            operator=sandbox_operator,
+            user_id=user_id,
+            username=name,
+            currency=CURRENCY,
+            balance=balance,
+            is_streamer=True,
+        )
+    streamer = streamer_get_by_user_id(
+        operator=operator, operator_user_id=user_id
+    ) or streamer_create(
+        operator=operator, operator_user_id=user_id, currency=CURRENCY, display_name=name
+    )
+    if stream_live_get(streamer=streamer) is None:
+        stream_start(streamer=streamer, title=title)
+    return streamer
+
+
+def _follower_session(
+    sandbox_operator: SandboxOperator, operator: Operator, user_id: str, name: str
+) -> PlayerSession:
+    account = sandbox_account_get(operator=sandbox_operator, user_id=user_id)
+    if account is None:
+        account = sandbox_account_create(
+            operator=sandbox_operator,
+            user_id=user_id,
+            username=name,
+            currency=CURRENCY,
+            balance=FOLLOWER_BALANCE,
+        )
+    token = sandbox_token_issue(account=account, ttl_seconds=SESSION_TTL_SECONDS)
+    return player_session_open(
+        operator=operator,
+        operator_user_id=user_id,
+        user_token=token.token,
+        currency=CURRENCY,
+        username=name,
+    )
+
+
+def _admin() -> str:
+    """The ``admin`` superuser, with a new password each run (printed, never stored)."""
+    password = secrets.token_urlsafe(12)
+    user_model = get_user_model()
+    user = user_model.objects.filter(username="admin").first()
+    if user is None:
+        user_model.objects.create_superuser("admin", "admin@example.com", password)
+    else:
+        user.is_staff = user.is_superuser = user.is_active = True
+        user.set_password(password)
+        user.save()
+    try:
+        from axes.utils import reset
+
+        reset(username="admin")  # a lockout from an earlier run must not stop the demo
+    except Exception:  # axes off or not migrated: nothing to reset
+        logger.debug("axes reset skipped", exc_info=True)
+    return password
+
+
+# --- background loops ----------------------------------------------------------------------
+
+
+@dataclass
+class DemoStats:
+    counts: Counter = field(default_factory=Counter)
+    last_error: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, key: str, n: int = 1) -> None:
+        with self.lock:
+            self.counts[key] += n
+
+    def error(self, where: str, error: BaseException) -> None:
+        with self.lock:
+            self.counts["errors"] += 1
+            self.last_error = f"{where}: {type(error).__name__}: {error}"[:200]
+
+    def snapshot(self) -> tuple[dict, str]:
+        with self.lock:
+            return dict(self.counts), self.last_error
+
+
+class DemoLoops:
+    """The simulator, the join/leave traffic, the saga resume and the snapshots, in threads."""
+
+    def __init__(
+        self,
+        world: DemoWorld,
+        *,
+        traffic: bool = True,
+        play_interval: float = 2.0,
+        upkeep_interval: float = 3.0,
+        snapshot_interval: float = 5.0,
+        stream_cycle_seconds: float = 180.0,
+        rng: random.Random | None = None,
+    ):
+        self.world = world
+        self.traffic = traffic
+        self.play_interval = play_interval
+        self.upkeep_interval = upkeep_interval
+        self.snapshot_interval = snapshot_interval
+        self.stream_cycle_seconds = stream_cycle_seconds
+        self.rng = rng or random.Random()
+        self.stats = DemoStats()
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self._next_cycle = time.monotonic() + stream_cycle_seconds
+        self._restart: tuple[float, Streamer] | None = None
+
+    def start(self) -> None:
+        loops: list[tuple[str, Callable[[], None], Callable[[], float]]] = [
+            ("play", self.play_once, lambda: self.play_interval),
+            ("upkeep", self.upkeep_once, lambda: self.upkeep_interval),
+            ("snapshots", self.snapshot_once, lambda: self.snapshot_interval),
+        ]
+        if self.traffic:
+            loops.append(("traffic", self.traffic_once, self._traffic_pause))
+        for name, step, pause in loops:
+            thread = threading.Thread(
+                target=self._run, args=(name, step, pause), name=f"demo-{name}", daemon=True
+            )
+            thread.start()
+            self.threads.append(thread)
+
+    def shutdown(self, timeout: float = 20.0) -> None:
+        self.stop.set()
+        deadline = time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(max(deadline - time.monotonic(), 0.1))
+
+    def _run(self, name: str, step: Callable[[], None], pause: Callable[[], float]) -> None:
+        try:
+            while not self.stop.is_set():
+                try:
+                    step()
+                except Exception as error:
+                    logger.exception("demo %s loop", name)
+                    self.stats.error(name, error)
+                    close_old_connections()
+                self.stop.wait(pause())
+        finally:
+            connection.close()
+
+    # -- play ------------------------------------------------------------------------------
+
+    def play_once(self) -> None:
+        bets = sandbox_play_round(
+            operator=self.world.sandbox_operator, rtp=Decimal("0.98"), rng=self.rng
+        )
+        self.stats.add("bets", len(bets))
+
+    # -- traffic ---------------------------------------------------------------------------
+
+    def _traffic_pause(self) -> float:
+        # A quick start so the first pools fill within seconds, then a calmer pace.
+        if sum(self.stats.snapshot()[0].get(k, 0) for k in ("joins", "leaves")) < 8:
+            return 0.3
+        return self.rng.uniform(0.8, 2.5)
+
+    def traffic_once(self) -> None:
+        if self._stream_cycle():
+            return
+        sessions = {s.follower_id: s for s in self.world.sessions}
+        active = list(
+            Position.objects.filter(
+                follower_id__in=sessions, status=Position.Status.ACTIVE, is_demo=False
+            ).values_list("pk", "follower_id")
+        )
+        if active and (len(active) >= 14 or self.rng.random() < 0.4):
+            position_id, follower_id = self.rng.choice(active)
+            self._leave(sessions[follower_id], position_id)
+        else:
+            self._join(self.rng.choice(self.world.sessions))
+
+    def _join(self, session: PlayerSession) -> None:
+        live = list(
+            Streamer.objects.filter(
+                operator=self.world.operator, streams__status=Stream.Status.LIVE
+            ).values_list("pk", flat=True)
+        )
+        if not live:
+            return
+        amount = self.rng.choice(JOIN_AMOUNTS)
+        try:
+            position = position_join(
+                session=session, streamer_id=self.rng.choice(live), amount=amount
+            )
+        except ApplicationError as error:
+            self.stats.add("refused")
+            logger.info("demo join refused: %s %s", error.code, error.message)
+            return
+        if position.status == Position.Status.ACTIVE:
+            self.stats.add("joins")
+        elif position.status == Position.Status.FAILED:
+            self.stats.add("failed joins")
+        else:
+            self.stats.add("pending")
+
+    def _leave(self, session: PlayerSession, position_id) -> None:
+        try:
+            position = position_leave(session=session, position_id=position_id)
+        except ApplicationError as error:
+            self.stats.add("refused")
+            logger.info("demo leave refused: %s %s", error.code, error.message)
+            return
+        self.stats.add("leaves" if position.status == Position.Status.CLOSED else "pending")
+
+    def _stream_cycle(self) -> bool:
+        """Now and then a stream ends (its pool pays everyone out) and a new one starts."""
+        if self.stream_cycle_seconds <= 0:
+            return False
+        now = time.monotonic()
+        if self._restart and now >= self._restart[0]:
+            streamer = self._restart[1]
+            self._restart = None
+            if stream_live_get(streamer=streamer) is None:
+                stream_start(
+                    streamer=streamer, title=STREAM_TITLES.get(streamer.operator_user_id, "")
+                )
+                self.stats.add("streams started")
+            return True
+        if now < self._next_cycle:
+            return False
+        self._next_cycle = now + self.stream_cycle_seconds
+        streamer = self.rng.choice(self.world.streamers)
+        stream = stream_live_get(streamer=streamer)
+        if stream is None:
+            return False
+        streams_end(stream=stream)
+        self.stats.add("streams ended")
+        self._restart = (now + 15.0, streamer)
+        return True
+
+    # -- upkeep ----------------------------------------------------------------------------
+
+    def upkeep_once(self) -> None:
+        self.stats.add("sagas resumed", sagas_resume(limit=50, budget=10.0))
+
+    def snapshot_once(self) -> None:
+        for pool in Pool.objects.filter(
+            operator=self.world.operator, state=Pool.State.OPEN
+        ).select_related("streamer", "operator"):
+            if pool.pricing_saga is not None:
+                continue  # a transfer is being priced: its answer will update the balance
+            reading = gateway_for(pool).balance(pool=pool)
+            balance = reading.amount("balance") if reading.ok else None
+            if balance is not None:
+                pool_services.pool_observe_balance(pool_id=pool.pk, balance=balance)
+                pool.refresh_from_db()
+            pool_services.pool_snapshot(pool=pool)
+            self.stats.add("snapshots")
+
+
+def pool_rows(operator: Operator) -> list[dict]:
+    """What the progress display shows: every open pool of the demo operator."""
+    rows = []
+    for pool in (
+        Pool.objects.filter(operator=operator)
+        .exclude(state=Pool.State.CLOSED)
+        .select_related("streamer")
+        .order_by("streamer__display_name", "is_demo")
+    ):
+        rows.append(
+            {
+                "streamer": pool.streamer.display_name + (" (demo)" if pool.is_demo else ""),
+                "state": pool.state + (" BUST" if pool.is_bust else ""),
+                "balance": pool.balance,
+                "currency": pool.currency,
+                "nav": pool.nav,
+                "followers": pool_services.pool_member_count(pool=pool),
+            }
+        )
+    return rows
+
+
+def sandbox_balances(sandbox_operator: SandboxOperator) -> dict[str, Decimal]:
+    return dict(
+        SandboxAccount.objects.filter(operator=sandbox_operator, is_streamer=True).values_list(
+            "username", "balance"
+        )
+    )
