@@ -6,12 +6,16 @@ encrypted at rest by their model fields.
 """
 
 import secrets
+import time
 import uuid
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from apps.operators import clients
 from apps.operators.models import Operator, api_key_digest
 
 LIMIT_FIELDS = frozenset(
@@ -129,3 +133,73 @@ def operator_set_enabled(*, operator: Operator, enabled: bool) -> Operator:
     operator.enabled = enabled
     operator.save(update_fields=["enabled", "updated_at"])
     return operator
+
+
+# --- connection check (the back office) ------------------------------------------------
+
+# Answers that prove the operator checked our key and signature and then looked at the user.
+USER_LEVEL_CODES = frozenset(
+    {"ERR_INVALID_USER", "ERR_BALANCE_FORBIDDEN", "ERR_OPEN_SESSION_NOT_FOUND"}
+)
+CONNECTION_TEST_USER = "copypool-connection-test"
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    ok: bool
+    verdict: str
+    outcome: str
+    status: int | None
+    error_code: str
+    latency_ms: int
+    user_id: str
+    balance: Decimal | None = None
+
+
+def operator_test_connection(*, operator: Operator, user_id: str | None = None) -> ConnectionCheck:
+    """A signed ``streamer-balance`` call (logged like any other): does the operator answer,
+    and does it accept our key and signature?
+
+    Asks for one of the operator's streamers (or ``user_id``); an answer about the user
+    (unknown user, balance forbidden) still proves the credentials were accepted.
+    """
+    streamer = operator.streamers.order_by("pk").first() if user_id is None else None
+    user_id = user_id or (streamer.operator_user_id if streamer else CONNECTION_TEST_USER)
+    started = time.monotonic()
+    result = clients.streamer_balance(
+        operator, user_id=user_id, currency=streamer.currency if streamer else None
+    )
+    latency_ms = int((time.monotonic() - started) * 1000)
+    code = result.error_code
+    if result.ok:
+        balance = result.amount("balance")
+        currency = result.data.get("currency") or ""
+        ok, verdict = True, f"Connected: signed call accepted; {user_id} has {balance} {currency}"
+    elif result.refused and code in USER_LEVEL_CODES:
+        balance = None
+        ok, verdict = (
+            True,
+            f"Connected: signature accepted; the operator answered {code} for {user_id}",
+        )
+    elif result.refused and result.status in (401, 403):
+        balance = None
+        ok = False
+        verdict = (
+            f"Rejected: the operator refused our API key or signature ({result.status} {code})"
+        )
+    elif result.refused:
+        balance = None
+        ok, verdict = False, f"Refused: HTTP {result.status} {code} {result.error_message}".strip()
+    else:
+        balance = None
+        ok, verdict = False, f"No usable answer: {code} {result.error_message}".strip()
+    return ConnectionCheck(
+        ok=ok,
+        verdict=verdict[:500],
+        outcome=result.outcome,
+        status=result.status,
+        error_code=code,
+        latency_ms=latency_ms,
+        user_id=user_id,
+        balance=balance,
+    )
