@@ -23,7 +23,7 @@ FIELD_ENCRYPTION_KEY = env(
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "apps.core.admin_site.CopyPoolAdminConfig",  # django.contrib.admin with the dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -104,6 +104,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Admin: dates in ISO order with a 24-hour clock (apps/core/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["apps.core.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
