@@ -1,0 +1,64 @@
+"""Headless Chromium (Debian's) driven by Playwright against pytest-django's live server.
+
+Browser tests are skipped when /usr/bin/chromium is missing, unless
+COPYPOOL_REQUIRE_SERVICES=1 (CI), where a missing browser is a failure. Screenshots go to
+``artifacts/screenshots/`` (gitignored) for a reviewer to look at.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
+# test (fixtures, assertions) are still synchronous and safe here.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    # Module scope: one Playwright per test module (two sync_playwright() instances cannot
+    # run in one thread at once).
+    if not CHROMIUM.exists():
+        if os.environ.get("COPYPOOL_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{CHROMIUM} is required (COPYPOOL_REQUIRE_SERVICES=1)")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str, *, full_page: bool = True) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take
