@@ -1,7 +1,7 @@
 """Outbound HTTP clients: the operator's callbacks (seed 000) and seamless wallet (seed 003).
 
-httpx rather than requests: per-request timeouts, a pooled thread-safe client, and an async
-client with per-host connection limits for concurrent reconciliation.
+httpx rather than requests: per-request timeouts, a pooled thread-safe client, and bounded
+clients per operator for reading many balances at once (``streamer_balances_fetch``).
 
 Every call is signed, bounded by the operator's timeout, written to the call log (masked),
 and classified into exactly one outcome:
@@ -15,7 +15,6 @@ and classified into exactly one outcome:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import queue
 import threading
@@ -473,7 +472,7 @@ def _call_log_entry(
     )
 
 
-async def _operator_balances(
+def _operator_balances(
     operator: Operator,
     requests: Sequence[BalanceRequest],
     *,
@@ -482,50 +481,68 @@ async def _operator_balances(
     stop: threading.Event,
     on_answer: Callable[[Operator], None] | None,
 ) -> OperatorBalances:
+    """One operator's readings: ``connections`` threads sharing one bounded client."""
     started = time.monotonic()
     deadline = started + budget if budget else None
     classify = _callback_classifier(requires=("balance",))
     results: dict[Hashable, CallResult] = {}
     calls: list[CallLog] = []
-    pending = iter(requests)  # shared by the workers; next() is atomic within one event loop
+    pending = iter(requests)
+    taking = threading.Lock()
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    client = httpx.Client(limits=limits, timeout=_timeout(operator), follow_redirects=False)
 
-    async def worker(client: httpx.AsyncClient) -> None:
-        for request in pending:
-            if stop.is_set() or (deadline is not None and time.monotonic() > deadline):
-                return
+    def next_request() -> BalanceRequest | None:
+        if stop.is_set() or (deadline is not None and time.monotonic() > deadline):
+            return None
+        with taking:
+            return next(pending, None)
+
+    failures: list[str] = []
+
+    def worker() -> None:
+        try:
+            read_until_done()
+        except Exception as exc:  # one operator's failure must not sink the others
+            logger.exception("Reading streamer balances from %s failed", operator.code)
+            failures.append(f"{type(exc).__name__}: {exc}"[:500])
+
+    def read_until_done() -> None:
+        while (request := next_request()) is not None:
             payload = _streamer_balance_payload(user_id=request.user_id, currency=request.currency)
             call = callback_request(operator, "streamer-balance", payload)
             sent = time.monotonic()
             response: httpx.Response | None = None
             try:
-                response = await client.post(call.url, content=call.body, headers=call.headers)
+                response = client.post(call.url, content=call.body, headers=call.headers)
                 result = classify(response)
             except httpx.HTTPError as error:
                 result = _transport_failure(error)
-            results[request.key] = result
-            calls.append(
-                _call_log_entry(
-                    operator=operator,
-                    call=call,
-                    result=result,
-                    response=response,
-                    latency_ms=int((time.monotonic() - sent) * 1000),
-                )
+            entry = _call_log_entry(
+                operator=operator,
+                call=call,
+                result=result,
+                response=response,
+                latency_ms=int((time.monotonic() - sent) * 1000),
             )
+            with taking:
+                results[request.key] = result
+                calls.append(entry)
             if on_answer is not None:
                 on_answer(operator)
 
-    error = ""
+    workers = [
+        threading.Thread(target=worker, name=f"balances-{operator.code}-{i}", daemon=True)
+        for i in range(min(connections, len(requests)))
+    ]
     try:
-        async with httpx.AsyncClient(
-            limits=limits, timeout=_timeout(operator), follow_redirects=False
-        ) as client:
-            workers = min(connections, len(requests))
-            await asyncio.gather(*(worker(client) for _ in range(workers)))
-    except Exception as exc:  # one operator's failure must not sink the others
-        logger.exception("Fetching streamer balances from %s failed", operator.code)
-        error = f"{type(exc).__name__}: {exc}"[:500]
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join()
+    finally:
+        client.close()
+    error = failures[0] if failures else ""
     return OperatorBalances(
         operator=operator,
         results=results,
@@ -545,29 +562,30 @@ def streamer_balances_fetch(
 ) -> Iterator[OperatorBalances]:
     """Ask many streamers' balances concurrently; yield each operator's answers when done.
 
-    Each operator gets its own ``httpx.AsyncClient`` holding at most ``connections``
-    connections, worked by as many coroutines: one operator is never asked more than
-    ``connections`` things at once, and a slow or dead operator only ever delays its own
-    readings. Operators are yielded in the order they finish, so the caller can act on a fast
-    operator's balances while a slow one is still answering. Requests are built, signed and
-    classified exactly as ``streamer_balance`` does (``callback_request``, the same
-    classifier), and every call gets a masked call-log row (``OperatorBalances.calls``).
+    Each operator gets its own ``httpx.Client`` holding at most ``connections`` connections,
+    worked by as many threads: one operator is never asked more than ``connections`` things
+    at once, and a slow or dead operator only ever delays its own readings. Operators are
+    yielded in the order they finish, so the caller can act on a fast operator's balances
+    while a slow one is still answering. Requests are built, signed and classified exactly
+    as ``streamer_balance`` does (``callback_request``, the same classifier), and every call
+    gets a masked call-log row (``OperatorBalances.calls``).
 
-    The event loop runs in a helper thread that never touches the database; the generator
-    runs in the caller's thread. ``budget`` (seconds) bounds each operator's reading: what is
-    not sent by then is left out. ``on_answer(operator)`` is called (from the helper thread)
-    after every answer, for progress bars.
+    Threads rather than an event loop: the work is waiting on sockets, and httpcore's async
+    path retries an optional import (``sniffio``) on every request, which halved throughput
+    when measured (about 630 against 1,200 answers a second on two cores). The reading
+    threads never touch the database; the generator runs in the caller's thread.
+    ``budget`` (seconds) bounds each operator's reading: what is not sent by then is left
+    out. ``on_answer(operator)`` is called (from a reading thread) after every answer.
     """
     if connections < 1:
         raise ValueError("connections must be at least 1")
     answers: queue.Queue = queue.Queue()
     stop = threading.Event()
-    finished = object()
 
-    async def read_all() -> None:
-        async def one(operator, requests):
+    def read(operator: Operator, requests: Sequence[BalanceRequest]) -> None:
+        try:
             answers.put(
-                await _operator_balances(
+                _operator_balances(
                     operator,
                     requests,
                     connections=connections,
@@ -576,27 +594,22 @@ def streamer_balances_fetch(
                     on_answer=on_answer,
                 )
             )
-
-        await asyncio.gather(*(one(operator, requests) for operator, requests in jobs))
-
-    def run() -> None:
-        try:
-            asyncio.run(read_all())
         except BaseException as exc:  # surfaced in the caller's thread
             answers.put(exc)
-        finally:
-            answers.put(finished)
 
-    thread = threading.Thread(target=run, name="streamer-balances", daemon=True)
-    thread.start()
+    readers = [
+        threading.Thread(target=read, args=(operator, requests), daemon=True)
+        for operator, requests in jobs
+    ]
+    for reader in readers:
+        reader.start()
     try:
-        while True:
+        for _ in readers:
             item = answers.get()
-            if item is finished:
-                return
             if isinstance(item, BaseException):
                 raise item
             yield item
     finally:
         stop.set()
-        thread.join()
+        for reader in readers:
+            reader.join()
