@@ -89,7 +89,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
@@ -414,6 +414,38 @@ def _drive(saga_ids: Sequence[int]) -> None:
             saga_schedule(Saga.objects.get(pk=saga_id))
 
 
+def _write_balances(rows: list[tuple[int, Decimal]], now: datetime) -> None:
+    """Set each pool's balance and ``balance_at`` in one statement.
+
+    On PostgreSQL an ``UPDATE ... FROM (VALUES ...)`` (linear; Django's ``bulk_update``
+    builds a CASE with one branch per row, measured at a quarter of a second per 500 rows);
+    elsewhere ``bulk_update``. No history rows, like ``pool_observe_balance``.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        Pool.objects.bulk_update(
+            [Pool(pk=pk, balance=balance, balance_at=now) for pk, balance in rows],
+            ["balance", "balance_at"],
+        )
+        return
+    meta = Pool._meta
+    table = connection.ops.quote_name(meta.db_table)
+    balance = connection.ops.quote_name(meta.get_field("balance").column)
+    balance_at = connection.ops.quote_name(meta.get_field("balance_at").column)
+    key = connection.ops.quote_name(meta.pk.column)
+    values = ", ".join(["(%s, %s::numeric)"] * len(rows))
+    params: list = [now]
+    for pk, amount in rows:
+        params += [pk, amount]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {balance} = v.balance, {balance_at} = %s "  # noqa: S608
+            f"FROM (VALUES {values}) AS v(id, balance) WHERE {table}.{key} = v.id",
+            params,
+        )
+
+
 def _observe(
     views: dict[int, PoolView],
     results: dict[int, CallResult],
@@ -453,10 +485,7 @@ def _observe(
                 and current[pk][2] == Pool.State.OPEN
             ]
             stats.priced_during_read += len(chunk) - len(kept)
-            Pool.objects.bulk_update(
-                [Pool(pk=pk, balance=readings[pk], balance_at=now) for pk in kept],
-                ["balance", "balance_at"],
-            )
+            _write_balances([(pk, readings[pk]) for pk in kept], now)
             PoolSnapshot.objects.bulk_create(
                 [
                     PoolSnapshot(
@@ -699,7 +728,12 @@ def check_win_overdue(*, operator_id: int, now: datetime) -> list[Finding]:
 
 
 def check_orphan_debits(*, operator_id: int, since: datetime | None) -> tuple[list[Finding], int]:
-    """Succeeded BETs of finished join sagas with neither a succeeded DEPOSIT nor a rollback."""
+    """Succeeded BETs of finished join sagas with neither a succeeded DEPOSIT nor a rollback.
+
+    Three plain queries and a set difference rather than one anti-join: the result does not
+    hinge on the planner's row estimates (a correlated NOT EXISTS on freshly loaded tables
+    was measured at 8 s for 10,000 debits).
+    """
     debits = Transaction.objects.filter(
         operator_id=operator_id,
         is_demo=False,
@@ -708,18 +742,9 @@ def check_orphan_debits(*, operator_id: int, since: datetime | None) -> tuple[li
     )
     if since is not None:
         debits = debits.filter(saga__finished_at__gte=since)
-    checked = debits.count()
-    deposit = Transaction.objects.filter(
-        saga_id=OuterRef("saga_id"), kind=TxKind.STREAMER_DEPOSIT, status=TxStatus.SUCCEEDED
-    )
-    rollback = Transaction.objects.filter(
-        rolls_back_id=OuterRef("pk"), kind=TxKind.FOLLOWER_ROLLBACK, status=TxStatus.SUCCEEDED
-    )
-    rows = (
-        debits.filter(status=TxStatus.SUCCEEDED)
-        .exclude(Exists(deposit))
-        .exclude(Exists(rollback))
-        .values(
+    candidates = {
+        row["pk"]: row
+        for row in debits.filter(status=TxStatus.SUCCEEDED).values(
             "pk",
             "external_id",
             "amount",
@@ -730,19 +755,40 @@ def check_orphan_debits(*, operator_id: int, since: datetime | None) -> tuple[li
             "follower_id",
             "completed_at",
         )
-    )
+    }
+    deposited: set[int] = set()
+    rolled_back: set[int] = set()
+    ids = sorted(candidates)
+    for start in range(0, len(ids), WRITE_CHUNK):
+        chunk = ids[start : start + WRITE_CHUNK]
+        sagas_of_chunk = {candidates[pk]["saga_id"] for pk in chunk}
+        deposited |= set(
+            Transaction.objects.filter(
+                saga_id__in=sagas_of_chunk,
+                kind=TxKind.STREAMER_DEPOSIT,
+                status=TxStatus.SUCCEEDED,
+            ).values_list("saga_id", flat=True)
+        )
+        rolled_back |= set(
+            Transaction.objects.filter(
+                rolls_back_id__in=chunk,
+                kind=TxKind.FOLLOWER_ROLLBACK,
+                status=TxStatus.SUCCEEDED,
+            ).values_list("rolls_back_id", flat=True)
+        )
     findings = [
         Finding(
             kind=Kind.ORPHAN_DEBIT,
-            subject=f"tx:{row['pk']}",
-            transaction_id=row["pk"],
+            subject=f"tx:{pk}",
+            transaction_id=pk,
             pool_id=row["pool_id"],
             expected=row["amount"],
             details=_tx_details(row),
         )
-        for row in rows
+        for pk, row in sorted(candidates.items())
+        if row["saga_id"] not in deposited and pk not in rolled_back
     ]
-    return findings, checked
+    return findings, debits.count()
 
 
 WALLET_SIGN = {
