@@ -6,6 +6,7 @@ and that the sandbox's books equal our ledger; then the position leaves (if it i
 the books are compared again with the pool closed.
 """
 
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -54,6 +55,15 @@ def _install(world, faults: tuple[Fault, ...]) -> list[SandboxFault]:
     ]
 
 
+def _drain(installed: list[SandboxFault]) -> None:
+    """Let a request delayed by a latency fault land (it runs *after* its client gave up), so
+    that the books are compared with it applied or refused, and it cannot leak into the next
+    test."""
+    if any(fault.mode == "latency" for fault in installed):
+        time.sleep(FAULT_LATENCY_MS / 1000 + 0.5)
+        settle()
+
+
 def _assert_fired(installed: list[SandboxFault]) -> None:
     for fault in installed:
         fault.refresh_from_db()
@@ -94,6 +104,8 @@ JOIN_CASES = [
     Case("deposit transfer timeout_before", (Fault("transfer", "timeout_before"),), "active"),
     Case("deposit transfer http_500", (Fault("transfer", "http_500", remaining=3),), "active"),
     Case("deposit transfer drop", (Fault("transfer", "drop"),), "active"),
+    # Latency beyond the client's timeout: the transfer lands after we gave up on the answer.
+    Case("deposit transfer latency", (Fault("transfer", "latency"),), "active"),
     Case(
         "deposit transfer error",
         (Fault("transfer", "error", error_code="ERR_TRANSFER_FORBIDDEN"),),
@@ -149,6 +161,12 @@ JOIN_CASES = [
         "ERR_WALLET_UNAVAILABLE",
     ),
     Case(
+        "rollback latency after withdraw drop",
+        (Fault("withdraw", "drop"), Fault("rollback", "latency")),
+        "failed",
+        "ERR_WALLET_UNAVAILABLE",
+    ),
+    Case(
         "rollback error after withdraw drop",
         (Fault("withdraw", "drop"), Fault("rollback", "error")),
         "failed",
@@ -171,6 +189,7 @@ def test_join_with_fault(world, case: Case):
     # when
     response = player.join("s1", "40")
     settle()
+    _drain(installed)
     # then
     _assert_fired(installed)
     body = response.json()
@@ -208,6 +227,7 @@ LEAVE_CASES = [
     Case("win timeout_after", (Fault("deposit", "timeout_after"),), "closed"),
     Case("win timeout_before", (Fault("deposit", "timeout_before"),), "closed"),
     Case("win drop", (Fault("deposit", "drop"),), "closed"),
+    Case("win latency", (Fault("deposit", "latency"),), "closed"),
     Case("win error", (Fault("deposit", "error"),), "closed"),
     # game-pool CLOSE and the balance read of the leave.
     Case("game-pool CLOSE http_500", (Fault("game-pool", "http_500"),), "closed"),
@@ -237,6 +257,7 @@ def test_leave_with_fault(world, case: Case):
     # when
     response = player.leave(position_id)
     settle()
+    _drain(installed)
     # then
     assert response.status_code in (200, 202), response.text
     _assert_fired(installed)
