@@ -179,13 +179,14 @@ def discrepancy_record(
             if finding.kind == Kind.BALANCE_MOVED_OFFLINE:
                 details = _merge_movements(existing.details, details)
             updates = {
-                "run": run,
                 "expected": finding.expected,
                 "actual": finding.actual,
                 "details": details,
                 "last_seen_at": now,
                 "times_seen": F("times_seen") + 1,
             }
+            if run is not None:  # a snapshot's sighting keeps the last run's link
+                updates["run"] = run
             if finding.action_taken:
                 updates["action_taken"] = finding.action_taken[:255]
             Discrepancy.objects.filter(pk=existing.pk).update(**updates)

@@ -557,3 +557,16 @@ def test_reconcile_command_prints_a_summary(fake, server, streamer, make_session
     assert ReconciliationRun.objects.get().trigger == "command"
     with pytest.raises(CommandError, match="Unknown operator"):
         call_command("reconcile", "--operator", "nope", stdout=StringIO())
+
+
+def test_readings_are_signed_like_every_callback(operator, server):
+    # given: the operator's server checks signatures; we sign with the wrong secret
+    make_open_pools(operator, 2, "s-")
+    [run] = reconciliation_run().runs
+    assert run.checked["balances_read"] == 2
+    Operator.objects.filter(pk=operator.pk).update(secret_key="not-the-secret")
+    # when
+    [run] = reconciliation_run().runs
+    # then: refused, counted by error code, nothing recorded
+    assert run.checked["balances_read"] == 0
+    assert run.checked["balance_errors"] == {"ERR_UNAUTHORIZED": 2}
