@@ -196,10 +196,12 @@ def _table(world: DemoWorld, loops: DemoLoops, started: float) -> Group:
             str(row["followers"]),
         )
     counts, last_error = loops.stats.snapshot()
-    status = Text(f"{int(time.monotonic() - started)} s · {_counts_line(counts)}")
+    status = Text(f"{int(time.monotonic() - started)} s · {_counts_line(counts)}\n")
     status.append(
-        f" · snapshots {counts.get('snapshots', 0)} · sagas resumed "
-        f"{counts.get('sagas resumed', 0)} · streams ended {counts.get('streams ended', 0)}"
+        f"snapshots {counts.get('snapshots', 0)} · sagas resumed "
+        f"{counts.get('sagas resumed', 0)} · streams ended {counts.get('streams ended', 0)} · "
+        f"{world.base_url}/admin/ · Ctrl-C stops",
+        style="dim",
     )
     parts = [table, status]
     if last_error:
