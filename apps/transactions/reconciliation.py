@@ -89,6 +89,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
@@ -226,12 +228,12 @@ def _merge_movements(previous: dict, details: dict) -> dict:
 
 
 @transaction.atomic
-def discrepancy_resolve(*, discrepancy: Discrepancy, by, note: str) -> Discrepancy:
+def discrepancy_resolve(
+    *, discrepancy: Discrepancy, by: AbstractBaseUser | None, note: str
+) -> Discrepancy:
     """Staff resolve a finding: who and why are kept; the note is required."""
     note = (note or "").strip()
     if not note:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"resolution_note": "Say why the finding is resolved."})
     row = Discrepancy.objects.select_for_update().get(pk=discrepancy.pk)
     if row.state == Discrepancy.State.RESOLVED:
