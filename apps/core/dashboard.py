@@ -33,7 +33,7 @@ from apps.pools.models import Pool, PoolSnapshot
 from apps.pools.services import MEMBER_FILTER
 from apps.streamers.models import Stream
 from apps.transactions.models import Discrepancy, ReconciliationRun, Transaction
-from apps.transactions.review import review_queue
+from apps.transactions.review import review_open_count
 
 DEFAULT_STALE_LOCK_AFTER = timedelta(hours=12)
 
@@ -187,7 +187,7 @@ def dashboard_summary(*, chart_days: int = 7) -> Dashboard:
         streamers_locked=locks["total"],
         stale_locks=locks["stale"],
         transactions_unknown=real.filter(status=Transaction.Status.UNKNOWN).count(),
-        review_waiting=review_queue().filter(is_demo=False).count(),
+        review_waiting=review_open_count(),
         open_discrepancies=Discrepancy.objects.filter(state=Discrepancy.State.OPEN).count(),
         last_reconciliation=ReconciliationRun.objects.select_related("operator")
         .order_by("-started_at")

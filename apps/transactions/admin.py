@@ -14,6 +14,7 @@ import uuid
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from apps.core.admin_actions import ReasonForm, StaffActionsMixin, StaffActionSpec
 from apps.core.admin_base import AuditedHistoryAdmin, BigTableAdminMixin, ReadOnlyAdminMixin
@@ -53,11 +54,11 @@ CALLS_SHOWN = 50
 
 
 def transaction_search_ids(term: str):
-    """Ids of transactions matching ``term`` as any id, as a UNION of index lookups.
+    """Ids of transactions matching ``term`` as an indexed id, as a UNION of index lookups.
 
-    Matches: transaction #, external id, operator reference, saga #, pool #, position id,
-    and the operator user id of the follower or streamer. Each branch is its own indexed
-    query; an OR across them would make PostgreSQL scan the table.
+    Matches: transaction #, external id, saga #, pool #, position id, and the operator user id
+    of the follower or streamer. Each branch is its own indexed query; an OR across them would
+    make PostgreSQL scan the table.
     """
     term = term.strip().lstrip("#")
     ids = Transaction.objects.order_by().values("pk")
@@ -65,7 +66,6 @@ def transaction_search_ids(term: str):
     # (operator, external_id) is the unique index: probing it per operator beats a scan.
     branches = [
         ids.filter(operator_id__in=operators, external_id=term),
-        ids.filter(operator_reference=term),
         ids.filter(follower__in=Follower.objects.filter(operator_user_id=term).values("pk")),
         ids.filter(streamer__in=Streamer.objects.filter(operator_user_id=term).values("pk")),
     ]
@@ -172,7 +172,7 @@ RESOLVE = StaffActionSpec(
 class TransactionColumns:
     @admin.display(description="External id", ordering="external_id")
     def short_external_id(self, tx: Transaction):
-        return format_html('<code title="{}">{}…</code>', tx.external_id, tx.external_id[:12])
+        return format_html('<code title="{}">{}…</code>', tx.external_id, tx.external_id[:10])
 
     @admin.display(description="Kind", ordering="kind")
     def kind_label(self, tx: Transaction):
@@ -335,7 +335,12 @@ class TransactionDetail(TransactionColumns):
 
     @admin.display(description="Why in the queue")
     def reasons(self, tx: Transaction):
-        return ", ".join(review.review_reasons(tx)) or EMPTY
+        reasons = review.review_reasons(tx)
+        if not reasons:
+            return EMPTY
+        return format_html_join(
+            mark_safe("<br>"), '<span class="cp-reason">{}</span>', ((r,) for r in reasons)
+        )
 
     @admin.display(description="Review notes")
     def review_notes(self, tx: Transaction):
@@ -468,9 +473,14 @@ class TransactionAdmin(
     )
 
     def get_search_results(self, request, queryset, search_term):
-        if not search_term.strip():
+        term = search_term.strip()
+        if not term:
             return queryset, False
-        return queryset.filter(pk__in=transaction_search_ids(search_term)), False
+        ids = transaction_search_ids(term)
+        if not Transaction.objects.filter(pk__in=ids).exists():
+            # The operator's reference has no index: scanned only when no indexed id matched.
+            ids = Transaction.objects.order_by().values("pk").filter(operator_reference=term)
+        return queryset.filter(pk__in=ids), False
 
 
 # --- review queue --------------------------------------------------------------------
@@ -521,6 +531,9 @@ class ReviewItemAdmin(
     )
     list_display_links = ("created_at", "short_external_id")
     list_filter = (ResolutionFilter, "status", "kind", "operator", "is_demo")
+    # Newest first by id: PostgreSQL walks the primary key and probes the queue's ids,
+    # instead of fetching every queued row to sort it by date.
+    ordering = ("-pk",)
     list_select_related = ("operator", "saga", "follower", "streamer")
     search_fields = ("external_id",)
     search_help_text = TransactionAdmin.search_help_text

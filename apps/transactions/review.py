@@ -40,32 +40,42 @@ STAFF_ROLLBACK_CODE = "ERR_ROLLED_BACK_BY_STAFF"
 OPEN, RESOLVED, ALL = "open", "resolved", "all"
 
 
-def queue_ids() -> QuerySet:
-    """Ids of every candidate, each branch served by its own index (no OR across tables)."""
+def queue_ids(state: str = ALL, *, exclude_demo: bool = False, distinct: bool = False) -> QuerySet:
+    """Ids of the queue's transactions, as a UNION of index lookups (an OR across these
+    conditions, or across tables, would make PostgreSQL scan the whole ledger). ``OPEN``
+    keeps those never reviewed, or flagged again since; the filters run inside each branch,
+    on the few rows its index found. ``distinct=False`` (UNION ALL, cheaper) may repeat an
+    id: fine inside ``pk__in``, not for counting."""
     ids = Transaction.objects.order_by().values("pk")
+    if state == OPEN:
+        ids = ids.filter(Q(reviewed_at__isnull=True) | Q(needs_review=True))
+    if exclude_demo:
+        ids = ids.filter(is_demo=False)
     flagged_sagas = Saga.objects.filter(needs_review=True).values("pk")
-    return (
-        ids.filter(status=Status.UNKNOWN)
-        .union(ids.filter(status=Status.FAILED, attempts__gte=FAILED_AFTER_ATTEMPTS))
-        .union(ids.filter(needs_review=True))
-        .union(
-            ids.filter(saga__in=flagged_sagas).exclude(
-                status__in=[Status.SUCCEEDED, Status.ROLLED_BACK]
-            )
-        )
+    return ids.filter(status=Status.UNKNOWN).union(
+        ids.filter(status=Status.FAILED, attempts__gte=FAILED_AFTER_ATTEMPTS),
+        ids.filter(needs_review=True),
+        ids.filter(saga__in=flagged_sagas).exclude(
+            status__in=[Status.SUCCEEDED, Status.ROLLED_BACK]
+        ),
+        all=not distinct,
     )
+
+
+def review_open_count(*, exclude_demo: bool = True) -> int:
+    """How many transactions wait for review: a count over the ids, never over the ledger."""
+    return queue_ids(OPEN, exclude_demo=exclude_demo, distinct=True).count()
 
 
 def review_q(state: str = OPEN) -> Q:
     """Open: in the queue, and never reviewed or flagged again since. Resolved: reviewed by
     staff and not flagged since (whatever the transaction's status now)."""
-    open_items = Q(pk__in=queue_ids()) & (Q(reviewed_at__isnull=True) | Q(needs_review=True))
     resolved = Q(reviewed_at__isnull=False, needs_review=False)
     if state == OPEN:
-        return open_items
+        return Q(pk__in=queue_ids(OPEN))
     if state == RESOLVED:
         return resolved
-    return open_items | resolved
+    return Q(pk__in=queue_ids(ALL)) | resolved
 
 
 def review_queue(*, state: str = OPEN) -> QuerySet[Transaction]:
