@@ -6,10 +6,13 @@ own records, never from the logged body (bodies are masked, and were re-serialis
 log). Every re-send is signed afresh (new signature, new wallet timestamp) by the clients.
 
 * A money call (``transfer``, wallet ``withdraw``/``deposit``/``rollback``) whose transaction
-  has a running saga is retried *through the saga*, which records the answer.
-* Without a running saga, a ``transfer``, WIN or rollback is re-posted with the same id; the
-  answer lands in the call log and the transaction is left for staff to resolve. A BET is
-  never re-posted outside its saga: it would take a follower's money with no pool to put it in.
+  has a saga goes *through the saga*: retried when it is running (the saga records the
+  answer), refused when it has finished (its outcome is final; a raw re-post would not be
+  recorded anywhere).
+* A transaction that no saga owns: a ``transfer``, WIN or rollback is re-posted with the same
+  id; the answer lands in the call log and the transaction is left for staff to resolve. A
+  BET is never re-posted outside a saga: it would take a follower's money with no pool to put
+  it in.
 * ``streamer-balance`` is re-read; ``game-pool`` is re-sent through the pool's own rules
   (``pool_resend_game_pool``), and only when the pool still needs that state.
 * Inbound calls, successful calls and wallet ``auth`` (its token is masked) are refused.
@@ -128,7 +131,12 @@ def _resend_money(call: CallLog) -> ResendOutcome:
         )
     if tx.status in (Transaction.Status.SUCCEEDED, Transaction.Status.ROLLED_BACK):
         raise Conflict(f"The transaction is {tx.status} already", code="ERR_NOT_RESENDABLE")
-    if tx.saga is not None and tx.saga.status == Saga.Status.RUNNING:
+    if tx.saga is not None and tx.saga.status != Saga.Status.RUNNING:
+        raise Conflict(
+            f"Saga #{tx.saga.pk} owning this call is {tx.saga.status}: its outcome is final",
+            code="ERR_NOT_RESENDABLE",
+        )
+    if tx.saga is not None:
         saga = review_retry_now(tx=tx)
         tx.refresh_from_db()
         return ResendOutcome(

@@ -319,19 +319,17 @@ def test_resend_of_a_money_call_goes_through_its_saga(
     assert "retried through saga" in message and "(via saga)" in message
 
 
-def test_a_win_without_a_running_saga_is_reposted_with_the_same_id(
+def test_a_win_no_saga_owns_is_reposted_with_the_same_id(
     root, operator, streamer, make_session, fake, wire
 ):
-    # given: a WIN whose saga is gone but whose outcome is still unknown
+    # given: a WIN in doubt that no saga owns (written by hand, say)
     position = position_join(session=make_session("f1"), streamer_id=streamer.pk, amount="100")
-    saga = Saga.objects.get(kind="join")
     win = Transaction.objects.create(
         operator=operator,
         kind="follower_credit",
         status="unknown",
         amount=D("99.5"),
         currency="USD",
-        saga=saga,
         pool=position.pool,
         position=position,
         follower=position.follower,
@@ -356,12 +354,22 @@ def test_a_win_without_a_running_saga_is_reposted_with_the_same_id(
     assert "re-posted: accepted" in StaffAction.objects.get().message
 
 
-def test_a_bet_is_never_reposted_outside_its_saga(
+def test_a_money_call_of_a_finished_saga_is_not_reposted(
     root, operator, streamer, make_session, fake, wire
 ):
     position_join(session=make_session("f1"), streamer_id=streamer.pk, amount="100")
+    deposit = Transaction.objects.get(kind="streamer_deposit")
+    Transaction.objects.filter(pk=deposit.pk).update(status="unknown")
+    call = _call(operator, endpoint="transfer", external_id=deposit.external_id)
+    resend(root, call)
+    assert wire.requests == []
+    assert "its outcome is final" in StaffAction.objects.get().message
+
+
+def test_a_bet_is_never_reposted_outside_a_saga(root, operator, streamer, make_session, fake, wire):
+    position_join(session=make_session("f1"), streamer_id=streamer.pk, amount="100")
     bet = Transaction.objects.get(kind="follower_debit")
-    Transaction.objects.filter(pk=bet.pk).update(status="unknown")
+    Transaction.objects.filter(pk=bet.pk).update(status="unknown", saga=None)
     call = _call(operator, endpoint="wallet/withdraw", external_id=bet.external_id)
     resend(root, call)
     assert wire.requests == []
