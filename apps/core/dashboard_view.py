@@ -32,10 +32,10 @@ def dashboard_context(request: HttpRequest) -> dict:
         "pooled_chart": chart,
         "recent_staff_actions": recent,
         "links": {
-            "open_pools": changelist_url(Pool, state__exact="open"),
+            "open_pools": changelist_url(Pool, state__in="open,closing", is_demo__exact="0"),
             "locks": changelist_url(WithdrawalLock),
             "stale_locks": changelist_url(WithdrawalLock, stale="yes"),
-            "unknown": changelist_url(ReviewItem, status__exact="unknown"),
+            "unknown": changelist_url(ReviewItem, status__exact="unknown", resolution="all"),
             "review": changelist_url(ReviewItem),
             "discrepancies": changelist_url(Discrepancy, state__exact="open"),
             "reconciliation": changelist_url(ReconciliationRun),

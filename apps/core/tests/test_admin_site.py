@@ -304,3 +304,16 @@ def test_cell_formatting():
     assert exports._cell_text(True, None) == "true"
     assert exports._cell_text("-1+2", None) == "'-1+2"
     assert exports._cell_text(None, 8) == ""
+
+
+def test_every_dashboard_card_leads_to_a_working_page(root):
+    import re
+
+    build_world(pools=2, transactions=12)
+    page = root.get(reverse("admin:index")).content.decode()
+    links = re.findall(r'class="cp-card[^"]*" href="([^"]+)"', page)
+    assert len(links) == 7
+    for link in links:
+        response = root.get(link.replace("&amp;", "&"))
+        assert response.status_code == 200, link
+        assert response.context["cl"].result_count > 0, link
