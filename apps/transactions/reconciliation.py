@@ -936,7 +936,7 @@ def check_locks(*, operator: Operator, now: datetime) -> list[Finding]:
         )
     stuck_closing = base.filter(state=Pool.State.CLOSING, updated_at__lt=now - ACK_GRACE)
     for pool in stuck_closing.order_by("pk"):
-        saga_id = _close_saga_for(pool)
+        saga_id = sagas.close_saga_for(pool).pk
         Saga.objects.filter(pk=saga_id, status=Saga.Status.RUNNING).update(next_run_at=None)
         sagas.saga_advance(saga_id, budget=CLOSE_DRIVE_SECONDS, follow=False)
         closed = Pool.objects.filter(pk=pool.pk, state=Pool.State.CLOSED).exists()
@@ -950,23 +950,6 @@ def check_locks(*, operator: Operator, now: datetime) -> list[Finding]:
             )
         )
     return findings
-
-
-def _close_saga_for(pool: Pool) -> int:
-    running = (
-        Saga.objects.filter(pool=pool, kind=Saga.Kind.CLOSE_POOL, status=Saga.Status.RUNNING)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if running:
-        return running
-    return Saga.objects.create(
-        kind=Saga.Kind.CLOSE_POOL,
-        step="close",
-        operator_id=pool.operator_id,
-        pool=pool,
-        is_demo=pool.is_demo,
-    ).pk
 
 
 def check_empty_pools(*, operator: Operator, now: datetime) -> list[Finding]:
@@ -988,10 +971,9 @@ def check_empty_pools(*, operator: Operator, now: datetime) -> list[Finding]:
         .order_by("pk")
     )
     for pool in empty:
-        closing = pools.pool_begin_close_if_empty(pool_id=pool.pk)
-        if closing is not None:
-            saga_id = _close_saga_for(closing)
-            sagas.saga_advance(saga_id, budget=CLOSE_DRIVE_SECONDS, follow=False)
+        close = sagas.pool_close_begin(pool_id=pool.pk)
+        if close is not None:
+            sagas.saga_advance(close.pk, budget=CLOSE_DRIVE_SECONDS, follow=False)
         state = Pool.objects.values_list("state", flat=True).get(pk=pool.pk)
         findings.append(
             _pool_finding(

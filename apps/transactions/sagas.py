@@ -123,7 +123,8 @@ def _record(tx: Transaction, result: CallResult, status: str) -> None:
         fields.append("response")
     if status == Status.SUCCEEDED:
         tx.balance_before = result.amount("oldBalance")
-        tx.balance_after = result.amount("newBalance") or result.amount("balance")
+        new_balance = result.amount("newBalance")  # wallet answers; transfers say "balance"
+        tx.balance_after = new_balance if new_balance is not None else result.amount("balance")
         tx.operator_reference = str(result.data.get("clientTxId") or "")[:128]
         fields += ["balance_before", "balance_after", "operator_reference"]
     if status in (Status.SUCCEEDED, Status.FAILED, Status.ROLLED_BACK):
@@ -157,16 +158,31 @@ def _set_position_failure(position: Position, code: str, message: str) -> None:
         position.save(update_fields=["failure_code", "failure_message", "updated_at"])
 
 
+def close_saga_for(pool: Pool) -> Saga:
+    """The pool's running close-pool saga, created if there is none."""
+    running = Saga.objects.filter(
+        pool=pool, kind=Saga.Kind.CLOSE_POOL, status=Saga.Status.RUNNING
+    ).first()
+    return running or Saga.objects.create(
+        kind=Saga.Kind.CLOSE_POOL,
+        step="close",
+        operator_id=pool.operator_id,
+        pool=pool,
+        is_demo=pool.is_demo,
+    )
+
+
+def pool_close_begin(*, pool_id: int) -> Saga | None:
+    """If the pool is open with no members, move it to closing *and* create its close saga in
+    one transaction (a crash can never leave a closing pool without a saga to finish it)."""
+    with transaction.atomic():
+        pool = pools.pool_begin_close_if_empty(pool_id=pool_id)
+        return close_saga_for(pool) if pool is not None else None
+
+
 def _spawn_close_if_empty(saga: Saga, ctx: StepContext) -> None:
-    pool = pools.pool_begin_close_if_empty(pool_id=saga.pool_id)
-    if pool is not None:
-        close = Saga.objects.create(
-            kind=Saga.Kind.CLOSE_POOL,
-            step="close",
-            operator_id=pool.operator_id,
-            pool=pool,
-            is_demo=pool.is_demo,
-        )
+    close = pool_close_begin(pool_id=saga.pool_id)
+    if close is not None:
         ctx.spawned.append(close.pk)
 
 

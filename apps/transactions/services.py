@@ -128,16 +128,9 @@ def pool_settle(*, pool: Pool) -> list[int]:
     started = sagas.pool_pay_out_all(pool)
     for saga_id in started:
         sagas.saga_advance(saga_id, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
-    close = pools.pool_begin_close_if_empty(pool_id=pool.pk)
+    close = sagas.pool_close_begin(pool_id=pool.pk)
     if close is not None:
-        saga = Saga.objects.create(
-            kind=Saga.Kind.CLOSE_POOL,
-            step="close",
-            operator_id=pool.operator_id,
-            pool=pool,
-            is_demo=pool.is_demo,
-        )
-        sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
+        sagas.saga_advance(close.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
     return started
 
 
@@ -155,6 +148,9 @@ def streams_end(*, stream: Stream) -> Stream:
     return stream
 
 
+RESUME_MESSAGE_TTL_SECONDS = 9  # the resume schedule runs every 10 s
+
+
 def sagas_resume(*, limit: int = 1000, fan_out: bool = False, budget: float = 30.0) -> int:
     """Drive every unfinished saga whose time has come; the crash-recovery entry point.
 
@@ -165,7 +161,9 @@ def sagas_resume(*, limit: int = 1000, fan_out: bool = False, budget: float = 30
     due = sagas.sagas_due(limit=limit)
     for saga_id in due:
         if fan_out:
-            saga_advance_task.delay(saga_id)
+            # Expires before the next resume pass would enqueue it again: a backlog never
+            # piles up duplicate messages (and the saga lease makes duplicates harmless).
+            saga_advance_task.apply_async(args=[saga_id], expires=RESUME_MESSAGE_TTL_SECONDS)
         else:
             sagas.saga_advance(saga_id, budget=budget, follow=True)
     return len(due)

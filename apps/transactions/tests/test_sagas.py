@@ -305,3 +305,30 @@ def test_refusals_before_money_moves(fake, streamer, make_session):
         position_join(session=make_session("f1"), streamer_id=streamer.pk, amount="10")
     assert error.value.code == "ERR_STREAMER_OFFLINE"
     assert fake.calls == []
+
+
+def test_a_wallet_new_balance_of_zero_is_recorded_as_zero(fake, streamer, make_session):
+    fake.wallet["f1"] = D("100")
+    position = position_join(session=make_session("f1"), streamer_id=streamer.pk, amount="100")
+    [debit] = tx_of(position, "follower_debit")
+    assert (debit.balance_before, debit.balance_after) == (D(100), D(0))
+
+
+def test_closing_a_pool_and_creating_its_close_saga_is_one_transaction(
+    fake, streamer, make_session, monkeypatch
+):
+    from apps.transactions import sagas
+
+    session = make_session("f1")
+    position = position_join(session=session, streamer_id=streamer.pk, amount="10")
+
+    def crash(pool):
+        raise RuntimeError("process died")
+
+    monkeypatch.setattr(sagas, "close_saga_for", crash)
+    with pytest.raises(RuntimeError):
+        Position.objects.filter(pk=position.pk).update(status="closed", units=0)
+        sagas.pool_close_begin(pool_id=position.pool_id)
+    # then: the pool is not left closing without a saga to finish it
+    assert Pool.objects.get(pk=position.pool_id).state == "open"
+    monkeypatch.undo()
