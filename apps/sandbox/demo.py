@@ -43,7 +43,7 @@ from apps.sandbox.services import (
 from apps.streamers.models import Stream, Streamer
 from apps.streamers.selectors import stream_live_get, streamer_get_by_user_id
 from apps.streamers.services import stream_start, streamer_create
-from apps.transactions.gateways import gateway_for
+from apps.transactions.reconciliation import pools_snapshot
 from apps.transactions.services import position_join, position_leave, sagas_resume, streams_end
 
 logger = logging.getLogger(__name__)
@@ -433,18 +433,10 @@ class DemoLoops:
         self.stats.add("sagas resumed", sagas_resume(limit=50, budget=10.0))
 
     def snapshot_once(self) -> None:
-        for pool in Pool.objects.filter(
-            operator=self.world.operator, state=Pool.State.OPEN
-        ).select_related("streamer", "operator"):
-            if pool.pricing_saga is not None:
-                continue  # a transfer is being priced: its answer will update the balance
-            reading = gateway_for(pool).balance(pool=pool)
-            balance = reading.amount("balance") if reading.ok else None
-            if balance is not None:
-                pool_services.pool_observe_balance(pool_id=pool.pk, balance=balance)
-                pool.refresh_from_db()
-            pool_services.pool_snapshot(pool=pool)
-            self.stats.add("snapshots")
+        # The same guarded pass the scheduled task runs: pools being priced are skipped and a
+        # reading never overwrites a fresher balance written by a transfer.
+        report = pools_snapshot(operators=[self.world.operator])
+        self.stats.add("snapshots", report.pools - report.claimed_skipped)
 
 
 def pool_rows(operator: Operator) -> list[dict]:
