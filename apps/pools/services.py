@@ -201,10 +201,33 @@ def _refused(what: str, result) -> ApplicationError:
     )
 
 
+def pool_record_reading(*, pool_id: int, balance: Decimal, read_since) -> bool:
+    """Record a balance read outside pricing, only if nothing fresher landed meanwhile.
+
+    ``read_since`` is the pool's ``balance_at`` when the read was started. Under the row lock,
+    a held pricing claim or a moved ``balance_at`` (a transfer's answer) means this reading
+    may be stale: it is dropped. Returns whether it was recorded (and snapshotted).
+    """
+    with transaction.atomic():
+        pool = Pool.objects.select_for_update().get(pk=pool_id)
+        if (
+            pool.pricing_saga is not None
+            or pool.balance_at != read_since
+            or pool.state == Pool.State.CLOSED
+        ):
+            return False
+        pool.balance = balance
+        pool.balance_at = timezone.now()
+        pool.save(update_fields=["balance", "balance_at", "updated_at"])
+        pool_snapshot(pool=pool, taken_at=pool.balance_at)
+    return True
+
+
 def pool_refresh_balance(*, pool: Pool) -> Pool:
     """Ask the operator for the streamer's balance now, record it and take a snapshot.
 
-    Display only: pricing always reads its own fresh balance under the pool's claim.
+    Display only: pricing always reads its own fresh balance under the pool's claim, and a
+    reading never overwrites a balance a transfer wrote while it was in flight.
     """
     pool = Pool.objects.select_related("streamer", "operator").get(pk=pool.pk)
     if pool.state == Pool.State.CLOSED:
@@ -212,6 +235,12 @@ def pool_refresh_balance(*, pool: Pool) -> Pool:
             "The pool is closed: the streamer's balance is no longer the pool's",
             code="ERR_POOL_CLOSED",
         )
+    busy = Conflict(
+        "A transfer is being priced on this pool; its answer will update the balance",
+        code="ERR_POOL_BUSY",
+    )
+    if pool.pricing_saga is not None:
+        raise busy
     if pool.is_demo:
         balance = Streamer.objects.values_list("demo_balance", flat=True).get(pk=pool.streamer_id)
     else:
@@ -219,9 +248,9 @@ def pool_refresh_balance(*, pool: Pool) -> Pool:
         balance = result.amount("balance") if result.ok else None
         if balance is None:
             raise _refused("streamer-balance", result)
-    pool_observe_balance(pool_id=pool.pk, balance=balance)
+    if not pool_record_reading(pool_id=pool.pk, balance=balance, read_since=pool.balance_at):
+        raise busy
     pool.refresh_from_db()
-    pool_snapshot(pool=pool)
     return pool
 
 
