@@ -165,6 +165,18 @@ class Transaction(models.Model):
         indexes = [
             models.Index(fields=["status", "kind"], name="tx_status_kind"),
             models.Index(fields=["operator", "-created_at"], name="tx_operator_recent"),
+            # Staff search the operator's own id (clientTxId) from support tickets.
+            models.Index(
+                fields=["operator_reference"],
+                condition=~Q(operator_reference=""),
+                name="tx_operator_reference",
+            ),
+            # The review queue's "failed after retries" branch (apps.transactions.review).
+            models.Index(
+                fields=["attempts"],
+                condition=Q(status="failed", attempts__gte=2),
+                name="tx_failed_retried",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
