@@ -58,3 +58,29 @@ def test_no_environment_means_sqlite_eager_tasks_and_the_sandbox():
     result = run_settings("config.settings.local")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.sqlite3", "True", "True"]
+
+
+def test_production_serves_collected_static_files(tmp_path):
+    """With DEBUG off, the admin's and the play page's assets come from whitenoise."""
+    env = {
+        "SECRET_KEY": "x" * 50,
+        "FIELD_ENCRYPTION_KEY": FERNET,
+        "STATIC_ROOT_OVERRIDE": str(tmp_path),
+    }
+    code = (
+        "import django, os; from django.conf import settings; "
+        "settings.STATIC_ROOT = os.environ['STATIC_ROOT_OVERRIDE']; django.setup(); "
+        "from django.core.management import call_command; call_command('collectstatic', '--noinput', verbosity=0); "
+        "from django.test import Client; c = Client(); "
+        "from django.contrib.staticfiles.storage import staticfiles_storage as s; "
+        "print(c.get(s.url('play/play.js')).status_code, c.get(s.url('admin/css/base.css')).status_code)"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    clean.update(
+        env, DJANGO_SETTINGS_MODULE="config.settings.production", ALLOWED_HOSTS="testserver"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["200", "200"]

@@ -15,6 +15,11 @@ DEBUG = env.bool("DEBUG", default=False)
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 if SANDBOX_ENABLED:
     INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed, compressed files: run `manage.py collectstatic` when deploying.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
