@@ -156,6 +156,23 @@ def pooled_value_series(
     return dict(series)
 
 
+FINE_CHART_SPAN = timedelta(hours=6)
+
+
+def chart_bucket(*, since: datetime, now: datetime, days: int) -> str:
+    """Minutes while the history is young (a new deployment or the demo shows movement at
+    once), hours for a week, days beyond."""
+    if days > 7:
+        return "day"
+    first = (
+        PoolSnapshot.objects.filter(taken_at__gte=since, pool__is_demo=False)
+        .order_by("taken_at")
+        .values_list("taken_at", flat=True)
+        .first()
+    )
+    return "minute" if first is not None and now - first < FINE_CHART_SPAN else "hour"
+
+
 def dashboard_summary(*, chart_days: int = 7) -> Dashboard:
     now = timezone.now()
     live_pools = Pool.objects.filter(is_demo=False).exclude(state=Pool.State.CLOSED)
@@ -192,6 +209,8 @@ def dashboard_summary(*, chart_days: int = 7) -> Dashboard:
         last_reconciliation=ReconciliationRun.objects.select_related("operator")
         .order_by("-started_at")
         .first(),
-        pooled_value=pooled_value_series(since=since, kind="hour" if chart_days <= 7 else "day"),
+        pooled_value=pooled_value_series(
+            since=since, kind=chart_bucket(since=since, now=now, days=chart_days)
+        ),
         chart_since=since,
     )

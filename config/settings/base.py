@@ -110,7 +110,8 @@ USE_TZ = True
 FORMAT_MODULE_PATH = ["apps.core.formats"]
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Development and tests serve static files from the apps and static/ (no collectstatic).
+WHITENOISE_USE_FINDERS = True
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 REST_FRAMEWORK = {

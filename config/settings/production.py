@@ -15,6 +15,8 @@ DEBUG = env.bool("DEBUG", default=False)
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 if SANDBOX_ENABLED:
     INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox"]
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))  # noqa: F405
+WHITENOISE_USE_FINDERS = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed, compressed files: run `manage.py collectstatic` when deploying.
