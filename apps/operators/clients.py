@@ -334,15 +334,20 @@ def wallet_auth(operator: Operator, *, user_token: str, currency: str) -> CallRe
     return _wallet(operator, "auth", {"userToken": user_token, "currency": currency})
 
 
-def _money_payload(*, amount, currency, user_token, user_id, provider_tx_id) -> dict[str, Any]:
-    return {
-        "amount": amount,
-        "currency": currency,
-        "userToken": user_token,
+def _wallet_money(
+    operator: Operator, name: str, *, provider_tx_id: str, **fields: Any
+) -> CallResult:
+    """A money call: ``providerTxId`` is our transaction id, ``game`` the pools' game code."""
+    payload = {
+        "amount": fields.pop("amount"),
+        "currency": fields.pop("currency"),
+        "userToken": fields.pop("user_token"),
         "game": settings.COPYPOOL_GAME_CODE,
-        "userId": user_id,
+        "userId": fields.pop("user_id"),
         "providerTxId": provider_tx_id,
+        **fields,
     }
+    return _wallet(operator, name, payload, external_id=provider_tx_id)
 
 
 def wallet_withdraw(
@@ -354,14 +359,16 @@ def wallet_withdraw(
     user_id: str,
     provider_tx_id: str,
 ) -> CallResult:
-    payload = _money_payload(
+    """The BET: take the contribution from the follower."""
+    return _wallet_money(
+        operator,
+        "withdraw",
         amount=amount,
         currency=currency,
         user_token=user_token,
         user_id=user_id,
         provider_tx_id=provider_tx_id,
     )
-    return _wallet(operator, "withdraw", payload, external_id=provider_tx_id)
 
 
 def wallet_deposit(
@@ -373,14 +380,16 @@ def wallet_deposit(
     user_id: str,
     provider_tx_id: str,
 ) -> CallResult:
-    payload = _money_payload(
+    """The WIN: pay the follower out (0 is valid and closes the round)."""
+    return _wallet_money(
+        operator,
+        "deposit",
         amount=amount,
         currency=currency,
         user_token=user_token,
         user_id=user_id,
         provider_tx_id=provider_tx_id,
     )
-    return _wallet(operator, "deposit", payload, external_id=provider_tx_id)
 
 
 def wallet_rollback(
@@ -393,15 +402,17 @@ def wallet_rollback(
     provider_tx_id: str,
     rollback_provider_tx_id: str,
 ) -> CallResult:
-    payload = _money_payload(
+    """Refund a BET: its own new id, the refunded withdraw's id, the same user and amount."""
+    return _wallet_money(
+        operator,
+        "rollback",
         amount=amount,
         currency=currency,
         user_token=user_token,
         user_id=user_id,
         provider_tx_id=provider_tx_id,
+        rollbackProviderTxId=rollback_provider_tx_id,
     )
-    payload["rollbackProviderTxId"] = rollback_provider_tx_id
-    return _wallet(operator, "rollback", payload, external_id=provider_tx_id)
 
 
 # --- Many streamer balances at once (reconciliation, snapshots) --------------------------

@@ -33,38 +33,28 @@ class Gateway(Protocol):
     def game_pool(self, *, pool: Pool, state: str) -> CallResult: ...
 
 
+def _wallet_args(tx: Transaction, position: Position) -> dict:
+    return {
+        "amount": tx.amount,
+        "currency": tx.currency,
+        "user_token": position.session.user_token,
+        "user_id": position.follower.operator_user_id,
+        "provider_tx_id": tx.external_id,
+    }
+
+
 class OperatorGateway:
     """The real thing: signed callbacks and the seamless wallet of the pool's operator."""
 
     def bet(self, *, tx, position):
-        return clients.wallet_withdraw(
-            tx.operator,
-            amount=tx.amount,
-            currency=tx.currency,
-            user_token=position.session.user_token,
-            user_id=position.follower.operator_user_id,
-            provider_tx_id=tx.external_id,
-        )
+        return clients.wallet_withdraw(tx.operator, **_wallet_args(tx, position))
 
     def win(self, *, tx, position):
-        return clients.wallet_deposit(
-            tx.operator,
-            amount=tx.amount,
-            currency=tx.currency,
-            user_token=position.session.user_token,
-            user_id=position.follower.operator_user_id,
-            provider_tx_id=tx.external_id,
-        )
+        return clients.wallet_deposit(tx.operator, **_wallet_args(tx, position))
 
     def rollback(self, *, tx, debit, position):
         return clients.wallet_rollback(
-            tx.operator,
-            amount=tx.amount,
-            currency=tx.currency,
-            user_token=position.session.user_token,
-            user_id=position.follower.operator_user_id,
-            provider_tx_id=tx.external_id,
-            rollback_provider_tx_id=debit.external_id,
+            tx.operator, **_wallet_args(tx, position), rollback_provider_tx_id=debit.external_id
         )
 
     def balance(self, *, pool):
