@@ -301,11 +301,14 @@ def test_resend_of_a_balance_read_is_signed_afresh(root, operator, streamer, wir
 def test_resend_of_a_money_call_goes_through_its_saga(
     root, operator, streamer, make_session, fake, settings, wire
 ):
-    # given: a DEPOSIT transfer in doubt, its saga waiting to retry
-    settings.COPYPOOL_INLINE_SAGA_SECONDS = 0.05
-    fake.fail("transfer", "timeout_before")
+    # given: a DEPOSIT transfer in doubt, its saga waiting to retry (whatever the machine's
+    # speed: the transfer times out for as long as the join runs inline)
+    settings.COPYPOOL_INLINE_SAGA_SECONDS = 1.0
+    fake.fail("transfer", *["timeout_before"] * 50)
     position_join(session=make_session("f1"), streamer_id=streamer.pk, amount="100")
+    fake.faults["transfer"].clear()
     deposit = Transaction.objects.get(kind="streamer_deposit")
+    assert deposit.status == "unknown"
     call = _call(operator, endpoint="transfer", external_id=deposit.external_id)
     # when
     resend(root, call)
