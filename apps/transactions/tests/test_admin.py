@@ -45,11 +45,24 @@ def join(make_session, streamer, user="f1") -> Position:
 
 
 def deposit_in_doubt(fake, make_session, streamer) -> Transaction:
-    """A join whose DEPOSIT transfer was sent and lost: outcome unknown."""
-    fake.fail("transfer", "timeout_before")
+    """A join whose DEPOSIT transfer was sent and lost: outcome unknown (however fast or slow
+    the machine: the transfer keeps timing out until the saga has parked on it)."""
+    from apps.transactions.sagas import saga_advance
+
+    fake.fail("transfer", *["timeout_before"] * 100)
     position = join(make_session, streamer)
+    saga = Saga.objects.get(position=position)
+    for _ in range(20):
+        if Transaction.objects.filter(kind="streamer_deposit").exists():
+            break
+        Saga.objects.filter(pk=saga.pk).update(next_run_at=None)
+        saga_advance(saga.pk, budget=1.0)
+    fake.faults["transfer"].clear()
+    position.refresh_from_db()
     assert position.status == "joining"
-    return Transaction.objects.get(kind="streamer_deposit")
+    deposit = Transaction.objects.get(kind="streamer_deposit")
+    assert deposit.status == "unknown"
+    return deposit
 
 
 def open_never_acknowledged(fake, make_session, streamer) -> Position:
