@@ -21,11 +21,10 @@ is no global lock. A saga that cannot claim simply waits and retries (202 to the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from apps.core.errors import ApplicationError, Conflict, ValidationFailed
@@ -126,13 +125,11 @@ def pool_begin_close_if_empty(*, pool_id: int) -> Pool | None:
 
 
 def pool_mark_closed(*, pool_id: int) -> None:
-    now = timezone.now()
-    pool = Pool.objects.get(pk=pool_id)
     Pool.objects.filter(pk=pool_id, state=Pool.State.CLOSING).update(
         state=Pool.State.CLOSED,
         lock_state=Pool.LockState.RELEASED,
-        closed_at=now,
-        closing_balance=pool.balance,
+        closed_at=timezone.now(),
+        closing_balance=F("balance"),
     )
 
 
@@ -145,11 +142,6 @@ def pool_snapshot(*, pool: Pool, taken_at=None) -> PoolSnapshot:
         members=pool_member_count(pool=pool),
         taken_at=taken_at or timezone.now(),
     )
-
-
-def pool_stale_pricing(*, older_than: timedelta) -> list[Pool]:
-    """Pools whose pricing claim has been held for long: a transfer in doubt, for review."""
-    return list(Pool.objects.filter(pricing_since__lt=timezone.now() - older_than))
 
 
 # --- staff actions (the back office) ---------------------------------------------------
