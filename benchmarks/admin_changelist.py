@@ -248,7 +248,7 @@ def main() -> None:
     sample = Transaction.objects.order_by("pk")[total // 2]
     day = sample.created_at.date()
     changelist = reverse("admin:transactions_transaction_changelist")
-    review = reverse("admin:core_reviewitem_changelist")
+    review = reverse("admin:backoffice_reviewitem_changelist")
     pages = [
         ("changelist, page 1", changelist, {}),
         ("changelist, page 50", changelist, {"p": "50"}),

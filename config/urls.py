@@ -3,12 +3,19 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from apps.followers import urls as followers_urls
 from apps.followers.views import play_page
+from apps.transactions import urls as transactions_urls
+
+# Each endpoint lives in the app whose data it serves; the two APIs are mounted here, paths
+# exactly as the contract writes them (no trailing slash).
+operator_api = [*followers_urls.operator_urlpatterns, *transactions_urls.operator_urlpatterns]
+player_api = [*followers_urls.player_urlpatterns, *transactions_urls.player_urlpatterns]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/copystake/", include("apps.operators.urls")),
-    path("api/v1/", include("apps.followers.urls")),
+    path("api/v1/copystake/", include((operator_api, "copystake"))),
+    path("api/v1/", include(player_api)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

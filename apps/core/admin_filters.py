@@ -2,12 +2,13 @@
 
 * ``DateRangeFilter``: presets plus a from/to form (both days inclusive), on any date or
   date-time field; a bounded range query that the field's index serves.
-* ``currency_filter(...)``: currencies listed from the (small) streamers table, never a
+* ``currency_filter(choices)``: currencies listed by a selector over a small table, never a
   ``SELECT DISTINCT`` over a million transactions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 
 from django.contrib import admin
@@ -88,20 +89,17 @@ class DateRangeFilter(admin.FieldListFilter):
             }
 
 
-def currency_filter(title: str = "currency", parameter: str = "currency"):
-    """A filter on a currency column whose choices come from the streamers' currencies."""
+def currency_filter(
+    choices: Callable[[], Iterable[str]], title: str = "currency", parameter: str = "currency"
+) -> type[admin.SimpleListFilter]:
+    """A filter on a currency column whose choices come from ``choices()`` (asked on each page,
+    e.g. ``apps.pools.selectors.pool_currencies``), never from the filtered table itself."""
 
     class CurrencyFilter(admin.SimpleListFilter):
         parameter_name = parameter
 
         def lookups(self, request, model_admin):
-            from apps.streamers.models import Streamer
-
-            currencies = set(
-                Streamer.objects.order_by().values_list("currency", flat=True).distinct()
-            )
-            currencies.add("DEMO")
-            return [(code, code) for code in sorted(currencies)]
+            return [(code, code) for code in sorted(set(choices()))]
 
         def queryset(self, request, queryset):
             value = self.value()

@@ -4,4 +4,4 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "apps.core"
     label = "core"
-    verbose_name = "Back office"
+    verbose_name = "Core"

@@ -15,6 +15,8 @@ AMOUNT_QUANTUM = Decimal(1).scaleb(-AMOUNT_PLACES)
 UNIT_QUANTUM = Decimal(1).scaleb(-UNIT_PLACES)
 MAX_AMOUNT = Decimal(10) ** (AMOUNT_DIGITS - AMOUNT_PLACES) - AMOUNT_QUANTUM
 ZERO = Decimal(0)
+# The currency of play money (demo sessions and demo pools; seed 003 lists it too).
+DEMO_CURRENCY = "DEMO"
 
 # Enough precision that no intermediate product of unit math is rounded before we round it.
 MATH_CONTEXT = Context(prec=80)

@@ -1,14 +1,21 @@
-"""The player API (``/api/v1/``): lobby, join, leave, positions. Thin: validate, call, render."""
+"""The followers' endpoints. Thin: validate, call one service or selector, render.
+
+* Player API (``/api/v1/``): the lobby and the follower's positions, and the base of every
+  player endpoint (``PlayerApi``, ``PositionOutputSerializer``); joining and leaving start a
+  saga, so they are ``apps.transactions.apis``.
+* Operator API (``/api/v1/copystake/``): ``init`` and ``init-demo``, which open a player
+  session.
+"""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import serializers, status
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.errors import ApplicationError
 from apps.followers.authentication import IsPlayer, PlayerTokenAuthentication
 from apps.followers.models import Position
 from apps.followers.selectors import (
@@ -16,23 +23,15 @@ from apps.followers.selectors import (
     position_list_for_follower,
     position_value,
 )
+from apps.followers.services import demo_session_open, player_session_open
+from apps.followers.tokens import player_url
+from apps.operators.apis import (
+    ERROR_RESPONSES,
+    OperatorApiView,
+    StrictCharField,
+    UrlOutputSerializer,
+)
 from apps.pools.selectors import lobby_list
-from apps.transactions import services
-
-# How a failed join is answered: the failure's own code with a fitting 4xx.
-FAILURE_STATUS = {
-    "ERR_INSUFFICIENT_BALANCE": 402,
-    "ERR_INVALID_TOKEN": 401,
-    "ERR_SESSION_EXPIRED": 401,
-    "ERR_FORBIDDEN": 403,
-    "ERR_TRANSFER_FORBIDDEN": 403,
-}
-
-
-INTERRUPTED = {
-    "errorCode": "ERR_REQUEST_INTERRUPTED",
-    "errorMessage": "The request was interrupted; check GET positions before retrying with a new key",
-}
 
 
 class PositionOutputSerializer(serializers.Serializer):
@@ -88,97 +87,6 @@ class LobbyApi(PlayerApi):
         return Response(self.OutputSerializer(entries, many=True).data)
 
 
-@extend_schema_field({"oneOf": [{"type": "string", "example": "10.5"}, {"type": "number"}]})
-class _RawValue(serializers.Field):
-    """Passed through untouched: the service parses amounts strictly (numbers or strings)."""
-
-    def to_internal_value(self, data):
-        return data
-
-    def to_representation(self, value):
-        return value
-
-
-class PoolJoinApi(PlayerApi):
-    class InputSerializer(serializers.Serializer):
-        streamerId = serializers.IntegerField(min_value=1, max_value=2**62)
-        amount = _RawValue()
-
-    @extend_schema(
-        request=InputSerializer,
-        responses={201: PositionOutputSerializer, 202: PositionOutputSerializer},
-        parameters=[
-            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)
-        ],
-    )
-    def post(self, request: Request) -> Response:
-        follower = request.user
-        key = request.headers.get("Idempotency-Key")
-        if key is not None:
-            fingerprint = services.request_fingerprint({"path": request.path, "body": request.data})
-            earlier = services.idempotency_begin(
-                follower=follower, key=key, fingerprint=fingerprint
-            )
-            if earlier is not None:
-                return Response(earlier.response_body, status=earlier.response_status)
-        try:
-            body, code = self._join(request)
-        except BaseException:
-            # The join may have started (a BET may be out): never let this key start another.
-            if key is not None:
-                services.idempotency_finish(
-                    follower=follower, key=key, status=409, body=INTERRUPTED
-                )
-            raise
-        if key is not None:
-            services.idempotency_finish(follower=follower, key=key, status=code, body=body)
-        return Response(body, status=code)
-
-    def _join(self, request: Request) -> tuple[dict, int]:
-        serializer = self.InputSerializer(data=request.data)
-        try:
-            serializer.is_valid(raise_exception=True)
-            position = services.position_join(
-                session=request.auth,
-                streamer_id=serializer.validated_data["streamerId"],
-                amount=serializer.validated_data["amount"],
-            )
-        except ApplicationError as error:
-            return {"errorCode": error.code, "errorMessage": error.message}, error.status
-        except serializers.ValidationError as error:
-            from apps.core.exceptions import api_exception_handler
-
-            response = api_exception_handler(error, {})
-            return dict(response.data), response.status_code
-        if position.status == Position.Status.FAILED:
-            code = position.failure_code or "ERR_JOIN_FAILED"
-            return {
-                "errorCode": code,
-                "errorMessage": position.failure_message or "The join failed",
-                "position": PositionOutputSerializer(position).data,
-            }, FAILURE_STATUS.get(code, 409)
-        http = (
-            status.HTTP_201_CREATED
-            if position.status == Position.Status.ACTIVE
-            else status.HTTP_202_ACCEPTED
-        )
-        return PositionOutputSerializer(position).data, http
-
-
-class PositionLeaveApi(PlayerApi):
-    @extend_schema(
-        request=None, responses={200: PositionOutputSerializer, 202: PositionOutputSerializer}
-    )
-    def post(self, request: Request, position_id: str) -> Response:
-        position = services.position_leave(session=request.auth, position_id=position_id)
-        http = (
-            status.HTTP_200_OK
-            if position.status == Position.Status.CLOSED
-            else status.HTTP_202_ACCEPTED
-        )
-        return Response(PositionOutputSerializer(position).data, status=http)
-
-
 class PositionListApi(PlayerApi):
     @extend_schema(responses=PositionOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -191,3 +99,67 @@ class PositionDetailApi(PlayerApi):
     def get(self, request: Request, position_id: str) -> Response:
         position = position_get_for_follower(follower=request.user, position_id=position_id)
         return Response(PositionOutputSerializer(position).data)
+
+
+# --- Operator API: init and init-demo ---------------------------------------------------
+
+
+class PlayerInitApi(OperatorApiView):
+    """Register or find the operator's user as a follower and open a player session.
+
+    Answers the CopyStake page URL carrying a signed player token (valid for the operator's
+    session TTL); with ``streamId`` the page opens that broadcast directly.
+    """
+
+    @extend_schema_serializer(component_name="CopyStakeInitRequest")
+    class InputSerializer(serializers.Serializer):
+        operatorUserId = StrictCharField(source="operator_user_id", max_length=128)
+        userToken = StrictCharField(source="user_token", max_length=4096)
+        currency = StrictCharField(
+            max_length=8,
+            validators=[RegexValidator(r"^[A-Z]{3,8}$", "Must be 3 to 8 capital letters.")],
+        )
+        language = StrictCharField(max_length=10, required=False, allow_blank=True)
+        streamId = StrictCharField(
+            source="stream_uid", max_length=64, required=False, allow_blank=True, allow_null=True
+        )
+        username = StrictCharField(max_length=150, required=False, allow_blank=True)
+
+    OutputSerializer = UrlOutputSerializer
+
+    @extend_schema(
+        tags=["operator"],
+        operation_id="copystake_init",
+        summary="Open a player session",
+        request={"application/json": InputSerializer},
+        responses={200: OutputSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request):
+        data = self.validated(self.InputSerializer)
+        session = player_session_open(operator=request.auth, **data)
+        return Response(self.OutputSerializer({"url": player_url(session)}).data)
+
+
+class PlayerInitDemoApi(OperatorApiView):
+    """Open a demo session: a fresh anonymous follower with play money and no wallet."""
+
+    @extend_schema_serializer(component_name="CopyStakeInitDemoRequest")
+    class InputSerializer(serializers.Serializer):
+        language = StrictCharField(max_length=10, required=False, allow_blank=True)
+        streamId = StrictCharField(
+            source="stream_uid", max_length=64, required=False, allow_blank=True, allow_null=True
+        )
+
+    OutputSerializer = UrlOutputSerializer
+
+    @extend_schema(
+        tags=["operator"],
+        operation_id="copystake_init_demo",
+        summary="Open a demo session (play money, no wallet)",
+        request={"application/json": InputSerializer},
+        responses={200: OutputSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request):
+        data = self.validated(self.InputSerializer)
+        session = demo_session_open(operator=request.auth, **data)
+        return Response(self.OutputSerializer({"url": player_url(session)}).data)

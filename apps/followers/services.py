@@ -5,11 +5,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.errors import ValidationFailed
+from apps.core.money import DEMO_CURRENCY
 from apps.followers.models import Follower, PlayerSession
 from apps.operators.models import Operator
 from apps.streamers.selectors import stream_get_for_operator
-
-DEMO_CURRENCY = "DEMO"
 
 
 class StreamNotFound(ValidationFailed):

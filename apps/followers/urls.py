@@ -2,10 +2,15 @@ from django.urls import path
 
 from apps.followers import apis
 
-urlpatterns = [
+# Mounted under /api/v1/ (the player API) and /api/v1/copystake/ (the operator API) by
+# config.urls, beside the transactions' endpoints.
+player_urlpatterns = [
     path("lobby", apis.LobbyApi.as_view(), name="player-lobby"),
-    path("pools/join", apis.PoolJoinApi.as_view(), name="player-join"),
     path("positions", apis.PositionListApi.as_view(), name="player-positions"),
     path("positions/<str:position_id>", apis.PositionDetailApi.as_view(), name="player-position"),
-    path("positions/<str:position_id>/leave", apis.PositionLeaveApi.as_view(), name="player-leave"),
+]
+
+operator_urlpatterns = [
+    path("init", apis.PlayerInitApi.as_view(), name="init"),
+    path("init-demo", apis.PlayerInitDemoApi.as_view(), name="init-demo"),
 ]

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, Sum
 
+from apps.core.money import DEMO_CURRENCY
 from apps.operators.models import Operator
 from apps.pools.accounting import nav
 from apps.pools.models import Pool
+from apps.pools.services import MEMBER_FILTER
 from apps.streamers.models import Stream, Streamer
 
 MEMBERS = Count(
@@ -55,3 +57,40 @@ def lobby_list(*, operator: Operator, is_demo: bool = False) -> list[LobbyEntry]
         for s in streamers
         if s.live_streams
     ]
+
+
+@dataclass(frozen=True)
+class PoolExposure:
+    """Followers' money in a pool: members, what they put in, and a transfer being priced."""
+
+    members: int
+    contributed: Decimal
+    pricing_saga: int | None
+
+    @property
+    def holds_money(self) -> bool:
+        return self.members > 0 or self.pricing_saga is not None
+
+    def describe(self) -> str:
+        parts = [f"{self.members} member(s) who contributed {self.contributed:,.8f}"]
+        if self.pricing_saga is not None:
+            parts.append(f"saga #{self.pricing_saga} has a transfer priced or in doubt")
+        return "; ".join(parts)
+
+
+def pool_exposure(*, pool: Pool) -> PoolExposure:
+    members = pool.positions.filter(MEMBER_FILTER).aggregate(
+        count=Count("pk"), contributed=Sum("contributed")
+    )
+    pricing = Pool.objects.filter(pk=pool.pk).values_list("pricing_saga", flat=True).first()
+    return PoolExposure(
+        members=members["count"],
+        contributed=members["contributed"] or Decimal(0),
+        pricing_saga=pricing,
+    )
+
+
+def pool_currencies() -> list[str]:
+    """Every currency a pool can be in: the streamers' (a small table) and play money's."""
+    currencies = set(Streamer.objects.order_by().values_list("currency", flat=True).distinct())
+    return sorted(currencies | {DEMO_CURRENCY})

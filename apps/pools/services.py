@@ -20,14 +20,14 @@ is no global lock. A saga that cannot claim simply waits and retries (202 to the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.core.errors import ApplicationError, Conflict, ValidationFailed
+from apps.core.errors import Conflict
+from apps.core.money import DEMO_CURRENCY
 from apps.pools.accounting import nav
 from apps.pools.models import Pool, PoolSnapshot
 from apps.streamers.models import Streamer
@@ -54,7 +54,7 @@ def pool_get_or_open(*, streamer: Streamer, is_demo: bool = False) -> Pool:
                 return Pool.objects.create(
                     streamer=streamer,
                     operator_id=streamer.operator_id,
-                    currency="DEMO" if is_demo else streamer.currency,
+                    currency=DEMO_CURRENCY if is_demo else streamer.currency,
                     is_demo=is_demo,
                     balance=streamer.demo_balance if is_demo else Decimal(0),
                 )
@@ -144,55 +144,6 @@ def pool_snapshot(*, pool: Pool, taken_at=None) -> PoolSnapshot:
     )
 
 
-# --- staff actions (the back office) ---------------------------------------------------
-# Called by the admin's confirmed actions; the admin records who asked and why.
-
-
-@dataclass(frozen=True)
-class PoolExposure:
-    """Followers' money in a pool: members, what they put in, and a transfer being priced."""
-
-    members: int
-    contributed: Decimal
-    pricing_saga: int | None
-
-    @property
-    def holds_money(self) -> bool:
-        return self.members > 0 or self.pricing_saga is not None
-
-    def describe(self) -> str:
-        parts = [f"{self.members} member(s) who contributed {self.contributed:,.8f}"]
-        if self.pricing_saga is not None:
-            parts.append(f"saga #{self.pricing_saga} has a transfer priced or in doubt")
-        return "; ".join(parts)
-
-
-def pool_exposure(*, pool: Pool) -> PoolExposure:
-    members = pool.positions.filter(MEMBER_FILTER).aggregate(
-        count=Count("pk"), contributed=Sum("contributed")
-    )
-    pricing = Pool.objects.filter(pk=pool.pk).values_list("pricing_saga", flat=True).first()
-    return PoolExposure(
-        members=members["count"],
-        contributed=members["contributed"] or Decimal(0),
-        pricing_saga=pricing,
-    )
-
-
-def _gateway(pool: Pool):
-    # The saga engine's choice of gateway (the operator, or play money for demo pools).
-    from apps.transactions import sagas
-
-    return sagas.gateway_for(pool)
-
-
-def _refused(what: str, result) -> ApplicationError:
-    detail = " ".join(filter(None, [result.error_code, result.error_message]))[:300]
-    return ApplicationError(
-        f"{what}: {detail or 'no usable answer'}", code=result.error_code or "ERR_BAD_RESPONSE"
-    )
-
-
 def pool_record_reading(*, pool_id: int, balance: Decimal, read_since) -> bool:
     """Record a balance read outside pricing, only if nothing fresher landed meanwhile.
 
@@ -213,123 +164,3 @@ def pool_record_reading(*, pool_id: int, balance: Decimal, read_since) -> bool:
         pool.save(update_fields=["balance", "balance_at", "updated_at"])
         pool_snapshot(pool=pool, taken_at=pool.balance_at)
     return True
-
-
-def pool_refresh_balance(*, pool: Pool) -> Pool:
-    """Ask the operator for the streamer's balance now, record it and take a snapshot.
-
-    Display only: pricing always reads its own fresh balance under the pool's claim, and a
-    reading never overwrites a balance a transfer wrote while it was in flight.
-    """
-    pool = Pool.objects.select_related("streamer", "operator").get(pk=pool.pk)
-    if pool.state == Pool.State.CLOSED:
-        raise Conflict(
-            "The pool is closed: the streamer's balance is no longer the pool's",
-            code="ERR_POOL_CLOSED",
-        )
-    busy = Conflict(
-        "A transfer is being priced on this pool; its answer will update the balance",
-        code="ERR_POOL_BUSY",
-    )
-    if pool.pricing_saga is not None:
-        raise busy
-    if pool.is_demo:
-        balance = Streamer.objects.values_list("demo_balance", flat=True).get(pk=pool.streamer_id)
-    else:
-        result = _gateway(pool).balance(pool=pool)
-        balance = result.amount("balance") if result.ok else None
-        if balance is None:
-            raise _refused("streamer-balance", result)
-    if not pool_record_reading(pool_id=pool.pk, balance=balance, read_since=pool.balance_at):
-        raise busy
-    pool.refresh_from_db()
-    return pool
-
-
-def _running_saga(pool: Pool, kind: str, step: str | None = None):
-    from apps.transactions.models import Saga
-
-    sagas = Saga.objects.filter(pool=pool, kind=kind, status=Saga.Status.RUNNING)
-    if step:
-        sagas = sagas.filter(step=step)
-    return sagas.order_by("pk").first()
-
-
-def pool_resend_game_pool(*, pool: Pool) -> str:
-    """Re-send the ``game-pool`` state the pool should be in: OPEN while it is open, CLOSE once
-    it is closing or closed. Idempotent on the operator's side; signed afresh.
-
-    When a running saga owns that call (a join waiting for OPEN, a close waiting for CLOSE),
-    the saga is retried instead, so its answer is recorded where it belongs.
-    """
-    from apps.transactions.review import saga_retry_now
-
-    pool = Pool.objects.select_related("streamer", "operator").get(pk=pool.pk)
-    if pool.state == Pool.State.OPEN:
-        state, owner = "OPEN", _running_saga(pool, "join", "open_pool")
-        if pool.open_sent_at is None and owner is None:
-            raise Conflict(
-                "OPEN was never sent: the pool's first join sends it", code="ERR_NOTHING_TO_RESEND"
-            )
-    else:
-        state, owner = "CLOSE", _running_saga(pool, "close_pool")
-        if pool_member_count(pool=pool) > 0:
-            raise Conflict("The pool still has members: CLOSE would be premature")
-    if owner is not None:
-        saga = saga_retry_now(saga=owner)
-        return f"{state} retried through saga #{saga.pk}: now {saga.status}, step {saga.step}"
-    result = _gateway(pool).game_pool(pool=pool, state=state)
-    if not result.ok:
-        raise _refused(f"game-pool {state}", result)
-    if state == "OPEN":
-        pool_mark_locked(pool_id=pool.pk)
-        return "OPEN acknowledged: the streamer's balance is locked"
-    if pool.state == Pool.State.CLOSING:
-        pool_mark_closed(pool_id=pool.pk)
-    else:
-        Pool.objects.filter(pk=pool.pk).update(lock_state=Pool.LockState.RELEASED)
-    return "CLOSE acknowledged: the streamer's balance is released"
-
-
-def pool_force_release(*, pool: Pool, reason: str, override: bool = False) -> Pool:
-    """Release the streamer's withdrawal lock now: ``game-pool`` CLOSE, then record it.
-
-    Refused while followers' money is in the pool (members, or a transfer priced or in
-    doubt) unless ``override``: then the lock is released but the pool stays open with its
-    members, and its next join locks it again. A pool without members is closed. Nothing is
-    changed when the operator does not acknowledge the CLOSE.
-    """
-    if not (reason or "").strip():
-        raise ValidationFailed(
-            "A reason is required to force a release", code="ERR_REASON_REQUIRED"
-        )
-    pool = Pool.objects.select_related("streamer", "operator").get(pk=pool.pk)
-    if pool.state == Pool.State.CLOSED and pool.lock_state == Pool.LockState.RELEASED:
-        raise Conflict("The pool is closed and its lock released already", code="ERR_NOT_LOCKED")
-    exposure = pool_exposure(pool=pool)
-    if exposure.holds_money and not override:
-        raise Conflict(
-            f"Followers' money is in the pool ({exposure.describe()}); "
-            "settle it first, or tick the override to release anyway",
-            code="ERR_POOL_HOLDS_MONEY",
-        )
-    result = _gateway(pool).game_pool(pool=pool, state="CLOSE")
-    if not result.ok:
-        raise _refused("game-pool CLOSE", result)
-    with transaction.atomic():
-        pool = Pool.objects.select_for_update().get(pk=pool.pk)
-        fields = ["lock_state", "updated_at"]
-        pool.lock_state = Pool.LockState.RELEASED
-        if pool.state != Pool.State.CLOSED and pool_member_count(pool=pool) == 0:
-            pool.state = Pool.State.CLOSED
-            pool.closed_at = timezone.now()
-            pool.closing_balance = pool.balance
-            fields += ["state", "closed_at", "closing_balance"]
-        pool.save(update_fields=fields)
-    # A close saga still waiting for its CLOSE sees the pool closed and finishes.
-    closing = _running_saga(pool, "close_pool")
-    if closing is not None and pool.state == Pool.State.CLOSED:
-        from apps.transactions.sagas import saga_advance
-
-        saga_advance(closing.pk, budget=5.0)
-    return pool

@@ -76,3 +76,28 @@ def stream_schedule(
     stream.full_clean()
     stream.save()
     return stream
+
+
+def stream_go_live(*, stream_id: int) -> bool:
+    """A scheduled stream whose start has come goes live: the state change ``stream_start``
+    makes, under the same rules (active streamer, at most one live stream). False when it
+    cannot (it stays scheduled, and ends unstarted once its scheduled end has passed)."""
+    with transaction.atomic():
+        stream = Stream.objects.filter(pk=stream_id).values("streamer_id", "status").first()
+        if stream is None or stream["status"] != Stream.Status.SCHEDULED:
+            return False
+        # Lock the streamer first, as stream_start does: one stable order.
+        streamer = Streamer.objects.select_for_update().get(pk=stream["streamer_id"])
+        if streamer.status != Streamer.Status.ACTIVE:
+            return False
+        if Stream.objects.filter(streamer=streamer, status=Stream.Status.LIVE).exists():
+            return False
+        try:
+            with transaction.atomic():
+                return bool(
+                    Stream.objects.filter(pk=stream_id, status=Stream.Status.SCHEDULED).update(
+                        status=Stream.Status.LIVE, started_at=timezone.now()
+                    )
+                )
+        except IntegrityError:  # a concurrent start won the race
+            return False

@@ -171,7 +171,7 @@ class Transaction(models.Model):
                 condition=~Q(operator_reference=""),
                 name="tx_operator_reference",
             ),
-            # The review queue's "failed after retries" branch (apps.transactions.review).
+            # The review queue's "failed after retries" branch (apps.backoffice.review).
             models.Index(
                 fields=["attempts"],
                 condition=Q(status="failed", attempts__gte=2),

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from apps.core.errors import ApplicationError, Conflict, Forbidden, NotFound, ValidationFailed
@@ -18,7 +16,7 @@ from apps.pools import services as pools
 from apps.pools.models import Pool
 from apps.streamers.models import Stream, Streamer
 from apps.transactions import sagas
-from apps.transactions.models import IdempotencyRecord, Saga, Transaction
+from apps.transactions.models import Saga, Transaction
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +132,29 @@ def pool_settle(*, pool: Pool) -> list[int]:
     return started
 
 
+def saga_lease_held(saga: Saga) -> bool:
+    """Whether a worker holds the saga's lease right now (it is being run)."""
+    return bool(
+        saga.lease_owner and saga.lease_expires_at and saga.lease_expires_at > timezone.now()
+    )
+
+
+def saga_retry_now(*, saga: Saga) -> Saga:
+    """Drive a running saga now instead of at its next scheduled attempt."""
+    saga.refresh_from_db()
+    if saga.status != Saga.Status.RUNNING:
+        raise Conflict(
+            f"Saga #{saga.pk} is {saga.status}: nothing to retry", code="ERR_SAGA_FINISHED"
+        )
+    if saga_lease_held(saga):
+        raise Conflict(
+            f"Saga #{saga.pk} is being run by a worker right now; look again in a moment",
+            code="ERR_SAGA_BUSY",
+        )
+    Saga.objects.filter(pk=saga.pk, status=Saga.Status.RUNNING).update(next_run_at=None)
+    return sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
+
+
 def streams_end(*, stream: Stream) -> Stream:
     """End a stream and pay out its streamer's pools (real and demo)."""
     Stream.objects.filter(pk=stream.pk).exclude(status=Stream.Status.ENDED).update(
@@ -167,46 +188,3 @@ def sagas_resume(*, limit: int = 1000, fan_out: bool = False, budget: float = 30
         else:
             sagas.saga_advance(saga_id, budget=budget, follow=True)
     return len(due)
-
-
-# --- idempotency ---------------------------------------------------------------------
-
-
-def request_fingerprint(payload: object) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def idempotency_begin(
-    *, follower: Follower, key: str, fingerprint: str
-) -> IdempotencyRecord | None:
-    """Claim ``key`` for this request; returns the earlier record when the key was used.
-
-    Raises when the key was used for a different request, or is still being processed.
-    """
-    if not key or len(key) > 128:
-        raise ValidationFailed(
-            "Idempotency-Key must be 1 to 128 characters", code="ERR_INVALID_IDEMPOTENCY_KEY"
-        )
-    try:
-        with transaction.atomic():
-            IdempotencyRecord.objects.create(follower=follower, key=key, request_hash=fingerprint)
-            return None
-    except IntegrityError:
-        record = IdempotencyRecord.objects.get(follower=follower, key=key)
-    if record.request_hash != fingerprint:
-        raise Conflict(
-            "This Idempotency-Key was used for a different request",
-            code="ERR_IDEMPOTENCY_KEY_REUSED",
-            status=422,
-        )
-    if record.response_status is None:
-        raise Conflict(
-            "A request with this Idempotency-Key is in progress", code="ERR_REQUEST_IN_PROGRESS"
-        )
-    return record
-
-
-def idempotency_finish(*, follower: Follower, key: str, status: int, body: dict) -> None:
-    IdempotencyRecord.objects.filter(
-        follower=follower, key=key, response_status__isnull=True
-    ).update(response_status=status, response_body=body)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.streamers.models import Stream
+from apps.streamers.services import stream_go_live
 from apps.transactions.models import Saga
+
+logger = logging.getLogger(__name__)
 
 # Delays longer than this are left to the periodic resume instead of a countdown, so a
 # task never waits in the broker near Redis' visibility timeout.
@@ -80,3 +86,56 @@ def settlement_task(days: int = 2) -> int:
     from apps.transactions.settlement import settlements_refresh
 
     return len(settlements_refresh(days=days))
+
+
+# --- streams: follow their schedule (start when due, end when due and pay out) ----------
+
+
+# The registered names are the ones beat's stored schedules have always used.
+@shared_task(
+    name="apps.streamers.tasks.streams_schedule_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def streams_schedule_task() -> dict:
+    """Start scheduled streams that are due, end live streams whose scheduled end passed
+    (one ``stream_end_task`` each: ending pays the pools out), and end scheduled streams
+    that never started before their end."""
+    now = timezone.now()
+    due = Stream.objects.filter(
+        status=Stream.Status.SCHEDULED, scheduled_start__lte=now, scheduled_end__gt=now
+    ).order_by("scheduled_start", "pk")
+    started = [pk for pk in due.values_list("pk", flat=True) if stream_go_live(stream_id=pk)]
+    ending = list(
+        Stream.objects.filter(status=Stream.Status.LIVE, scheduled_end__lte=now)
+        .order_by("scheduled_end", "pk")
+        .values_list("pk", flat=True)
+    )
+    for stream_id in ending:
+        transaction.on_commit(lambda stream_id=stream_id: stream_end_task.delay(stream_id))
+    missed = Stream.objects.filter(status=Stream.Status.SCHEDULED, scheduled_end__lte=now).update(
+        status=Stream.Status.ENDED, ended_at=now
+    )
+    if started or ending or missed:
+        logger.info("Streams: %s started, %s ending, %s missed", len(started), len(ending), missed)
+    return {"started": started, "ending": ending, "missed": missed}
+
+
+@shared_task(
+    name="apps.streamers.tasks.stream_end_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def stream_end_task(stream_id: int) -> str:
+    """End a stream and pay out its pools; idempotent (an ended stream's pools that are
+    still open are settled again, which only starts what is not started yet)."""
+    from apps.transactions.services import streams_end
+
+    stream = Stream.objects.filter(pk=stream_id).first()
+    if stream is None:
+        return "missing"
+    return streams_end(stream=stream).status

@@ -23,7 +23,7 @@ FIELD_ENCRYPTION_KEY = env(
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 
 INSTALLED_APPS = [
-    "apps.core.admin_site.CopyPoolAdminConfig",  # django.contrib.admin with the dashboard
+    "apps.backoffice.admin_site.CopyPoolAdminConfig",  # django.contrib.admin with the dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.pools",
     "apps.followers",
     "apps.transactions",
+    "apps.backoffice",
 ]
 
 MIDDLEWARE = [

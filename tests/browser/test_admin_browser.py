@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 
-from apps.core.models import StaffAction
-from apps.core.tests.admin_world import build_world
+from apps.backoffice.models import StaffAction
+from apps.backoffice.tests.admin_world import build_world
 from apps.pools.models import Pool, PoolSnapshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -80,7 +80,7 @@ def test_pool_page_chart_and_refresh_action(logged_in, live_server, world, fake,
 
 def test_review_queue_locks_and_operator_pages(logged_in, live_server, world, screenshot):
     page = logged_in
-    page.goto(f"{live_server.url}/admin/core/reviewitem/")
+    page.goto(f"{live_server.url}/admin/backoffice/reviewitem/")
     page.wait_for_selector("#result_list")
     assert page.locator("#result_list tbody tr").count() > 0
     screenshot("06-review-queue")
@@ -88,7 +88,7 @@ def test_review_queue_locks_and_operator_pages(logged_in, live_server, world, sc
     first.click()
     page.wait_for_selector("text=Calls for this transaction")
     screenshot("07-review-item")
-    page.goto(f"{live_server.url}/admin/core/withdrawallock/")
+    page.goto(f"{live_server.url}/admin/backoffice/withdrawallock/")
     page.wait_for_selector("#result_list")
     assert page.locator("#result_list .cp-stale").count() == 1
     screenshot("08-withdrawal-locks")

@@ -10,6 +10,7 @@ and hint, like ``operator_create``; the plain key is left on the instance as ``p
     client.post(url, body, content_type="application/json", **signed_headers(creds, body))
 """
 
+import json
 import uuid
 
 import factory
@@ -72,3 +73,13 @@ def signed_headers(credentials: dict[str, str], body: bytes) -> dict[str, str]:
         "HTTP_X_API_KEY": credentials["api_key"],
         "HTTP_X_REQUEST_SIGNATURE": copystake_signature(credentials["secret_key"], body),
     }
+
+
+def encode(payload: object) -> bytes:
+    return json.dumps(payload).encode()
+
+
+def post_signed(client, credentials: dict[str, str], path: str, body: bytes, **extra):
+    """POST ``body`` to an operator API path with the Django test client, signed."""
+    extra.setdefault("content_type", "application/json")
+    return client.post(path, body, **signed_headers(credentials, body), **extra)

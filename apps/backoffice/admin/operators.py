@@ -1,0 +1,521 @@
+"""Operators and the call log in the back office.
+
+Secrets never appear in full on any page or in any form: the change form shows them masked
+and offers *replace* fields that are never filled back in; a rotated or generated credential
+is shown once, on the page that answers the action, and is not stored in the audit trail.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+
+from apps.backoffice import resend
+from apps.backoffice.admin_actions import (
+    ActionResult,
+    ReasonForm,
+    StaffActionsMixin,
+    StaffActionSpec,
+)
+from apps.backoffice.admin_panels import staff_actions_panel
+from apps.backoffice.services import staff_action_record
+from apps.core.admin_base import AuditedHistoryAdmin, BigTableAdminMixin, ReadOnlyAdminMixin
+from apps.core.admin_display import EMPTY, admin_link, badge, number, pretty_json
+from apps.core.admin_filters import DateRangeFilter
+from apps.operators import services
+from apps.operators.models import CallLog, Operator
+from apps.transactions.models import Transaction
+
+SECRET_REPLACEMENTS = {
+    "new_operator_api_key": "operator_api_key",
+    "new_secret_key": "secret_key",
+    "new_wallet_secret": "wallet_secret",
+}
+CONFIG_FIELDS = (
+    "name",
+    "code",
+    "enabled",
+    "callback_url",
+    "wallet_url",
+    "wallet_client_id",
+    "ip_allowlist",
+    "session_ttl_seconds",
+    "min_contribution",
+    "max_contribution",
+    "max_followers_per_pool",
+    "request_timeout_seconds",
+)
+LIMITS = (
+    "enabled",
+    "ip_allowlist",
+    "session_ttl_seconds",
+    "min_contribution",
+    "max_contribution",
+    "max_followers_per_pool",
+    "request_timeout_seconds",
+)
+
+
+def _secret_field(label: str, help_text: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=True,
+        max_length=services.MAX_CREDENTIAL_LENGTH,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=help_text,
+    )
+
+
+class OperatorForm(forms.ModelForm):
+    """Configuration only; the secret columns are not form fields, ``new_*`` replace them."""
+
+    new_operator_api_key = _secret_field(
+        "Replace operator-issued API key",
+        "The X-API-KEY this operator issued to CopyStake. Blank keeps the current one.",
+    )
+    new_secret_key = _secret_field(
+        "Replace signature secret",
+        "Signs X-REQUEST-SIGNATURE both ways. Blank keeps the current one.",
+    )
+    new_wallet_secret = _secret_field(
+        "Replace wallet secret",
+        "Signs X-VC-Client-Signature. Blank keeps the current one.",
+    )
+    change_reason = forms.CharField(
+        label="Reason for this change",
+        max_length=100,
+        help_text="Kept in the change history with your name.",
+    )
+
+    class Meta:
+        model = Operator
+        fields = CONFIG_FIELDS
+
+    def apply_secrets(self, operator: Operator) -> list[str]:
+        changed = []
+        for field, attribute in SECRET_REPLACEMENTS.items():
+            value = self.cleaned_data.get(field)
+            if value:
+                setattr(operator, attribute, value)
+                changed.append(attribute)
+        return changed
+
+
+class RotateForm(ReasonForm):
+    which = forms.ChoiceField(
+        label="Credential",
+        choices=[
+            ("api_key", "API key CopyStake issued to the operator (inbound X-API-KEY)"),
+            ("secret_key", "Signature secret (X-REQUEST-SIGNATURE, both ways)"),
+            ("wallet_secret", "Wallet secret (X-VC-Client-Signature)"),
+            ("operator_api_key", "Operator-issued API key (outbound X-API-KEY)"),
+        ],
+        help_text="A new random value replaces the current one at once; the operator must be "
+        "given it before their next call.",
+    )
+
+
+def _rotate(operator: Operator, *, request, data) -> ActionResult:
+    which = data["which"]
+    value = services.operator_rotate_credential(operator=operator, which=which)
+    return ActionResult(f"{which} rotated; the new value was shown once", reveal={which: value})
+
+
+def _test_connection(operator: Operator, *, request, data) -> ActionResult:
+    check = services.operator_test_connection(operator=operator)
+    return ActionResult(
+        f"{check.verdict} ({check.latency_ms} ms)",
+        level=messages.SUCCESS if check.ok else messages.ERROR,
+    )
+
+
+def _set_enabled(enabled: bool):
+    def run(operator: Operator, *, request, data) -> str:
+        services.operator_set_enabled(operator=operator, enabled=enabled)
+        return "enabled" if enabled else "disabled: every operator call answers ERR_COPYSTAKE_OFF"
+
+    return run
+
+
+@admin.register(Operator)
+class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
+    form = OperatorForm
+    staff_actions = (
+        StaffActionSpec(
+            name="operator_test_connection",
+            label="Test connection",
+            run=_test_connection,
+            description="Sends a signed streamer-balance call for one of the operator's streamers "
+            "and reports whether the operator answered and accepted our key and signature. "
+            "The call is written to the call log.",
+            initial_reason="Connection check",
+            max_objects=20,
+        ),
+        StaffActionSpec(
+            name="operator_rotate_credential",
+            label="Rotate a credential",
+            run=_rotate,
+            form_class=RotateForm,
+            description="Replaces one credential with a fresh random value, shown to you once.",
+            dangerous=True,
+            bulk=False,
+            reveals=True,
+        ),
+        StaffActionSpec(
+            name="operator_enable",
+            label="Enable",
+            run=_set_enabled(True),
+            description="Operator calls are served again.",
+            available=lambda operator: not operator.enabled,
+        ),
+        StaffActionSpec(
+            name="operator_disable",
+            label="Disable",
+            run=_set_enabled(False),
+            description="Every operator call answers ERR_COPYSTAKE_OFF until enabled again. "
+            "Running sagas carry on (money already moving is never abandoned).",
+            dangerous=True,
+            available=lambda operator: operator.enabled,
+        ),
+    )
+    list_display = (
+        "name",
+        "code",
+        "enabled_badge",
+        "callback_url",
+        "wallet_url",
+        "masked_api_key",
+        "created_at",
+    )
+    list_filter = ("enabled",)
+    search_fields = ("name", "code", "wallet_client_id")
+    readonly_fields = (
+        "enabled_badge",
+        "masked_api_key",
+        "masked_operator_api_key",
+        "masked_secret_key",
+        "masked_wallet_secret",
+        "created_at",
+        "updated_at",
+        "staff_actions_taken",
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        replace = tuple(SECRET_REPLACEMENTS)
+        config = (
+            ("name", "code"),
+            ("callback_url", "wallet_url"),
+            "wallet_client_id",
+            "ip_allowlist",
+        )
+        limits = (
+            ("min_contribution", "max_contribution"),
+            ("max_followers_per_pool", "session_ttl_seconds", "request_timeout_seconds"),
+        )
+        if obj is None:
+            return (
+                (None, {"fields": (*config, "enabled")}),
+                ("Limits", {"fields": limits}),
+                (
+                    "Credentials (optional: generated and shown once when left blank)",
+                    {"fields": replace},
+                ),
+                (None, {"fields": ("change_reason",)}),
+            )
+        return (
+            (None, {"fields": (*config, "enabled_badge")}),
+            ("Limits", {"fields": limits}),
+            (
+                "Credentials (masked)",
+                {
+                    "fields": (
+                        ("masked_api_key", "masked_operator_api_key"),
+                        ("masked_secret_key", "masked_wallet_secret"),
+                    )
+                },
+            ),
+            ("Replace credentials", {"fields": replace, "classes": ("collapse",)}),
+            (None, {"fields": ("change_reason", ("created_at", "updated_at"))}),
+            ("Staff actions", {"fields": ("staff_actions_taken",)}),
+        )
+
+    def get_changeform_initial_data(self, request):
+        return {"change_reason": "New operator"}
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # operators own the ledger's rows; disable them instead
+
+    def save_model(self, request, obj, form, change):
+        reason = form.cleaned_data.get("change_reason", "")
+        if change:
+            obj._change_reason = reason
+            replaced = form.apply_secrets(obj)
+            super().save_model(request, obj, form, change)
+            if replaced:
+                staff_action_record(
+                    user=request.user,
+                    action="operator_replace_credential",
+                    target=obj,
+                    reason=reason,
+                    outcome="done",
+                    message=f"replaced {', '.join(replaced)}",
+                )
+            return
+        given = {
+            attribute: form.cleaned_data.get(field) or None
+            for field, attribute in SECRET_REPLACEMENTS.items()
+        }
+        operator, credentials = services.operator_create(
+            name=obj.name,
+            code=obj.code,
+            callback_url=obj.callback_url,
+            wallet_url=obj.wallet_url,
+            wallet_client_id=obj.wallet_client_id or None,
+            **given,
+            **{name: getattr(obj, name) for name in LIMITS},
+        )
+        obj.pk = operator.pk
+        obj._state.adding = False
+        obj.api_key_hint = operator.api_key_hint
+        request._cp_new_credentials = credentials
+        staff_action_record(
+            user=request.user,
+            action="operator_create",
+            target=operator,
+            reason=reason,
+            outcome="done",
+            message="created; credentials shown once",
+        )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        credentials = getattr(request, "_cp_new_credentials", None)
+        if not credentials:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Operator {obj} created",
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "outcomes": [
+                {
+                    "obj": obj,
+                    "url": self._change_url(obj),
+                    "message": "Give these credentials to the operator's integration team.",
+                    "reveal": credentials,
+                }
+            ],
+        }
+        response = TemplateResponse(request, self.reveal_template, context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.display(description="Enabled", ordering="enabled")
+    def enabled_badge(self, operator: Operator):
+        return badge("enabled", "active") if operator.enabled else badge("disabled", "failed")
+
+    @admin.display(description="API key (issued by CopyStake)")
+    def masked_api_key(self, operator: Operator):
+        return operator.masked_api_key or EMPTY
+
+    @admin.display(description="API key (issued by the operator)")
+    def masked_operator_api_key(self, operator: Operator):
+        return operator.masked_operator_api_key or EMPTY
+
+    @admin.display(description="Signature secret")
+    def masked_secret_key(self, operator: Operator):
+        return operator.masked_secret_key or EMPTY
+
+    @admin.display(description="Wallet secret")
+    def masked_wallet_secret(self, operator: Operator):
+        return operator.masked_wallet_secret or EMPTY
+
+    @admin.display(description="Staff actions")
+    def staff_actions_taken(self, operator: Operator):
+        return staff_actions_panel(operator)
+
+
+# --- call log ------------------------------------------------------------------------
+
+ENDPOINTS = (
+    "streamer-balance",
+    "transfer",
+    "game-pool",
+    "wallet/auth",
+    "wallet/withdraw",
+    "wallet/deposit",
+    "wallet/rollback",
+    "init",
+    "init-demo",
+    "transaction-status",
+)
+
+
+class EndpointFilter(admin.SimpleListFilter):
+    """Fixed choices: no DISTINCT over the whole call log."""
+
+    title = "endpoint"
+    parameter_name = "endpoint"
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in ENDPOINTS]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(endpoint=self.value()) if self.value() else queryset
+
+
+def _resend(call: CallLog, *, request, data) -> str:
+    outcome = resend.call_resend(call=call)
+    return f"{outcome.message} (via {outcome.via})"
+
+
+def signature_verdict(valid: bool | None):
+    tone, text = {None: ("none", "not checked"), True: ("ok", "valid"), False: ("bad", "invalid")}[
+        valid
+    ]
+    return format_html('<span class="cp-verdict-{}">{}</span>', tone, text)
+
+
+@admin.register(CallLog)
+class CallLogAdmin(StaffActionsMixin, ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
+    staff_actions = (
+        StaffActionSpec(
+            name="call_resend",
+            label="Re-send",
+            run=_resend,
+            description="Re-sends a failed outbound call, signed afresh, only where the operator "
+            "treats a repeat as the same request. A money call with a running saga is retried "
+            "through the saga; a BET is never re-posted outside it.",
+            max_objects=20,
+            available=lambda call: resend.call_resend_refusal(call) is None,
+            preview=lambda call: resend.call_resend_refusal(call) or f"re-send {call.endpoint}",
+        ),
+    )
+    list_display = (
+        "created_at",
+        "direction_badge",
+        "operator",
+        "endpoint",
+        "response_status",
+        "outcome_badge",
+        "num_latency",
+        "verdict",
+        "short_external_id",
+    )
+    list_filter = (
+        "direction",
+        "outcome",
+        "operator",
+        EndpointFilter,
+        "signature_valid",
+        ("created_at", DateRangeFilter),
+    )
+    list_select_related = ("operator",)
+    search_fields = ("external_id",)
+    search_help_text = "An external (transaction) id or a call #, exactly."
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("created_at", "direction_badge", "operator"),
+                    ("method", "endpoint", "url"),
+                    ("response_status", "outcome_badge", "num_latency"),
+                    ("verdict", "remote_addr"),
+                    ("error_code", "error_message"),
+                    "transaction_link",
+                )
+            },
+        ),
+        ("Request (masked)", {"fields": ("headers_json", "request_json")}),
+        ("Response (masked)", {"fields": ("response_json",)}),
+        ("Staff actions", {"fields": ("staff_actions_taken",)}),
+    )
+    readonly_fields = (
+        "created_at",
+        "direction_badge",
+        "operator",
+        "method",
+        "endpoint",
+        "url",
+        "response_status",
+        "outcome_badge",
+        "num_latency",
+        "verdict",
+        "remote_addr",
+        "error_code",
+        "error_message",
+        "transaction_link",
+        "headers_json",
+        "request_json",
+        "response_json",
+        "staff_actions_taken",
+    )
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip().lstrip("#")
+        if not term:
+            return queryset, False
+        ids = queryset.model.objects.order_by().values("pk")
+        matches = ids.filter(external_id=term)
+        if term.isdigit() and len(term) < 19:
+            matches = matches.union(ids.filter(pk=int(term)))
+        return queryset.filter(pk__in=matches), False
+
+    @admin.display(description="Direction", ordering="direction")
+    def direction_badge(self, call: CallLog):
+        return badge(
+            "in" if call.direction == "in" else "out",
+            "open" if call.direction == "in" else "pending",
+        )
+
+    @admin.display(description="Outcome", ordering="outcome")
+    def outcome_badge(self, call: CallLog):
+        return badge(call.get_outcome_display(), call.outcome)
+
+    @admin.display(description="Latency (ms)", ordering="latency_ms")
+    def num_latency(self, call: CallLog):
+        return number(call.latency_ms, 0)
+
+    @admin.display(description="Signature")
+    def verdict(self, call: CallLog):
+        if call.direction == CallLog.Direction.OUTBOUND:
+            return format_html('<span class="cp-verdict-none">{}</span>', "signed by us")
+        return signature_verdict(call.signature_valid)
+
+    @admin.display(description="External id", ordering="external_id")
+    def short_external_id(self, call: CallLog):
+        if not call.external_id:
+            return EMPTY
+        return format_html('<code title="{}">{}…</code>', call.external_id, call.external_id[:12])
+
+    @admin.display(description="Transaction")
+    def transaction_link(self, call: CallLog):
+        if not call.external_id:
+            return EMPTY
+        tx = (
+            Transaction.objects.filter(operator_id=call.operator_id, external_id=call.external_id)
+            .only("pk", "kind", "status")
+            .first()
+        )
+        if tx is None:
+            return EMPTY
+        return admin_link(Transaction, tx.pk, f"#{tx.pk} {tx.get_kind_display()} ({tx.status})")
+
+    @admin.display(description="Headers")
+    def headers_json(self, call: CallLog):
+        return pretty_json(call.request_headers)
+
+    @admin.display(description="Body")
+    def request_json(self, call: CallLog):
+        return pretty_json(call.request_body)
+
+    @admin.display(description="Body")
+    def response_json(self, call: CallLog):
+        return pretty_json(call.response_body)
+
+    @admin.display(description="Staff actions")
+    def staff_actions_taken(self, call: CallLog):
+        return staff_actions_panel(call)

@@ -1,0 +1,799 @@
+"""The ledger in the back office: transactions, the review queue, sagas, reconciliation and
+finance exports.
+
+Everything here is read-only; staff act through confirmed, audited actions that call
+``apps.backoffice.review``. Changelists are built for a million rows: no full counts, no
+facet counts, indexed exact-id search, a fixed number of queries per page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+from django import forms
+from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from apps.backoffice import review
+from apps.backoffice.admin_actions import ReasonForm, StaffActionsMixin, StaffActionSpec
+from apps.backoffice.admin_exports import StreamingExportMixin
+from apps.backoffice.admin_panels import CappedInlineFormSet, staff_actions_panel
+from apps.backoffice.models import ReviewItem
+from apps.core.admin_base import AuditedHistoryAdmin, BigTableAdminMixin, ReadOnlyAdminMixin
+from apps.core.admin_display import (
+    EMPTY,
+    admin_link,
+    age,
+    badge,
+    changelist_url,
+    money,
+    number,
+    pretty_json,
+)
+from apps.core.admin_filters import DateRangeFilter, currency_filter
+from apps.followers.models import Follower, Position
+from apps.operators.models import CallLog, Operator
+from apps.pools.models import Pool
+from apps.pools.selectors import pool_currencies
+from apps.streamers.models import Streamer
+from apps.transactions.models import (
+    DailySettlement,
+    Discrepancy,
+    ReconciliationRun,
+    Saga,
+    Transaction,
+)
+from apps.transactions.reconciliation import discrepancy_resolve
+from apps.transactions.resources import DailySettlementResource, TransactionResource
+
+CALLS_SHOWN = 50
+
+
+# --- search --------------------------------------------------------------------------
+
+
+def transaction_search_ids(term: str):
+    """Ids of transactions matching ``term`` as an indexed id, as a UNION of index lookups.
+
+    Matches: transaction #, external id, saga #, pool #, position id, and the operator user id
+    of the follower or streamer. Each branch is its own indexed query; an OR across them would
+    make PostgreSQL scan the table.
+    """
+    term = term.strip().lstrip("#")
+    ids = Transaction.objects.order_by().values("pk")
+    operators = list(Operator.objects.values_list("pk", flat=True))
+    # (operator, external_id) is the unique index: probing it per operator beats a scan.
+    branches = [
+        ids.filter(operator_id__in=operators, external_id=term),
+        ids.filter(follower__in=Follower.objects.filter(operator_user_id=term).values("pk")),
+        ids.filter(streamer__in=Streamer.objects.filter(operator_user_id=term).values("pk")),
+    ]
+    if term.isdigit() and len(term) < 19:
+        number_ = int(term)
+        branches += [
+            ids.filter(pk=number_),
+            ids.filter(saga_id=number_),
+            ids.filter(pool_id=number_),
+        ]
+    with contextlib.suppress(ValueError):
+        branches.append(ids.filter(position_id=uuid.UUID(term)))
+    first, *rest = branches
+    return first.union(*rest)
+
+
+# --- actions -------------------------------------------------------------------------
+
+
+class ResolveForm(ReasonForm):
+    reason = forms.CharField(
+        label="Resolution note",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        help_text="What was checked and decided. Appended to the transaction's review notes "
+        "and recorded with your name.",
+    )
+
+
+def _saga_summary(saga: Saga) -> str:
+    return f"saga #{saga.pk} is {saga.status}, step {saga.step}"
+
+
+def _retry(tx: Transaction, *, request, data) -> str:
+    saga = review.review_retry_now(tx=tx)
+    tx.refresh_from_db()
+    return f"{_saga_summary(saga)}; the transaction is {tx.status}"
+
+
+def _rollback(tx: Transaction, *, request, data) -> str:
+    saga = review.review_rollback(tx=tx, reason=data["reason"])
+    return _saga_summary(saga)
+
+
+def _resolve(tx: Transaction, *, request, data) -> str:
+    review.review_resolve(tx=tx, user=request.user, note=data["reason"])
+    return "marked resolved"
+
+
+def _saga_of(tx: Transaction) -> Saga | None:
+    return tx.saga if tx.saga_id else None
+
+
+def _retry_preview(tx: Transaction) -> str:
+    saga = _saga_of(tx)
+    return _saga_summary(saga) if saga else "no saga: nothing to retry"
+
+
+def _rollback_preview(tx: Transaction) -> str:
+    refusal = review.rollback_refusal(_saga_of(tx))
+    return f"refused: {refusal}" if refusal else "the BET will be refunded (wallet rollback)"
+
+
+def _saga_running(tx: Transaction) -> bool:
+    saga = _saga_of(tx)
+    return saga is not None and saga.status == Saga.Status.RUNNING
+
+
+RETRY = StaffActionSpec(
+    name="transaction_retry_now",
+    label="Retry now",
+    run=_retry,
+    description="Drives the transaction's saga now instead of at its next scheduled attempt: "
+    "the same external id, signed afresh. The operator treats a repeat as the same request.",
+    available=_saga_running,
+    preview=_retry_preview,
+    initial_reason="Retry after checking with the operator",
+)
+ROLLBACK = StaffActionSpec(
+    name="transaction_roll_back",
+    label="Roll back the join",
+    run=_rollback,
+    description="Only for a join whose BET succeeded (or is in doubt) and whose DEPOSIT "
+    "transfer was never sent or definitively failed: the saga refunds the BET with a wallet "
+    "rollback and the position fails. Anything else is refused.",
+    dangerous=True,
+    max_objects=20,
+    available=lambda tx: review.rollback_refusal(_saga_of(tx)) is None,
+    preview=_rollback_preview,
+)
+RESOLVE = StaffActionSpec(
+    name="transaction_mark_resolved",
+    label="Mark resolved",
+    run=_resolve,
+    form_class=ResolveForm,
+    description="Takes the transaction out of the review queue with your note. Nothing is sent "
+    "and no money moves; the saga (if still running) carries on.",
+)
+
+
+# --- shared columns and detail ---------------------------------------------------------
+
+
+class TransactionColumns:
+    @admin.display(description="External id", ordering="external_id")
+    def short_external_id(self, tx: Transaction):
+        return format_html('<code title="{}">{}…</code>', tx.external_id, tx.external_id[:10])
+
+    @admin.display(description="Kind", ordering="kind")
+    def kind_label(self, tx: Transaction):
+        return {
+            "follower_debit": "BET (withdraw)",
+            "streamer_deposit": "DEPOSIT transfer",
+            "streamer_withdrawal": "WITHDRAWAL transfer",
+            "follower_credit": "WIN (deposit)",
+            "follower_rollback": "Rollback",
+        }.get(tx.kind, tx.kind)
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, tx: Transaction):
+        return badge(tx.get_status_display(), tx.status)
+
+    @admin.display(description="Amount", ordering="amount")
+    def money_amount(self, tx: Transaction):
+        return money(tx.amount, tx.currency)
+
+    @admin.display(description="Operator", ordering="operator__name")
+    def operator_name(self, tx: Transaction):
+        return tx.operator.name
+
+    @admin.display(description="Pool", ordering="pool_id")
+    def pool_link(self, tx: Transaction):
+        return admin_link(Pool, tx.pool_id)
+
+    @admin.display(description="Follower")
+    def follower_name(self, tx: Transaction):
+        return str(tx.follower) if tx.follower_id else EMPTY
+
+    @admin.display(description="Tries", ordering="attempts")
+    def num_attempts(self, tx: Transaction):
+        return number(tx.attempts, 0)
+
+    @admin.display(description="Review", ordering="needs_review")
+    def flagged(self, tx: Transaction):
+        return badge("flagged", "unknown") if tx.needs_review else ""
+
+
+class TransactionDetail(TransactionColumns):
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("external_id", "kind_label", "status_badge"),
+                    ("money_amount", "operator_name", "is_demo"),
+                    ("pool_link", "position_link", "saga_link"),
+                    ("follower_name", "streamer_name", "rolls_back_link"),
+                    ("created_at", "last_attempt_at", "completed_at"),
+                    ("num_attempts", "last_error_code"),
+                    "last_error",
+                )
+            },
+        ),
+        (
+            "Pricing",
+            {"fields": (("num_units", "money_priced_balance", "num_priced_total_units"),)},
+        ),
+        (
+            "The operator's answer",
+            {
+                "fields": (
+                    ("operator_reference", "money_balance_before", "money_balance_after"),
+                    "answer",
+                )
+            },
+        ),
+        ("Saga", {"fields": ("saga_panel",)}),
+        ("Calls for this transaction", {"fields": ("calls_panel",)}),
+        (
+            "Review",
+            {
+                "fields": (
+                    ("flagged", "reasons"),
+                    ("reviewed_by", "reviewed_at"),
+                    "review_notes",
+                    "staff_actions_taken",
+                )
+            },
+        ),
+    )
+    readonly_fields = (
+        "external_id",
+        "kind_label",
+        "status_badge",
+        "money_amount",
+        "operator_name",
+        "is_demo",
+        "pool_link",
+        "position_link",
+        "saga_link",
+        "follower_name",
+        "streamer_name",
+        "rolls_back_link",
+        "created_at",
+        "last_attempt_at",
+        "completed_at",
+        "num_attempts",
+        "last_error_code",
+        "last_error",
+        "num_units",
+        "money_priced_balance",
+        "num_priced_total_units",
+        "operator_reference",
+        "money_balance_before",
+        "money_balance_after",
+        "answer",
+        "saga_panel",
+        "calls_panel",
+        "flagged",
+        "reasons",
+        "reviewed_by",
+        "reviewed_at",
+        "review_notes",
+        "staff_actions_taken",
+    )
+
+    @admin.display(description="Position")
+    def position_link(self, tx: Transaction):
+        return admin_link(Position, tx.position_id, str(tx.position_id)[:8] + "…")
+
+    @admin.display(description="Saga")
+    def saga_link(self, tx: Transaction):
+        saga = _saga_of(tx)
+        return admin_link(Saga, saga.pk, str(saga)) if saga else EMPTY
+
+    @admin.display(description="Streamer")
+    def streamer_name(self, tx: Transaction):
+        return str(tx.streamer) if tx.streamer_id else EMPTY
+
+    @admin.display(description="Refunds")
+    def rolls_back_link(self, tx: Transaction):
+        return admin_link(Transaction, tx.rolls_back_id)
+
+    @admin.display(description="Units")
+    def num_units(self, tx: Transaction):
+        return number(tx.units, 18)
+
+    @admin.display(description="Priced on balance")
+    def money_priced_balance(self, tx: Transaction):
+        return money(tx.priced_balance, tx.currency)
+
+    @admin.display(description="Priced on total units")
+    def num_priced_total_units(self, tx: Transaction):
+        return number(tx.priced_total_units, 18)
+
+    @admin.display(description="Balance before")
+    def money_balance_before(self, tx: Transaction):
+        return money(tx.balance_before, tx.currency)
+
+    @admin.display(description="Balance after")
+    def money_balance_after(self, tx: Transaction):
+        return money(tx.balance_after, tx.currency)
+
+    @admin.display(description="Answer (as stored)")
+    def answer(self, tx: Transaction):
+        return pretty_json(tx.response)
+
+    @admin.display(description="Why in the queue")
+    def reasons(self, tx: Transaction):
+        reasons = review.review_reasons(tx)
+        if not reasons:
+            return EMPTY
+        return format_html_join(
+            mark_safe("<br>"), '<span class="cp-reason">{}</span>', ((r,) for r in reasons)
+        )
+
+    @admin.display(description="Review notes")
+    def review_notes(self, tx: Transaction):
+        return (
+            format_html('<div class="cp-note">{}</div>', tx.review_note)
+            if tx.review_note
+            else EMPTY
+        )
+
+    @admin.display(description="Saga")
+    def saga_panel(self, tx: Transaction):
+        saga = _saga_of(tx)
+        if saga is None:
+            return EMPTY
+        siblings = list(saga.transactions.order_by("pk"))
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class='cp-num'>{}</td><td>{}</td>"
+            "<td class='cp-num'>{}</td></tr>",
+            (
+                (
+                    admin_link(Transaction, t.pk),
+                    self.kind_label(t),
+                    badge(t.get_status_display(), t.status),
+                    money(t.amount),
+                    t.external_id,
+                    t.attempts,
+                )
+                for t in siblings
+            ),
+        )
+        return format_html(
+            '<dl class="cp-kv"><dt>Saga</dt><dd>{} · {} · step <strong>{}</strong></dd>'
+            "<dt>Attempts</dt><dd>{} (next run {})</dd><dt>Last error</dt><dd>{}</dd>"
+            "<dt>Flagged</dt><dd>{}</dd></dl>"
+            '<table class="cp-table"><thead><tr><th>#</th><th>Kind</th><th>Status</th>'
+            '<th class="cp-num">Amount</th><th>External id</th><th class="cp-num">Tries</th></tr>'
+            "</thead><tbody>{}</tbody></table>",
+            admin_link(Saga, saga.pk, f"#{saga.pk} {saga.get_kind_display()}"),
+            badge(saga.get_status_display(), saga.status),
+            saga.step,
+            saga.attempts,
+            saga.next_run_at or EMPTY,
+            saga.last_error or EMPTY,
+            saga.review_reason or ("yes" if saga.needs_review else "no"),
+            rows,
+        )
+
+    @admin.display(description="Call log")
+    def calls_panel(self, tx: Transaction):
+        calls = list(
+            CallLog.objects.filter(operator_id=tx.operator_id, external_id=tx.external_id).order_by(
+                "created_at", "id"
+            )[:CALLS_SHOWN]
+        )
+        if not calls:
+            return "No call recorded for this external id."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class='cp-num'>{}</td>"
+            "<td>{}</td><td><details><summary>bodies</summary><p>Request</p>{}"
+            "<p>Response</p>{}</details></td></tr>",
+            (
+                (
+                    admin_link(CallLog, c.pk, f"{c.created_at:%Y-%m-%d %H:%M:%S}"),
+                    c.endpoint,
+                    c.response_status or EMPTY,
+                    badge(c.get_outcome_display(), c.outcome),
+                    f"{c.latency_ms} ms" if c.latency_ms is not None else EMPTY,
+                    c.error_code or EMPTY,
+                    pretty_json(c.request_body),
+                    pretty_json(c.response_body),
+                )
+                for c in calls
+            ),
+        )
+        return format_html(
+            '<table class="cp-table"><thead><tr><th>When (UTC)</th><th>Endpoint</th>'
+            '<th>HTTP</th><th>Outcome</th><th class="cp-num">Latency</th><th>Error</th>'
+            "<th>Request / answer</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+    @admin.display(description="Staff actions")
+    def staff_actions_taken(self, tx: Transaction):
+        return staff_actions_panel(tx)
+
+
+# --- transactions --------------------------------------------------------------------
+
+
+@admin.register(Transaction)
+class TransactionAdmin(
+    StreamingExportMixin,
+    StaffActionsMixin,
+    ReadOnlyAdminMixin,
+    BigTableAdminMixin,
+    TransactionDetail,
+    AuditedHistoryAdmin,
+):
+    resource_classes = [TransactionResource]
+    staff_actions = (RETRY, ROLLBACK)
+    list_display = (
+        "created_at",
+        "short_external_id",
+        "kind_label",
+        "status_badge",
+        "money_amount",
+        "operator_name",
+        "pool_link",
+        "follower_name",
+        "num_attempts",
+        "flagged",
+    )
+    list_display_links = ("created_at", "short_external_id")
+    list_filter = (
+        "kind",
+        "status",
+        "operator",
+        currency_filter(pool_currencies),
+        ("created_at", DateRangeFilter),
+        "needs_review",
+        "is_demo",
+    )
+    list_select_related = ("operator", "follower")
+    search_fields = ("external_id",)  # the search box; get_search_results does the work
+    search_help_text = (
+        "Any id, exactly: transaction #, external id, operator reference, saga #, pool #, "
+        "position id, or a follower's or streamer's operator user id."
+    )
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        ids = transaction_search_ids(term)
+        if not Transaction.objects.filter(pk__in=ids).exists():
+            # The operator's reference has no index: scanned only when no indexed id matched.
+            ids = Transaction.objects.order_by().values("pk").filter(operator_reference=term)
+        return queryset.filter(pk__in=ids), False
+
+
+# --- review queue --------------------------------------------------------------------
+
+
+class ResolutionFilter(admin.SimpleListFilter):
+    title = "resolution"
+    parameter_name = "resolution"
+
+    def lookups(self, request, model_admin):
+        return ((review.RESOLVED, "Resolved"), (review.ALL, "All"))
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Open",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        return queryset.filter(review.review_q(self.value() or review.OPEN))
+
+
+@admin.register(ReviewItem)
+class ReviewItemAdmin(
+    StaffActionsMixin, ReadOnlyAdminMixin, BigTableAdminMixin, TransactionDetail, admin.ModelAdmin
+):
+    """Rollbacks and review queue: unknown, failed after retries, or flagged."""
+
+    staff_actions = (RETRY, ROLLBACK, RESOLVE)
+    list_display = (
+        "created_at",
+        "short_external_id",
+        "kind_label",
+        "status_badge",
+        "money_amount",
+        "saga_state",
+        "num_attempts",
+        "last_error_code",
+        "reasons",
+        "waiting",
+    )
+    list_display_links = ("created_at", "short_external_id")
+    list_filter = (ResolutionFilter, "status", "kind", "operator", "is_demo")
+    # Newest first by id: PostgreSQL walks the primary key and probes the queue's ids,
+    # instead of fetching every queued row to sort it by date.
+    ordering = ("-pk",)
+    list_select_related = ("operator", "saga", "follower", "streamer")
+    search_fields = ("external_id",)
+    search_help_text = TransactionAdmin.search_help_text
+
+    def get_search_results(self, request, queryset, search_term):
+        return TransactionAdmin.get_search_results(self, request, queryset, search_term)
+
+    @admin.display(description="Saga")
+    def saga_state(self, tx: Transaction):
+        saga = _saga_of(tx)
+        if saga is None:
+            return EMPTY
+        return format_html(
+            '<span class="cp-nowrap">{} {}</span> <span class="quiet">{}</span>',
+            admin_link(Saga, saga.pk),
+            badge(saga.get_status_display(), saga.status),
+            saga.step,
+        )
+
+    @admin.display(description="Waiting", ordering="created_at")
+    def waiting(self, tx: Transaction):
+        return age(tx.created_at)
+
+
+# --- sagas ---------------------------------------------------------------------------
+
+
+class SagaTransactionInline(admin.TabularInline):
+    model = Transaction
+    fk_name = "saga"
+    formset = CappedInlineFormSet
+    extra = 0
+    can_delete = False
+    classes = ("cp-inline",)
+    fields = (
+        "tx_link",
+        "kind",
+        "status_badge",
+        "money_amount",
+        "external_id",
+        "attempts",
+        "last_error_code",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="#")
+    def tx_link(self, tx: Transaction):
+        return admin_link(Transaction, tx.pk)
+
+    @admin.display(description="Status")
+    def status_badge(self, tx: Transaction):
+        return badge(tx.get_status_display(), tx.status)
+
+    @admin.display(description="Amount")
+    def money_amount(self, tx: Transaction):
+        return money(tx.amount, tx.currency)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _saga_retry(saga: Saga, *, request, data) -> str:
+    saga = review.saga_retry_now(saga=saga)
+    return _saga_summary(saga)
+
+
+@admin.register(Saga)
+class SagaAdmin(StaffActionsMixin, ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
+    staff_actions = (
+        StaffActionSpec(
+            name="saga_retry_now",
+            label="Retry now",
+            run=_saga_retry,
+            description="Drives the saga now instead of at its next scheduled attempt.",
+            available=lambda saga: saga.status == Saga.Status.RUNNING,
+            initial_reason="Retry after checking with the operator",
+        ),
+    )
+    list_display = (
+        "id",
+        "kind",
+        "status_badge",
+        "step",
+        "pool_link",
+        "attempts",
+        "next_run_at",
+        "needs_review",
+        "review_reason",
+        "created_at",
+    )
+    list_filter = ("kind", "status", "needs_review", "operator", ("created_at", DateRangeFilter))
+    search_fields = ("=id",)
+    inlines = (SagaTransactionInline,)
+    readonly_fields = ("staff_actions_taken",)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip().lstrip("#")
+        if not term:
+            return queryset, False
+        return (queryset.filter(pk=int(term)) if term.isdigit() else queryset.none()), False
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, saga: Saga):
+        return badge(saga.get_status_display(), saga.status)
+
+    @admin.display(description="Pool", ordering="pool_id")
+    def pool_link(self, saga: Saga):
+        return admin_link(Pool, saga.pool_id)
+
+    @admin.display(description="Staff actions")
+    def staff_actions_taken(self, saga: Saga):
+        return staff_actions_panel(saga)
+
+
+# --- reconciliation ------------------------------------------------------------------
+
+
+def _resolve_discrepancy(item: Discrepancy, *, request, data) -> str:
+    discrepancy_resolve(discrepancy=item, by=request.user, note=data["reason"])
+    return "resolved"
+
+
+@admin.register(Discrepancy)
+class DiscrepancyAdmin(StaffActionsMixin, ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
+    staff_actions = (
+        StaffActionSpec(
+            name="discrepancy_resolve",
+            label="Mark resolved",
+            run=_resolve_discrepancy,
+            form_class=ResolveForm,
+            description="Closes the finding with your note. Nothing is sent, no money moves; "
+            "reconciliation opens a new finding if it sees the difference again.",
+            available=lambda item: item.state == Discrepancy.State.OPEN,
+        ),
+    )
+    list_display = (
+        "created_at",
+        "kind",
+        "subject",
+        "operator",
+        "pool_link",
+        "transaction_link",
+        "money_expected",
+        "money_actual",
+        "state_badge",
+        "last_seen_at",
+    )
+    list_filter = ("state", "kind", "operator", ("created_at", DateRangeFilter))
+    list_select_related = ("operator",)
+    search_fields = ("subject",)
+    readonly_fields = ("details_json", "staff_actions_taken")
+
+    @admin.display(description="State", ordering="state")
+    def state_badge(self, item: Discrepancy):
+        return badge(item.get_state_display(), "failed" if item.state == "open" else "done")
+
+    @admin.display(description="Pool", ordering="pool_id")
+    def pool_link(self, item: Discrepancy):
+        return admin_link(Pool, item.pool_id)
+
+    @admin.display(description="Transaction", ordering="transaction_id")
+    def transaction_link(self, item: Discrepancy):
+        return admin_link(Transaction, item.transaction_id)
+
+    @admin.display(description="Expected", ordering="expected")
+    def money_expected(self, item: Discrepancy):
+        return money(item.expected)
+
+    @admin.display(description="Actual", ordering="actual")
+    def money_actual(self, item: Discrepancy):
+        return money(item.actual)
+
+    @admin.display(description="Details")
+    def details_json(self, item: Discrepancy):
+        return pretty_json(item.details)
+
+    @admin.display(description="Staff actions")
+    def staff_actions_taken(self, item: Discrepancy):
+        return staff_actions_panel(item)
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "started_at",
+        "operator",
+        "status_badge",
+        "num_findings",
+        "num_duration",
+        "findings_link",
+    )
+    list_filter = ("status", "operator", ("started_at", DateRangeFilter))
+    list_select_related = ("operator",)
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, run: ReconciliationRun):
+        return badge(run.get_status_display(), run.status)
+
+    @admin.display(description="Findings", ordering="findings")
+    def num_findings(self, run: ReconciliationRun):
+        return number(run.findings, 0)
+
+    @admin.display(description="Duration (ms)", ordering="duration_ms")
+    def num_duration(self, run: ReconciliationRun):
+        return number(run.duration_ms, 0)
+
+    @admin.display(description="")
+    def findings_link(self, run: ReconciliationRun):
+        return format_html(
+            '<a href="{}">findings</a>', changelist_url(Discrepancy, run__id__exact=run.pk)
+        )
+
+
+# --- daily settlements ---------------------------------------------------------------
+
+
+@admin.register(DailySettlement)
+class DailySettlementAdmin(
+    StreamingExportMixin, ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin
+):
+    resource_classes = [DailySettlementResource]
+    list_display = (
+        "day",
+        "operator",
+        "currency",
+        "money_in",
+        "money_out",
+        "money_rollbacks",
+        "money_fees",
+        "money_open_exposure",
+        "num_transactions",
+    )
+    list_filter = ("operator", currency_filter(pool_currencies), ("day", DateRangeFilter))
+    list_select_related = ("operator",)
+
+    @admin.display(description="Money in", ordering="money_in")
+    def money_in(self, row: DailySettlement):
+        return money(row.money_in)
+
+    @admin.display(description="Money out", ordering="money_out")
+    def money_out(self, row: DailySettlement):
+        return money(row.money_out)
+
+    @admin.display(description="Rollbacks", ordering="rollbacks")
+    def money_rollbacks(self, row: DailySettlement):
+        return money(row.rollbacks)
+
+    @admin.display(description="Fees", ordering="fees")
+    def money_fees(self, row: DailySettlement):
+        return money(row.fees)
+
+    @admin.display(description="Open exposure", ordering="open_exposure")
+    def money_open_exposure(self, row: DailySettlement):
+        return money(row.open_exposure)
+
+    @admin.display(description="Transactions", ordering="transactions_count")
+    def num_transactions(self, row: DailySettlement):
+        return number(row.transactions_count, 0)

@@ -1,0 +1,56 @@
+"""Read-only panels shown on detail pages: staff actions on an object, capped inlines."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.forms.models import BaseInlineFormSet
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from apps.backoffice.models import StaffAction
+from apps.core.admin_display import EMPTY, badge
+
+PANEL_ROWS = 20
+
+
+def staff_actions_panel(obj: models.Model, *, limit: int = PANEL_ROWS) -> SafeString | str:
+    """The latest staff actions taken on ``obj`` (one query)."""
+    opts = obj._meta.concrete_model._meta
+    actions = list(
+        StaffAction.objects.filter(
+            target_type=f"{opts.app_label}.{opts.model_name}", target_id=str(obj.pk)
+        ).order_by("-created_at", "-id")[:limit]
+    )
+    if not actions:
+        return EMPTY
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                f"{a.created_at:%Y-%m-%d %H:%M:%S}",
+                a.username,
+                a.action,
+                badge(a.get_outcome_display(), a.outcome),
+                a.reason,
+                a.message,
+            )
+            for a in actions
+        ),
+    )
+    return format_html(
+        '<table class="cp-table"><thead><tr><th>When (UTC)</th><th>Who</th><th>Action</th>'
+        "<th>Outcome</th><th>Why</th><th>Result</th></tr></thead><tbody>{}</tbody></table>",
+        rows,
+    )
+
+
+class CappedInlineFormSet(BaseInlineFormSet):
+    """Shows the newest ``cap`` related rows only; the full list is one link away."""
+
+    cap = 50
+
+    def get_queryset(self):
+        if not hasattr(self, "_capped_queryset"):
+            self._capped_queryset = super().get_queryset()[: self.cap]
+        return self._capped_queryset

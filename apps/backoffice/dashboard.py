@@ -1,0 +1,215 @@
+"""Selectors behind the back office's dashboard and withdrawal-lock page.
+
+Every figure is one indexed query, whatever the size of the ledger; demo (play-money) pools
+and transactions are left out of every money figure.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Trunc
+from django.utils import timezone
+
+from apps.backoffice.review import review_open_count
+from apps.core.money import ZERO, amount_field_kwargs, unit_field_kwargs
+from apps.followers.models import Position
+from apps.pools.accounting import value_of_units
+from apps.pools.models import Pool, PoolSnapshot
+from apps.pools.services import MEMBER_FILTER
+from apps.streamers.models import Stream
+from apps.transactions.models import Discrepancy, ReconciliationRun, Transaction
+
+DEFAULT_STALE_LOCK_AFTER = timedelta(hours=12)
+
+
+def stale_lock_after() -> timedelta:
+    return getattr(settings, "COPYPOOL_STALE_LOCK_AFTER", DEFAULT_STALE_LOCK_AFTER)
+
+
+# --- withdrawal locks ----------------------------------------------------------------
+
+
+def _member_aggregate(aggregate, output_field):
+    members = (
+        Position.objects.filter(MEMBER_FILTER, pool=OuterRef("pk"))
+        .order_by()
+        .values("pool")
+        .annotate(value=aggregate)
+        .values("value")[:1]
+    )
+    return Coalesce(
+        Subquery(members, output_field=output_field), Value(0), output_field=output_field
+    )
+
+
+def pools_with_members(queryset: QuerySet[Pool] | None = None) -> QuerySet[Pool]:
+    """Pools annotated with ``members``, ``followers_contributed`` and ``followers_units``.
+
+    Correlated subqueries rather than a join + GROUP BY: the database computes them only for
+    the rows of the page being shown.
+    """
+    queryset = Pool.objects.all() if queryset is None else queryset
+    return queryset.annotate(
+        members=_member_aggregate(Count("pk"), output_field=IntegerField()),
+        followers_contributed=_member_aggregate(
+            Sum("contributed"), output_field=DecimalField(**amount_field_kwargs())
+        ),
+        followers_units=_member_aggregate(
+            Sum("units"), output_field=DecimalField(**unit_field_kwargs())
+        ),
+    )
+
+
+def withdrawal_locks(*, include_demo: bool = False) -> QuerySet[Pool]:
+    """Streamers whose balance is locked: ``lock_state == locked`` and the pool not closed,
+    oldest lock first, annotated as ``pools_with_members`` plus ``has_live_stream``."""
+    queryset = Pool.objects.filter(lock_state=Pool.LockState.LOCKED).exclude(
+        state=Pool.State.CLOSED
+    )
+    if not include_demo:
+        queryset = queryset.filter(is_demo=False)
+    return pools_with_members(queryset).annotate(
+        has_live_stream=Exists(
+            Stream.objects.filter(streamer=OuterRef("streamer_id"), status=Stream.Status.LIVE)
+        )
+    )
+
+
+def stale_lock_q(*, now: datetime | None = None) -> Q:
+    """A lock is stale when held longer than the threshold, by a pool with no members, or
+    while the streamer has no live stream (requires ``withdrawal_locks`` annotations)."""
+    now = now or timezone.now()
+    return Q(locked_at__lt=now - stale_lock_after()) | Q(members=0) | Q(has_live_stream=False)
+
+
+def followers_value(pool: Pool) -> Decimal:
+    """What the followers' units are worth at the last known balance (rounded down)."""
+    units = getattr(pool, "followers_units", None)
+    if not units or pool.total_units <= 0:
+        return ZERO
+    return value_of_units(units=units, balance=pool.balance, total_units=pool.total_units)
+
+
+# --- dashboard -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    currency: str
+    pools: int
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    open_pools: int
+    value_by_currency: list[CurrencyTotal]
+    followers_in_pools: int
+    streamers_locked: int
+    stale_locks: int
+    transactions_unknown: int
+    review_waiting: int
+    open_discrepancies: int
+    last_reconciliation: ReconciliationRun | None
+    pooled_value: dict[str, list[tuple[datetime, Decimal]]] = field(default_factory=dict)
+    chart_since: datetime | None = None
+
+
+def pooled_value_series(
+    *, since: datetime, kind: str = "hour"
+) -> dict[str, list[tuple[datetime, Decimal]]]:
+    """Value held in (real) pools over time, per currency, from the pool snapshots.
+
+    Per time bucket: the sum of each pool's average balance in that bucket, computed in one
+    grouped query as ``SUM(balance) * COUNT(DISTINCT pool) / COUNT(*)`` (exact when pools are
+    snapshotted at the same cadence, as the periodic snapshot does).
+    """
+    rows = (
+        PoolSnapshot.objects.filter(taken_at__gte=since, pool__is_demo=False)
+        .annotate(bucket=Trunc("taken_at", kind))
+        .values("bucket", "pool__currency")
+        .annotate(total=Sum("balance"), samples=Count("pk"), pools=Count("pool", distinct=True))
+        .order_by("bucket")
+    )
+    series: dict[str, list[tuple[datetime, Decimal]]] = defaultdict(list)
+    for row in rows:
+        value = Decimal(row["total"]) * row["pools"] / row["samples"]
+        series[row["pool__currency"]].append((row["bucket"], value.quantize(Decimal("0.00000001"))))
+    return dict(series)
+
+
+FINE_CHART_SPAN = timedelta(hours=6)
+
+
+def chart_bucket(*, since: datetime, now: datetime, days: int) -> str:
+    """Minutes while the history is young (a new deployment or the demo shows movement at
+    once), hours for a week, days beyond."""
+    if days > 7:
+        return "day"
+    first = (
+        PoolSnapshot.objects.filter(taken_at__gte=since, pool__is_demo=False)
+        .order_by("taken_at")
+        .values_list("taken_at", flat=True)
+        .first()
+    )
+    return "minute" if first is not None and now - first < FINE_CHART_SPAN else "hour"
+
+
+def dashboard_summary(*, chart_days: int = 7) -> Dashboard:
+    now = timezone.now()
+    live_pools = Pool.objects.filter(is_demo=False).exclude(state=Pool.State.CLOSED)
+    totals = [
+        CurrencyTotal(currency=row["currency"], pools=row["pools"], value=row["value"] or ZERO)
+        for row in live_pools.order_by()
+        .values("currency")
+        .annotate(pools=Count("pk"), value=Sum("balance"))
+        .order_by("currency")
+    ]
+    followers = (
+        Position.objects.filter(MEMBER_FILTER, pool__in=live_pools)
+        .order_by()
+        .values("follower")
+        .distinct()
+        .count()
+    )
+    locks = (
+        withdrawal_locks()
+        .order_by()
+        .aggregate(total=Count("pk"), stale=Count("pk", filter=stale_lock_q(now=now)))
+    )
+    real = Transaction.objects.filter(is_demo=False)
+    since = now - timedelta(days=chart_days)
+    return Dashboard(
+        open_pools=sum(t.pools for t in totals),
+        value_by_currency=totals,
+        followers_in_pools=followers,
+        streamers_locked=locks["total"],
+        stale_locks=locks["stale"],
+        transactions_unknown=real.filter(status=Transaction.Status.UNKNOWN).count(),
+        review_waiting=review_open_count(),
+        open_discrepancies=Discrepancy.objects.filter(state=Discrepancy.State.OPEN).count(),
+        last_reconciliation=ReconciliationRun.objects.select_related("operator")
+        .order_by("-started_at")
+        .first(),
+        pooled_value=pooled_value_series(
+            since=since, kind=chart_bucket(since=since, now=now, days=chart_days)
+        ),
+        chart_since=since,
+    )

@@ -1,0 +1,44 @@
+"""The dashboard's template context: the selectors' figures, links into the pages behind
+them, and the pooled-value chart."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from apps.backoffice.dashboard import dashboard_summary
+from apps.backoffice.models import ReviewItem, StaffAction, WithdrawalLock
+from apps.core.admin_display import changelist_url
+from apps.core.charts import Series, line_chart
+from apps.pools.models import Pool
+from apps.transactions.models import Discrepancy, ReconciliationRun
+
+RECENT_ACTIONS = 8
+
+
+def dashboard_context(request: HttpRequest) -> dict:
+    summary = dashboard_summary(chart_days=7)
+    chart = line_chart(
+        [Series(currency, points) for currency, points in sorted(summary.pooled_value.items())],
+        title="Value held in pools, last 7 days (hourly)",
+        width=1100,
+        height=300,
+        empty_text="No pool snapshots in the last 7 days",
+    )
+    recent = []
+    if request.user.has_perm("core.view_staffaction"):
+        recent = list(StaffAction.objects.order_by("-created_at", "-id")[:RECENT_ACTIONS])
+    return {
+        "dashboard": summary,
+        "pooled_chart": chart,
+        "recent_staff_actions": recent,
+        "links": {
+            "open_pools": changelist_url(Pool, state__in="open,closing", is_demo__exact="0"),
+            "locks": changelist_url(WithdrawalLock),
+            "stale_locks": changelist_url(WithdrawalLock, stale="yes"),
+            "unknown": changelist_url(ReviewItem, status__exact="unknown", resolution="all"),
+            "review": changelist_url(ReviewItem),
+            "discrepancies": changelist_url(Discrepancy, state__exact="open"),
+            "reconciliation": changelist_url(ReconciliationRun),
+            "staff_actions": changelist_url(StaffAction),
+        },
+    }

@@ -1,0 +1,55 @@
+"""The staff groups: Operations (act), Finance (view and export), Read-only (view).
+
+The data migration ``core.0002_staff_groups`` created them on every database (its permissions
+were relabelled to this app by ``backoffice.0001_staff_records``); this module
+keeps the same definition for code that needs them again (a flushed test database, or after
+new models were added: ``staff_groups_ensure()`` is idempotent).
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+VIEW_MODELS = {
+    "operators": ["operator", "historicaloperator", "calllog"],
+    "streamers": ["streamer", "stream"],
+    "pools": ["pool", "historicalpool", "poolsnapshot"],
+    "followers": ["follower", "playersession", "position"],
+    "transactions": [
+        "transaction",
+        "historicaltransaction",
+        "saga",
+        "reconciliationrun",
+        "discrepancy",
+        "dailysettlement",
+    ],
+    "backoffice": ["staffaction", "reviewitem", "withdrawallock"],
+}
+VIEW = [f"{app}.view_{model}" for app, models in VIEW_MODELS.items() for model in models]
+OPERATIONS, FINANCE, READ_ONLY = "Operations", "Finance", "Read-only"
+GROUPS = {
+    OPERATIONS: [*VIEW, "operators.change_operator", "backoffice.act_operations"],
+    FINANCE: [*VIEW, "backoffice.export_finance"],
+    READ_ONLY: VIEW,
+}
+
+
+@transaction.atomic
+def staff_groups_ensure() -> dict[str, Group]:
+    """Create or update the three groups with exactly their permissions."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    groups = {}
+    for name, perms in GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)
+        groups[name] = group
+    return groups

@@ -1,0 +1,216 @@
+"""The review queue: transactions staff must look at, and what staff may do about them.
+
+A transaction is *in the queue* when its outcome is unknown, when it failed after more than
+one attempt, or when it (or its saga) was flagged for review; it stays there until a staff
+member marks it resolved, and comes back if it is flagged again afterwards.
+
+Staff can:
+
+* **retry now**: wake the owning saga and drive it at once (same ids, fresh signatures);
+* **roll back** a join whose BET succeeded or is in doubt while its DEPOSIT transfer was
+  never sent or definitively failed: the saga moves to its ``rollback`` step (the BET is
+  refunded with a wallet rollback of its own id) and is driven at once. Anything else is
+  refused: once a DEPOSIT may have reached the streamer, only an answer from the operator
+  (a retry with the same id) can settle it;
+* **mark resolved** with a note.
+
+No service here holds a database transaction across an HTTP call: state is changed under a
+row lock and committed, then the saga engine does the talking.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from apps.core.errors import Conflict, ValidationFailed
+from apps.followers.models import Position
+from apps.pools.models import Pool
+from apps.transactions import sagas
+from apps.transactions.models import Saga, Transaction
+from apps.transactions.services import saga_lease_held, saga_retry_now
+
+Status = Transaction.Status
+Kind = Transaction.Kind
+
+FAILED_AFTER_ATTEMPTS = 2
+STAFF_ROLLBACK_CODE = "ERR_ROLLED_BACK_BY_STAFF"
+OPEN, RESOLVED, ALL = "open", "resolved", "all"
+
+
+def queue_ids(state: str = ALL, *, exclude_demo: bool = False, distinct: bool = False) -> QuerySet:
+    """Ids of the queue's transactions, as a UNION of index lookups (an OR across these
+    conditions, or across tables, would make PostgreSQL scan the whole ledger). ``OPEN``
+    keeps those never reviewed, or flagged again since; the filters run inside each branch,
+    on the few rows its index found. ``distinct=False`` (UNION ALL, cheaper) may repeat an
+    id: fine inside ``pk__in``, not for counting."""
+    ids = Transaction.objects.order_by().values("pk")
+    if state == OPEN:
+        ids = ids.filter(Q(reviewed_at__isnull=True) | Q(needs_review=True))
+    if exclude_demo:
+        ids = ids.filter(is_demo=False)
+    flagged_sagas = Saga.objects.filter(needs_review=True).values("pk")
+    return ids.filter(status=Status.UNKNOWN).union(
+        ids.filter(status=Status.FAILED, attempts__gte=FAILED_AFTER_ATTEMPTS),
+        ids.filter(needs_review=True),
+        ids.filter(saga__in=flagged_sagas).exclude(
+            status__in=[Status.SUCCEEDED, Status.ROLLED_BACK]
+        ),
+        all=not distinct,
+    )
+
+
+def review_open_count(*, exclude_demo: bool = True) -> int:
+    """How many transactions wait for review: a count over the ids, never over the ledger."""
+    return queue_ids(OPEN, exclude_demo=exclude_demo, distinct=True).count()
+
+
+def review_q(state: str = OPEN) -> Q:
+    """Open: in the queue, and never reviewed or flagged again since. Resolved: reviewed by
+    staff and not flagged since (whatever the transaction's status now)."""
+    resolved = Q(reviewed_at__isnull=False, needs_review=False)
+    if state == OPEN:
+        return Q(pk__in=queue_ids(OPEN))
+    if state == RESOLVED:
+        return resolved
+    return Q(pk__in=queue_ids(ALL)) | resolved
+
+
+def review_queue(*, state: str = OPEN) -> QuerySet[Transaction]:
+    """Transactions that are unknown, failed after retries, or flagged; ``state`` picks the
+    open ones (default), the resolved ones, or all."""
+    return Transaction.objects.filter(review_q(state))
+
+
+def review_reasons(tx: Transaction) -> list[str]:
+    """Why a transaction is in the queue, in words (uses ``tx.saga`` when loaded)."""
+    reasons = []
+    if tx.status == Status.UNKNOWN:
+        reasons.append("outcome unknown")
+    if tx.status == Status.FAILED and tx.attempts >= FAILED_AFTER_ATTEMPTS:
+        reasons.append(f"failed after {tx.attempts} attempts")
+    if tx.needs_review:
+        reasons.append("flagged")
+    saga = tx.saga if tx.saga_id else None
+    if saga is not None and saga.needs_review:
+        reasons.append(
+            f"saga flagged: {saga.review_reason}" if saga.review_reason else "saga flagged"
+        )
+    return reasons
+
+
+# --- retry ---------------------------------------------------------------------------
+
+
+def review_retry_now(*, tx: Transaction) -> Saga:
+    """Retry a transaction through its saga (same external id, signed afresh)."""
+    if tx.saga_id is None:
+        raise Conflict("This transaction has no saga to retry it", code="ERR_NO_SAGA")
+    return saga_retry_now(saga=Saga.objects.get(pk=tx.saga_id))
+
+
+# --- roll back -----------------------------------------------------------------------
+
+
+def _sent(tx: Transaction) -> bool:
+    return tx.status != Status.PENDING or tx.attempts > 0
+
+
+def rollback_refusal(saga: Saga | None) -> str | None:
+    """Why this saga may not be rolled back by staff now; None when it may."""
+    if saga is None or saga.kind != Saga.Kind.JOIN:
+        return "Only a join can be rolled back (its BET is refunded to the follower)"
+    if saga.status != Saga.Status.RUNNING:
+        return f"The join saga #{saga.pk} is {saga.status}: its outcome is final"
+    if saga.step == "rollback":
+        return f"The join saga #{saga.pk} is already rolling back"
+    txs = list(saga.transactions.all())
+    bet = next((t for t in txs if t.kind == Kind.FOLLOWER_DEBIT), None)
+    if bet is None or bet.status in (Status.FAILED, Status.ROLLED_BACK) or not _sent(bet):
+        return "The BET was never taken: there is nothing to roll back"
+    for deposit in (t for t in txs if t.kind == Kind.STREAMER_DEPOSIT):
+        if deposit.status == Status.SUCCEEDED:
+            return (
+                "The DEPOSIT reached the streamer: the follower holds units now; "
+                "pay them out with a leave (settle the pool) instead"
+            )
+        if deposit.status != Status.FAILED and _sent(deposit):
+            return (
+                f"The DEPOSIT transfer {deposit.external_id} was sent and has no definite answer: "
+                "retry it with the same id until the operator answers"
+            )
+    return None
+
+
+def review_rollback(*, tx: Transaction, reason: str) -> Saga:
+    """Roll back the join that ``tx`` belongs to, when the flow allows it; see module doc."""
+    if not (reason or "").strip():
+        raise ValidationFailed("A reason is required to roll back", code="ERR_REASON_REQUIRED")
+    if tx.saga_id is None:
+        raise Conflict(rollback_refusal(None), code="ERR_ROLLBACK_NOT_ALLOWED")
+    with transaction.atomic():
+        saga = Saga.objects.select_for_update().get(pk=tx.saga_id)
+        refusal = rollback_refusal(saga)
+        if refusal:
+            raise Conflict(refusal, code="ERR_ROLLBACK_NOT_ALLOWED")
+        if saga_lease_held(saga):
+            raise Conflict(
+                f"Saga #{saga.pk} is being run by a worker right now; look again in a moment",
+                code="ERR_SAGA_BUSY",
+            )
+        now = timezone.now()
+        # A DEPOSIT row that was priced but never sent must never be sent now.
+        saga.transactions.filter(
+            kind=Kind.STREAMER_DEPOSIT, status=Status.PENDING, attempts=0
+        ).update(
+            status=Status.FAILED,
+            last_error_code=STAFF_ROLLBACK_CODE,
+            last_error="Cancelled before sending: the join was rolled back by staff",
+            completed_at=now,
+            updated_at=now,
+        )
+        Pool.objects.filter(pk=saga.pool_id, pricing_saga=saga.pk).update(
+            pricing_saga=None, pricing_since=None
+        )
+        if saga.position_id:
+            Position.objects.filter(pk=saga.position_id, failure_code="").update(
+                failure_code=STAFF_ROLLBACK_CODE,
+                failure_message=f"Rolled back by staff: {reason}"[:255],
+                updated_at=now,
+            )
+        saga.step = "rollback"
+        saga.attempts = 0
+        saga.next_run_at = None
+        saga.last_error = f"Rolled back by staff: {reason}"[:2000]
+        saga.save(update_fields=["step", "attempts", "next_run_at", "last_error", "updated_at"])
+    return sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
+
+
+# --- resolve -------------------------------------------------------------------------
+
+
+def _stamp(user: AbstractBaseUser, note: str) -> str:
+    return f"[{timezone.now():%Y-%m-%d %H:%M} UTC, {user.get_username()}] {note.strip()}"
+
+
+@transaction.atomic
+def review_resolve(*, tx: Transaction, user: AbstractBaseUser, note: str) -> Transaction:
+    """Take a transaction out of the queue with a note (appended to its review notes)."""
+    if not (note or "").strip():
+        raise ValidationFailed("A note is required to resolve", code="ERR_NOTE_REQUIRED")
+    tx = Transaction.objects.select_for_update().get(pk=tx.pk)
+    tx.review_note = "\n".join(filter(None, [tx.review_note, _stamp(user, note)]))
+    tx.needs_review = False
+    tx.reviewed_by = user
+    tx.reviewed_at = timezone.now()
+    tx.save(
+        update_fields=["review_note", "needs_review", "reviewed_by", "reviewed_at", "updated_at"]
+    )
+    if tx.saga_id:
+        Saga.objects.filter(pk=tx.saga_id, needs_review=True).update(
+            needs_review=False, review_reason="", updated_at=timezone.now()
+        )
+    return tx

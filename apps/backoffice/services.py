@@ -1,0 +1,189 @@
+"""Writes of the back office: the staff action log, and the pool actions staff take.
+
+The pool actions (refresh a balance, re-send OPEN/CLOSE, force a lock's release) talk to the
+operator through the saga engine's gateway, so that demo pools use play money and every call
+is signed and logged like the engine's own; settling a pool is the engine's
+``apps.transactions.services.pool_settle``.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models, transaction
+from django.utils import timezone
+
+from apps.backoffice.models import StaffAction
+from apps.core.errors import ApplicationError, Conflict, ValidationFailed
+from apps.operators.clients import CallResult
+from apps.pools.models import Pool
+from apps.pools.selectors import pool_exposure
+from apps.pools.services import (
+    pool_mark_closed,
+    pool_mark_locked,
+    pool_member_count,
+    pool_record_reading,
+)
+from apps.streamers.models import Streamer
+from apps.transactions import sagas
+from apps.transactions.gateways import Gateway
+from apps.transactions.models import Saga
+from apps.transactions.services import saga_retry_now
+
+MAX_REASON_CHARS = 2000
+
+
+def staff_action_record(
+    *,
+    user: AbstractBaseUser | None,
+    action: str,
+    target: models.Model,
+    reason: str,
+    outcome: str,
+    message: str = "",
+) -> StaffAction:
+    """Write the audit row of one staff action (done, refused or failed alike)."""
+    opts = target._meta.concrete_model._meta  # a proxy's row is its concrete model's row
+    record = StaffAction(
+        user=user if user is not None and user.is_authenticated else None,
+        username=(user.get_username() if user is not None else "") or "(unknown)",
+        action=action[:64],
+        target_type=f"{opts.app_label}.{opts.model_name}"[:100],
+        target_id=str(target.pk)[:64],
+        target_repr=str(target)[:200],
+        reason=(reason or "").strip()[:MAX_REASON_CHARS],
+        outcome=outcome,
+        message=message[:5000],
+    )
+    record.full_clean()
+    record.save()
+    return record
+
+
+# --- pool staff actions ------------------------------------------------------------
+# Called by the admin's confirmed actions; the admin records who asked and why.
+
+
+def _gateway(pool: Pool) -> Gateway:
+    """The saga engine's choice of gateway (the operator, or play money for demo pools)."""
+    return sagas.gateway_for(pool)
+
+
+def _refused(what: str, result: CallResult) -> ApplicationError:
+    detail = " ".join(filter(None, [result.error_code, result.error_message]))[:300]
+    return ApplicationError(
+        f"{what}: {detail or 'no usable answer'}", code=result.error_code or "ERR_BAD_RESPONSE"
+    )
+
+
+def pool_refresh_balance(*, pool: Pool) -> Pool:
+    """Ask the operator for the streamer's balance now, record it and take a snapshot.
+
+    Display only: pricing always reads its own fresh balance under the pool's claim, and a
+    reading never overwrites a balance a transfer wrote while it was in flight.
+    """
+    pool = Pool.objects.select_related("streamer", "operator").get(pk=pool.pk)
+    if pool.state == Pool.State.CLOSED:
+        raise Conflict(
+            "The pool is closed: the streamer's balance is no longer the pool's",
+            code="ERR_POOL_CLOSED",
+        )
+    busy = Conflict(
+        "A transfer is being priced on this pool; its answer will update the balance",
+        code="ERR_POOL_BUSY",
+    )
+    if pool.pricing_saga is not None:
+        raise busy
+    if pool.is_demo:
+        balance = Streamer.objects.values_list("demo_balance", flat=True).get(pk=pool.streamer_id)
+    else:
+        result = _gateway(pool).balance(pool=pool)
+        balance = result.amount("balance") if result.ok else None
+        if balance is None:
+            raise _refused("streamer-balance", result)
+    if not pool_record_reading(pool_id=pool.pk, balance=balance, read_since=pool.balance_at):
+        raise busy
+    pool.refresh_from_db()
+    return pool
+
+
+def _running_saga(pool: Pool, kind: str, step: str | None = None) -> Saga | None:
+    sagas = Saga.objects.filter(pool=pool, kind=kind, status=Saga.Status.RUNNING)
+    if step:
+        sagas = sagas.filter(step=step)
+    return sagas.order_by("pk").first()
+
+
+def pool_resend_game_pool(*, pool: Pool) -> str:
+    """Re-send the ``game-pool`` state the pool should be in: OPEN while it is open, CLOSE once
+    it is closing or closed. Idempotent on the operator's side; signed afresh.
+
+    When a running saga owns that call (a join waiting for OPEN, a close waiting for CLOSE),
+    the saga is retried instead, so its answer is recorded where it belongs.
+    """
+    pool = Pool.objects.select_related("streamer", "operator").get(pk=pool.pk)
+    if pool.state == Pool.State.OPEN:
+        state, owner = "OPEN", _running_saga(pool, "join", "open_pool")
+        if pool.open_sent_at is None and owner is None:
+            raise Conflict(
+                "OPEN was never sent: the pool's first join sends it", code="ERR_NOTHING_TO_RESEND"
+            )
+    else:
+        state, owner = "CLOSE", _running_saga(pool, "close_pool")
+        if pool_member_count(pool=pool) > 0:
+            raise Conflict("The pool still has members: CLOSE would be premature")
+    if owner is not None:
+        saga = saga_retry_now(saga=owner)
+        return f"{state} retried through saga #{saga.pk}: now {saga.status}, step {saga.step}"
+    result = _gateway(pool).game_pool(pool=pool, state=state)
+    if not result.ok:
+        raise _refused(f"game-pool {state}", result)
+    if state == "OPEN":
+        pool_mark_locked(pool_id=pool.pk)
+        return "OPEN acknowledged: the streamer's balance is locked"
+    if pool.state == Pool.State.CLOSING:
+        pool_mark_closed(pool_id=pool.pk)
+    else:
+        Pool.objects.filter(pk=pool.pk).update(lock_state=Pool.LockState.RELEASED)
+    return "CLOSE acknowledged: the streamer's balance is released"
+
+
+def pool_force_release(*, pool: Pool, reason: str, override: bool = False) -> Pool:
+    """Release the streamer's withdrawal lock now: ``game-pool`` CLOSE, then record it.
+
+    Refused while followers' money is in the pool (members, or a transfer priced or in
+    doubt) unless ``override``: then the lock is released but the pool stays open with its
+    members, and its next join locks it again. A pool without members is closed. Nothing is
+    changed when the operator does not acknowledge the CLOSE.
+    """
+    if not (reason or "").strip():
+        raise ValidationFailed(
+            "A reason is required to force a release", code="ERR_REASON_REQUIRED"
+        )
+    pool = Pool.objects.select_related("streamer", "operator").get(pk=pool.pk)
+    if pool.state == Pool.State.CLOSED and pool.lock_state == Pool.LockState.RELEASED:
+        raise Conflict("The pool is closed and its lock released already", code="ERR_NOT_LOCKED")
+    exposure = pool_exposure(pool=pool)
+    if exposure.holds_money and not override:
+        raise Conflict(
+            f"Followers' money is in the pool ({exposure.describe()}); "
+            "settle it first, or tick the override to release anyway",
+            code="ERR_POOL_HOLDS_MONEY",
+        )
+    result = _gateway(pool).game_pool(pool=pool, state="CLOSE")
+    if not result.ok:
+        raise _refused("game-pool CLOSE", result)
+    with transaction.atomic():
+        pool = Pool.objects.select_for_update().get(pk=pool.pk)
+        fields = ["lock_state", "updated_at"]
+        pool.lock_state = Pool.LockState.RELEASED
+        if pool.state != Pool.State.CLOSED and pool_member_count(pool=pool) == 0:
+            pool.state = Pool.State.CLOSED
+            pool.closed_at = timezone.now()
+            pool.closing_balance = pool.balance
+            fields += ["state", "closed_at", "closing_balance"]
+        pool.save(update_fields=fields)
+    # A close saga still waiting for its CLOSE sees the pool closed and finishes.
+    closing = _running_saga(pool, "close_pool")
+    if closing is not None and pool.state == Pool.State.CLOSED:
+        sagas.saga_advance(closing.pk, budget=5.0)
+    return pool

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from apps.transactions import apis
+
+# Mounted under /api/v1/ (the player API) and /api/v1/copystake/ (the operator API) by
+# config.urls, beside the followers' endpoints.
+player_urlpatterns = [
+    path("pools/join", apis.PoolJoinApi.as_view(), name="player-join"),
+    path("positions/<str:position_id>/leave", apis.PositionLeaveApi.as_view(), name="player-leave"),
+]
+
+operator_urlpatterns = [
+    path("transaction-status", apis.TransactionStatusApi.as_view(), name="transaction-status"),
+]
