@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from apps.backoffice.review import review_retry_now
 from apps.backoffice.services import pool_resend_game_pool
-from apps.core.errors import Conflict
+from apps.core.errors import Conflict, ErrorCode
 from apps.operators import clients
 from apps.operators.models import CallLog
 from apps.pools.models import Pool
@@ -61,7 +61,9 @@ def _logged_json(call: CallLog) -> dict:
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise Conflict("The logged request body is not a JSON object", code="ERR_NOT_RESENDABLE")
+        raise Conflict(
+            "The logged request body is not a JSON object", code=ErrorCode.NOT_RESENDABLE
+        )
     return body
 
 
@@ -75,7 +77,7 @@ def _verdict(result: clients.CallResult) -> str:
 def call_resend(*, call: CallLog) -> ResendOutcome:
     refusal = call_resend_refusal(call)
     if refusal:
-        raise Conflict(refusal, code="ERR_NOT_RESENDABLE")
+        raise Conflict(refusal, code=ErrorCode.NOT_RESENDABLE)
     if call.endpoint in MONEY_ENDPOINTS:
         return _resend_money(call)
     if call.endpoint == "streamer-balance":
@@ -102,12 +104,12 @@ def _resend_game_pool(call: CallLog) -> ResendOutcome:
         .first()
     )
     if pool is None:
-        raise Conflict("No pool of this streamer matches the call", code="ERR_NOT_RESENDABLE")
+        raise Conflict("No pool of this streamer matches the call", code=ErrorCode.NOT_RESENDABLE)
     needed = "OPEN" if pool.state == Pool.State.OPEN else "CLOSE"
     if body.get("state") != needed:
         raise Conflict(
             f"The pool is {pool.state} now: re-sending {body.get('state')} would be wrong",
-            code="ERR_NOT_RESENDABLE",
+            code=ErrorCode.NOT_RESENDABLE,
         )
     return ResendOutcome("pool", pool_resend_game_pool(pool=pool))
 
@@ -126,14 +128,14 @@ def _resend_money(call: CallLog) -> ResendOutcome:
     if tx is None:
         raise Conflict(
             "No transaction owns this call: money calls are only re-sent with their transaction",
-            code="ERR_NOT_RESENDABLE",
+            code=ErrorCode.NOT_RESENDABLE,
         )
     if tx.status in (Transaction.Status.SUCCEEDED, Transaction.Status.ROLLED_BACK):
-        raise Conflict(f"The transaction is {tx.status} already", code="ERR_NOT_RESENDABLE")
+        raise Conflict(f"The transaction is {tx.status} already", code=ErrorCode.NOT_RESENDABLE)
     if tx.saga is not None and tx.saga.status != Saga.Status.RUNNING:
         raise Conflict(
             f"Saga #{tx.saga.pk} owning this call is {tx.saga.status}: its outcome is final",
-            code="ERR_NOT_RESENDABLE",
+            code=ErrorCode.NOT_RESENDABLE,
         )
     if tx.saga is not None:
         saga = review_retry_now(tx=tx)
@@ -153,7 +155,7 @@ def _resend_money(call: CallLog) -> ResendOutcome:
     else:
         raise Conflict(
             "A BET (or a call without its position) is never re-posted outside its saga",
-            code="ERR_NOT_RESENDABLE",
+            code=ErrorCode.NOT_RESENDABLE,
         )
     return ResendOutcome(
         "direct",

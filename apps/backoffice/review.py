@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from apps.core.errors import Conflict, ValidationFailed
+from apps.core.errors import Conflict, ErrorCode, ValidationFailed
 from apps.followers.models import Position
 from apps.pools.models import Pool
 from apps.transactions import sagas
@@ -37,7 +37,7 @@ Status = Transaction.Status
 Kind = Transaction.Kind
 
 FAILED_AFTER_ATTEMPTS = 2
-STAFF_ROLLBACK_CODE = "ERR_ROLLED_BACK_BY_STAFF"
+STAFF_ROLLBACK_CODE = ErrorCode.ROLLED_BACK_BY_STAFF
 OPEN, RESOLVED, ALL = "open", "resolved", "all"
 
 
@@ -108,7 +108,7 @@ def review_reasons(tx: Transaction) -> list[str]:
 def review_retry_now(*, tx: Transaction) -> Saga:
     """Retry a transaction through its saga (same external id, signed afresh)."""
     if tx.saga_id is None:
-        raise Conflict("This transaction has no saga to retry it", code="ERR_NO_SAGA")
+        raise Conflict("This transaction has no saga to retry it", code=ErrorCode.NO_SAGA)
     return saga_retry_now(saga=Saga.objects.get(pk=tx.saga_id))
 
 
@@ -148,18 +148,18 @@ def rollback_refusal(saga: Saga | None) -> str | None:
 def review_rollback(*, tx: Transaction, reason: str) -> Saga:
     """Roll back the join that ``tx`` belongs to, when the flow allows it; see module doc."""
     if not (reason or "").strip():
-        raise ValidationFailed("A reason is required to roll back", code="ERR_REASON_REQUIRED")
+        raise ValidationFailed("A reason is required to roll back", code=ErrorCode.REASON_REQUIRED)
     if tx.saga_id is None:
-        raise Conflict(rollback_refusal(None), code="ERR_ROLLBACK_NOT_ALLOWED")
+        raise Conflict(rollback_refusal(None), code=ErrorCode.ROLLBACK_NOT_ALLOWED)
     with transaction.atomic():
         saga = Saga.objects.select_for_update().get(pk=tx.saga_id)
         refusal = rollback_refusal(saga)
         if refusal:
-            raise Conflict(refusal, code="ERR_ROLLBACK_NOT_ALLOWED")
+            raise Conflict(refusal, code=ErrorCode.ROLLBACK_NOT_ALLOWED)
         if saga_lease_held(saga):
             raise Conflict(
                 f"Saga #{saga.pk} is being run by a worker right now; look again in a moment",
-                code="ERR_SAGA_BUSY",
+                code=ErrorCode.SAGA_BUSY,
             )
         now = timezone.now()
         # A DEPOSIT row that was priced but never sent must never be sent now.
@@ -200,7 +200,7 @@ def _stamp(user: AbstractBaseUser, note: str) -> str:
 def review_resolve(*, tx: Transaction, user: AbstractBaseUser, note: str) -> Transaction:
     """Take a transaction out of the queue with a note (appended to its review notes)."""
     if not (note or "").strip():
-        raise ValidationFailed("A note is required to resolve", code="ERR_NOTE_REQUIRED")
+        raise ValidationFailed("A note is required to resolve", code=ErrorCode.NOTE_REQUIRED)
     tx = Transaction.objects.select_for_update().get(pk=tx.pk)
     tx.review_note = "\n".join(filter(None, [tx.review_note, _stamp(user, note)]))
     tx.needs_review = False

@@ -13,7 +13,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from apps.backoffice.models import StaffAction
-from apps.core.errors import ApplicationError, Conflict, ValidationFailed
+from apps.core.errors import ApplicationError, Conflict, ErrorCode, ValidationFailed
 from apps.operators.clients import CallResult
 from apps.pools.models import Pool
 from apps.pools.selectors import pool_exposure
@@ -71,7 +71,7 @@ def _gateway(pool: Pool) -> Gateway:
 def _refused(what: str, result: CallResult) -> ApplicationError:
     detail = " ".join(filter(None, [result.error_code, result.error_message]))[:300]
     return ApplicationError(
-        f"{what}: {detail or 'no usable answer'}", code=result.error_code or "ERR_BAD_RESPONSE"
+        f"{what}: {detail or 'no usable answer'}", code=result.error_code or ErrorCode.BAD_RESPONSE
     )
 
 
@@ -85,11 +85,11 @@ def pool_refresh_balance(*, pool: Pool) -> Pool:
     if pool.state == Pool.State.CLOSED:
         raise Conflict(
             "The pool is closed: the streamer's balance is no longer the pool's",
-            code="ERR_POOL_CLOSED",
+            code=ErrorCode.POOL_CLOSED,
         )
     busy = Conflict(
         "A transfer is being priced on this pool; its answer will update the balance",
-        code="ERR_POOL_BUSY",
+        code=ErrorCode.POOL_BUSY,
     )
     if pool.pricing_saga is not None:
         raise busy
@@ -125,7 +125,8 @@ def pool_resend_game_pool(*, pool: Pool) -> str:
         state, owner = "OPEN", _running_saga(pool, "join", "open_pool")
         if pool.open_sent_at is None and owner is None:
             raise Conflict(
-                "OPEN was never sent: the pool's first join sends it", code="ERR_NOTHING_TO_RESEND"
+                "OPEN was never sent: the pool's first join sends it",
+                code=ErrorCode.NOTHING_TO_RESEND,
             )
     else:
         state, owner = "CLOSE", _running_saga(pool, "close_pool")
@@ -157,17 +158,19 @@ def pool_force_release(*, pool: Pool, reason: str, override: bool = False) -> Po
     """
     if not (reason or "").strip():
         raise ValidationFailed(
-            "A reason is required to force a release", code="ERR_REASON_REQUIRED"
+            "A reason is required to force a release", code=ErrorCode.REASON_REQUIRED
         )
     pool = Pool.objects.select_related("streamer", "operator").get(pk=pool.pk)
     if pool.state == Pool.State.CLOSED and pool.lock_state == Pool.LockState.RELEASED:
-        raise Conflict("The pool is closed and its lock released already", code="ERR_NOT_LOCKED")
+        raise Conflict(
+            "The pool is closed and its lock released already", code=ErrorCode.NOT_LOCKED
+        )
     exposure = pool_exposure(pool=pool)
     if exposure.holds_money and not override:
         raise Conflict(
             f"Followers' money is in the pool ({exposure.describe()}); "
             "settle it first, or tick the override to release anyway",
-            code="ERR_POOL_HOLDS_MONEY",
+            code=ErrorCode.POOL_HOLDS_MONEY,
         )
     result = _gateway(pool).game_pool(pool=pool, state="CLOSE")
     if not result.ok:

@@ -14,23 +14,23 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, ErrorCode, is_error_code
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 
 _DRF_CODES = {
-    drf.ParseError: ("ERR_MALFORMED_JSON", 400),
-    drf.AuthenticationFailed: ("ERR_UNAUTHORIZED", 401),
-    drf.NotAuthenticated: ("ERR_UNAUTHORIZED", 401),
-    drf.PermissionDenied: ("ERR_FORBIDDEN", 403),
-    drf.NotFound: ("ERR_NOT_FOUND", 404),
-    drf.MethodNotAllowed: ("ERR_METHOD_NOT_ALLOWED", 405),
-    drf.NotAcceptable: ("ERR_NOT_ACCEPTABLE", 406),
-    drf.UnsupportedMediaType: ("ERR_UNSUPPORTED_MEDIA_TYPE", 415),
-    drf.Throttled: ("ERR_THROTTLED", 429),
-    drf.ValidationError: ("ERR_VALIDATION", 400),
+    drf.ParseError: (ErrorCode.MALFORMED_JSON, 400),
+    drf.AuthenticationFailed: (ErrorCode.UNAUTHORIZED, 401),
+    drf.NotAuthenticated: (ErrorCode.UNAUTHORIZED, 401),
+    drf.PermissionDenied: (ErrorCode.FORBIDDEN, 403),
+    drf.NotFound: (ErrorCode.NOT_FOUND, 404),
+    drf.MethodNotAllowed: (ErrorCode.METHOD_NOT_ALLOWED, 405),
+    drf.NotAcceptable: (ErrorCode.NOT_ACCEPTABLE, 406),
+    drf.UnsupportedMediaType: (ErrorCode.UNSUPPORTED_MEDIA_TYPE, 415),
+    drf.Throttled: (ErrorCode.THROTTLED, 429),
+    drf.ValidationError: (ErrorCode.VALIDATION, 400),
 }
 
 
@@ -56,9 +56,9 @@ def api_exception_handler(exc, context) -> Response:
     if isinstance(exc, ApplicationError):
         return error_response(exc.code, exc.message, exc.status)
     if isinstance(exc, RequestDataTooBig):
-        return error_response("ERR_PAYLOAD_TOO_LARGE", "Request body is too large", 413)
+        return error_response(ErrorCode.PAYLOAD_TOO_LARGE, "Request body is too large", 413)
     if isinstance(exc, SuspiciousOperation):
-        return error_response("ERR_BAD_REQUEST", "The request could not be processed", 400)
+        return error_response(ErrorCode.BAD_REQUEST, "The request could not be processed", 400)
     if isinstance(exc, DjangoValidationError):
         exc = drf.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):
@@ -68,7 +68,7 @@ def api_exception_handler(exc, context) -> Response:
     if isinstance(exc, drf.APIException):
         code, status = next(
             (pair for cls, pair in _DRF_CODES.items() if isinstance(exc, cls)),
-            ("ERR_UNKNOWN", exc.status_code if exc.status_code < 500 else 400),
+            (ErrorCode.UNKNOWN, exc.status_code if exc.status_code < 500 else 400),
         )
         headers = {}
         if getattr(exc, "auth_header", None):
@@ -77,18 +77,18 @@ def api_exception_handler(exc, context) -> Response:
             _detail_code(exc.detail) or code, _first_message(exc.detail), status, headers
         )
     logger.exception("Unhandled API error", exc_info=exc)
-    return error_response("ERR_UNKNOWN", "The request could not be processed", 400)
+    return error_response(ErrorCode.UNKNOWN, "The request could not be processed", 400)
 
 
 def _detail_code(detail) -> str | None:
-    """An exception may pick its wire code: ``ValidationError(msg, code="ERR_...")``."""
+    """An exception may pick its wire code: ``ValidationError(msg, code=ErrorCode.X)``."""
     if isinstance(detail, dict):
         items = list(detail.values())
     elif isinstance(detail, list):
         items = detail
     else:
         code = getattr(detail, "code", None)
-        return code if isinstance(code, str) and code.startswith("ERR_") else None
+        return code if is_error_code(code) else None
     for item in items:
         code = _detail_code(item)
         if code:
@@ -103,12 +103,12 @@ def _error_json(code: str, message: str, status: int) -> JsonResponse:
 def page_not_found(request, exception=None):
     """``handler404``: JSON under ``/api/``, Django's page elsewhere."""
     if request.path.startswith(API_PREFIX):
-        return _error_json("ERR_NOT_FOUND", "Not found", 404)
+        return _error_json(ErrorCode.NOT_FOUND, "Not found", 404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
     """``handler500``: reached only by errors outside DRF views (those never 500)."""
     if request.path.startswith(API_PREFIX):
-        return _error_json("ERR_UNKNOWN", "The request could not be processed", 500)
+        return _error_json(ErrorCode.UNKNOWN, "The request could not be processed", 500)
     return defaults.server_error(request)

@@ -5,7 +5,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 
-from apps.core.errors import ApplicationError, CopyStakeOff
+from apps.core.errors import ApplicationError, CopyStakeOff, ErrorCode
 from apps.followers.models import PlayerSession
 from apps.followers.tokens import player_token_read
 
@@ -16,7 +16,7 @@ class PlayerTokenAuthentication(BaseAuthentication):
     """``request.user`` is the Follower, ``request.auth`` the PlayerSession.
 
     No header: not authenticated (``IsPlayer`` then answers 401). A header that is not a valid,
-    current token: 401 with ``ERR_UNAUTHORIZED`` or ``ERR_SESSION_EXPIRED``.
+    current token: 401 with ``ErrorCode.UNAUTHORIZED`` or ``ErrorCode.SESSION_EXPIRED``.
     """
 
     def authenticate(self, request):
@@ -27,14 +27,14 @@ class PlayerTokenAuthentication(BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(
-                "Authorization header must be 'Bearer <token>'", code="ERR_UNAUTHORIZED"
+                "Authorization header must be 'Bearer <token>'", code=ErrorCode.UNAUTHORIZED
             )
         try:
             token = header[1].decode("ascii")
             session = player_token_read(token)
         except UnicodeError as error:
             raise exceptions.AuthenticationFailed(
-                "Invalid player token", code="ERR_UNAUTHORIZED"
+                "Invalid player token", code=ErrorCode.UNAUTHORIZED
             ) from error
         except ApplicationError as error:
             raise exceptions.AuthenticationFailed(error.message, code=error.code) from error
@@ -48,7 +48,7 @@ class PlayerTokenAuthentication(BaseAuthentication):
 
 
 class IsPlayer(BasePermission):
-    """A player with a valid session; a disabled operator answers 400 ``ERR_COPYSTAKE_OFF``."""
+    """A player with a valid session; a disabled operator answers ``ErrorCode.COPYSTAKE_OFF``."""
 
     def has_permission(self, request, view) -> bool:
         session = request.auth

@@ -6,7 +6,7 @@ import uuid
 
 from django.db.models import QuerySet
 
-from apps.core.errors import NotFound
+from apps.core.errors import ErrorCode, NotFound
 from apps.followers.models import Follower, Position
 from apps.pools.accounting import value_of_units
 
@@ -20,10 +20,10 @@ def position_get_for_follower(*, follower: Follower, position_id: object) -> Pos
     try:
         pk = uuid.UUID(str(position_id))
     except ValueError as error:
-        raise NotFound("Position not found", code="ERR_POSITION_NOT_FOUND") from error
+        raise NotFound("Position not found", code=ErrorCode.POSITION_NOT_FOUND) from error
     position = Position.objects.select_related("pool").filter(pk=pk, follower=follower).first()
     if position is None:
-        raise NotFound("Position not found", code="ERR_POSITION_NOT_FOUND")
+        raise NotFound("Position not found", code=ErrorCode.POSITION_NOT_FOUND)
     return position
 
 

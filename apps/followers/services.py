@@ -4,16 +4,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.errors import ValidationFailed
+from apps.core.errors import StreamNotFound
 from apps.core.money import DEMO_CURRENCY
 from apps.followers.models import Follower, PlayerSession
 from apps.operators.models import Operator
 from apps.streamers.selectors import stream_get_for_operator
-
-
-class StreamNotFound(ValidationFailed):
-    code = "ERR_STREAM_NOT_FOUND"
-    message = "No stream of this operator has that streamId"
 
 
 def _stream_uid(*, operator: Operator, stream_uid: str | uuid.UUID | None) -> uuid.UUID | None:

@@ -18,7 +18,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
-from apps.core.errors import CopyStakeOff
+from apps.core.errors import CopyStakeOff, ErrorCode
 from apps.operators.calllog import call_log_record
 from apps.operators.models import CallLog, Operator
 from apps.operators.selectors import operator_get_by_api_key
@@ -40,7 +40,7 @@ _BODY_ATTR = "copystake_raw_body"
 class PayloadTooLarge(exceptions.APIException):
     status_code = 413
     default_detail = "Request body is too large"
-    default_code = "ERR_PAYLOAD_TOO_LARGE"
+    default_code = ErrorCode.PAYLOAD_TOO_LARGE
 
 
 class OperatorPrincipal:
@@ -71,7 +71,7 @@ def client_ip(request) -> str | None:
 
 
 class OperatorSignatureAuthentication(BaseAuthentication):
-    """401 ``ERR_UNAUTHORIZED`` for a missing or wrong key or signature, 403 ``ERR_FORBIDDEN``
+    """401 ``ErrorCode.UNAUTHORIZED`` for a missing or wrong key or signature, 403 ``FORBIDDEN``
     for an address outside the operator's allowlist."""
 
     def authenticate(self, request):
@@ -86,12 +86,12 @@ class OperatorSignatureAuthentication(BaseAuthentication):
         api_key = _header(django_request, API_KEY_HEADER)
         if not api_key:
             raise exceptions.AuthenticationFailed(
-                f"Missing {API_KEY_HEADER} header", code="ERR_UNAUTHORIZED"
+                f"Missing {API_KEY_HEADER} header", code=ErrorCode.UNAUTHORIZED
             )
         operator = operator_get_by_api_key(api_key=api_key)
         if operator is None:
             raise exceptions.AuthenticationFailed(
-                f"Invalid {API_KEY_HEADER}", code="ERR_UNAUTHORIZED"
+                f"Invalid {API_KEY_HEADER}", code=ErrorCode.UNAUTHORIZED
             )
         setattr(django_request, _OPERATOR_ATTR, operator)
 
@@ -100,11 +100,11 @@ class OperatorSignatureAuthentication(BaseAuthentication):
         setattr(django_request, _SIGNATURE_ATTR, valid)
         if not valid:
             raise exceptions.AuthenticationFailed(
-                f"Missing or invalid {SIGNATURE_HEADER}", code="ERR_UNAUTHORIZED"
+                f"Missing or invalid {SIGNATURE_HEADER}", code=ErrorCode.UNAUTHORIZED
             )
         if not operator.allows_ip(client_ip(django_request)):
             raise exceptions.PermissionDenied(
-                "Address not allowed for this operator", code="ERR_FORBIDDEN"
+                "Address not allowed for this operator", code=ErrorCode.FORBIDDEN
             )
         return OperatorPrincipal(operator), operator
 
@@ -113,7 +113,7 @@ class OperatorSignatureAuthentication(BaseAuthentication):
 
 
 class IsOperator(BasePermission):
-    """An authenticated operator; a disabled one answers 400 ``ERR_COPYSTAKE_OFF``."""
+    """An authenticated operator; a disabled one answers ``ErrorCode.COPYSTAKE_OFF``."""
 
     def has_permission(self, request, view) -> bool:
         if not isinstance(request.auth, Operator):

@@ -27,6 +27,7 @@ from typing import Any, Literal
 import httpx
 from django.conf import settings
 
+from apps.core.errors import ErrorCode, http_status_code, wallet_status_code
 from apps.core.money import AmountError, parse_amount
 from apps.core.wire import dumps, loads
 from apps.operators.calllog import call_log_record, mask_body, mask_headers
@@ -42,10 +43,10 @@ UNKNOWN: Outcome = "unknown"
 
 # Wallet HTTP statuses that are definite refusals, with the code we record for them.
 WALLET_REFUSALS = {
-    401: "ERR_INVALID_TOKEN",
-    402: "ERR_INSUFFICIENT_BALANCE",
-    403: "ERR_FORBIDDEN",
-    408: "ERR_TRANSACTION_NOT_FOUND",
+    401: ErrorCode.INVALID_TOKEN,
+    402: ErrorCode.INSUFFICIENT_BALANCE,
+    403: ErrorCode.FORBIDDEN,
+    408: ErrorCode.TRANSACTION_NOT_FOUND,
 }
 
 
@@ -100,8 +101,12 @@ def _timeout(operator: Operator) -> httpx.Timeout:
 def _transport_failure(error: httpx.HTTPError) -> CallResult:
     """No answer at all: the outcome is unknown."""
     if isinstance(error, httpx.TimeoutException):
-        return CallResult(UNKNOWN, error_code="ERR_TIMEOUT", error_message=f"timeout: {error!r}")
-    return CallResult(UNKNOWN, error_code="ERR_CONNECTION", error_message=f"connection: {error!r}")
+        return CallResult(
+            UNKNOWN, error_code=ErrorCode.TIMEOUT, error_message=f"timeout: {error!r}"
+        )
+    return CallResult(
+        UNKNOWN, error_code=ErrorCode.CONNECTION, error_message=f"connection: {error!r}"
+    )
 
 
 def _post(
@@ -160,7 +165,10 @@ def _callback_classifier(*, requires: tuple[str, ...]):
         status = response.status_code
         if status >= 500 or status in (408, 429):
             return CallResult(
-                UNKNOWN, status, error_code=f"ERR_HTTP_{status}", error_message=response.text[:500]
+                UNKNOWN,
+                status,
+                error_code=http_status_code(status),
+                error_message=response.text[:500],
             )
         parsed = _json_object(response)
         if 200 <= status < 300:
@@ -170,7 +178,7 @@ def _callback_classifier(*, requires: tuple[str, ...]):
                 return CallResult(
                     UNKNOWN,
                     status,
-                    error_code="ERR_BAD_RESPONSE",
+                    error_code=ErrorCode.BAD_RESPONSE,
                     error_message=response.text[:500],
                 )
             result = CallResult(SUCCESS, status, data=parsed)
@@ -178,11 +186,11 @@ def _callback_classifier(*, requires: tuple[str, ...]):
                 return CallResult(
                     UNKNOWN,
                     status,
-                    error_code="ERR_BAD_RESPONSE",
+                    error_code=ErrorCode.BAD_RESPONSE,
                     error_message="balance unreadable",
                 )
             return result
-        code = str((parsed or {}).get("errorCode") or "ERR_UNKNOWN")[:64]
+        code = str((parsed or {}).get("errorCode") or ErrorCode.UNKNOWN)[:64]
         message = str((parsed or {}).get("errorMessage") or response.text)[:500]
         return CallResult(ERROR, status, data=parsed or {}, error_code=code, error_message=message)
 
@@ -292,7 +300,10 @@ def _wallet_classify(response: httpx.Response) -> CallResult:
         data = (parsed or {}).get("data")
         if not isinstance(data, dict):
             return CallResult(
-                UNKNOWN, status, error_code="ERR_BAD_RESPONSE", error_message=response.text[:500]
+                UNKNOWN,
+                status,
+                error_code=ErrorCode.BAD_RESPONSE,
+                error_message=response.text[:500],
             )
         return CallResult(SUCCESS, status, data=data)
     if 400 <= status < 500 and status != 429:
@@ -301,11 +312,11 @@ def _wallet_classify(response: httpx.Response) -> CallResult:
             ERROR,
             status,
             data=parsed or {},
-            error_code=f"ERR_WALLET_{status}",
+            error_code=wallet_status_code(status),
             error_message=message,
         )
     return CallResult(
-        UNKNOWN, status, error_code=f"ERR_HTTP_{status}", error_message=response.text[:500]
+        UNKNOWN, status, error_code=http_status_code(status), error_message=response.text[:500]
     )
 
 

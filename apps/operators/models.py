@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from apps.core.errors import ErrorCode
 from apps.core.fields import EncryptedTextField, mask_secret
 from apps.core.history import staff_history_user
 from apps.core.money import amount_field_kwargs
@@ -40,7 +41,7 @@ class Operator(models.Model):
     name = models.CharField(max_length=100, unique=True)
     code = models.SlugField(max_length=50, unique=True)
     enabled = models.BooleanField(
-        default=True, help_text="Off: every operator call answers ERR_COPYSTAKE_OFF."
+        default=True, help_text=f"Off: every operator call answers {ErrorCode.COPYSTAKE_OFF}."
     )
     callback_url = models.URLField(
         max_length=500, help_text="Base of transfer, streamer-balance, game-pool."

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from apps.core.errors import ErrorCode
 from apps.operators import clients
 from apps.operators.models import Operator, api_key_digest
 
@@ -139,7 +140,7 @@ def operator_set_enabled(*, operator: Operator, enabled: bool) -> Operator:
 
 # Answers that prove the operator checked our key and signature and then looked at the user.
 USER_LEVEL_CODES = frozenset(
-    {"ERR_INVALID_USER", "ERR_BALANCE_FORBIDDEN", "ERR_OPEN_SESSION_NOT_FOUND"}
+    {ErrorCode.INVALID_USER, ErrorCode.BALANCE_FORBIDDEN, ErrorCode.OPEN_SESSION_NOT_FOUND}
 )
 CONNECTION_TEST_USER = "copypool-connection-test"
 

@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.core.errors import Conflict
+from apps.core.errors import Conflict, ErrorCode
 from apps.core.money import DEMO_CURRENCY
 from apps.pools.accounting import nav
 from apps.pools.models import Pool, PoolSnapshot
@@ -60,7 +60,7 @@ def pool_get_or_open(*, streamer: Streamer, is_demo: bool = False) -> Pool:
                 )
         except IntegrityError:
             continue
-    raise Conflict("The pool is changing state, try again", code="ERR_POOL_BUSY")
+    raise Conflict("The pool is changing state, try again", code=ErrorCode.POOL_BUSY)
 
 
 def pool_pricing_claim(*, pool_id: int, saga_id: int) -> bool:

@@ -4,28 +4,27 @@ Callback refusals (seed 000) are HTTP 400 ``{errorCode, errorMessage}``; wallet 
 (seed 003) carry an HTTP status that is also the body's ``code``.
 """
 
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, ErrorCode
 
 
 class SandboxCallbackError(ApplicationError):
     """A definite refusal of a CopyStake callback: HTTP 400 with one of the seed's codes."""
 
-    code = "ERR_UNKNOWN"
-    status = 400
+    error = ErrorCode.UNKNOWN
+    status_from_code = False  # seed 000: every callback refusal is HTTP 400
     message = "request could not be processed"
 
 
 class SandboxWalletError(ApplicationError):
     """A wallet refusal: ``status`` is both the HTTP status and the body's ``code``."""
 
-    code = "WALLET_ERROR"
-    status = 403
+    error = ErrorCode.FORBIDDEN
+    status_from_code = False  # seed 003: the status is given with each refusal
     message = "Access forbidden"
 
 
 class SandboxWithdrawalLocked(ApplicationError):
     """A streamer cash-out while the operator was told the pool is OPEN."""
 
-    code = "ERR_WITHDRAWAL_LOCKED"
-    status = 409
+    error = ErrorCode.WITHDRAWAL_LOCKED
     message = "withdrawals are locked while the game pool is OPEN"

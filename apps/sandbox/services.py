@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core import wire
+from apps.core.errors import ErrorCode
 from apps.core.money import ZERO, round_amount_down
 from apps.sandbox.errors import SandboxCallbackError, SandboxWalletError, SandboxWithdrawalLocked
 from apps.sandbox.models import (
@@ -107,7 +108,7 @@ def _callback_account(*, operator: SandboxOperator, user_id: str, lock: bool) ->
         accounts = accounts.select_for_update()
     account = accounts.first()
     if account is None:
-        raise SandboxCallbackError("user does not exist", code="ERR_INVALID_USER")
+        raise SandboxCallbackError("user does not exist", code=ErrorCode.INVALID_USER)
     return account
 
 
@@ -117,7 +118,7 @@ def sandbox_streamer_balance(
     account = _callback_account(operator=operator, user_id=user_id, lock=False)
     if currency is not None and currency != account.currency:
         raise SandboxCallbackError(
-            f"balance is not available in {currency}", code="ERR_BALANCE_FORBIDDEN"
+            f"balance is not available in {currency}", code=ErrorCode.BALANCE_FORBIDDEN
         )
     return account
 
@@ -162,7 +163,7 @@ def sandbox_transfer_apply(
     """Apply a ``transfer`` once; its stored answer (success or definite error) is replayed.
 
     The returned record's ``response_status`` and ``response_body`` are the answer to send.
-    The same ``id`` with a different payload raises ``ERR_UNKNOWN`` and moves nothing.
+    The same ``id`` with a different payload raises ``ErrorCode.UNKNOWN`` and moves nothing.
     """
     if transfer_type not in SandboxTransfer.Type.values:
         raise SandboxCallbackError("type must be DEPOSIT or WITHDRAWAL")
@@ -248,13 +249,13 @@ def _transfer_refusal(
     currency: str,
 ) -> tuple[str, str] | None:
     if account is None:
-        return "ERR_INVALID_USER", "user does not exist"
+        return ErrorCode.INVALID_USER, "user does not exist"
     if not account.is_streamer:
-        return "ERR_TRANSFER_FORBIDDEN", "transfers are allowed for streamers only"
+        return ErrorCode.TRANSFER_FORBIDDEN, "transfers are allowed for streamers only"
     if currency != account.currency:
-        return "ERR_UNKNOWN", f"currency {currency} does not match the account's"
+        return ErrorCode.UNKNOWN, f"currency {currency} does not match the account's"
     if transfer_type == SandboxTransfer.Type.WITHDRAWAL and account.balance < amount:
-        return "ERR_INSUFFICIENT_BALANCE", "insufficient streamer balance"
+        return ErrorCode.INSUFFICIENT_BALANCE, "insufficient streamer balance"
     return None
 
 
@@ -270,7 +271,7 @@ def sandbox_cashout(*, account: SandboxAccount, amount: Decimal) -> SandboxAccou
     if amount <= 0:
         raise SandboxCallbackError("amount must be positive")
     if locked.balance < amount:
-        raise SandboxCallbackError("insufficient balance", code="ERR_INSUFFICIENT_BALANCE")
+        raise SandboxCallbackError("insufficient balance", code=ErrorCode.INSUFFICIENT_BALANCE)
     locked.balance -= amount
     locked.save(update_fields=["balance", "updated_at"])
     account.balance = locked.balance

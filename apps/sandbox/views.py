@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from apps.core import wire
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, ErrorCode
 from apps.core.money import AmountError, parse_amount
 from apps.operators.signatures import copystake_verify, wallet_verify
 from apps.sandbox import faults, services
@@ -102,9 +102,9 @@ class _Family:
 
 CALLBACKS = _Family(
     refusal=lambda fault: callback_error(
-        400, fault.error_code or "ERR_UNKNOWN", "injected fault: request refused"
+        400, fault.error_code or ErrorCode.UNKNOWN, "injected fault: request refused"
     ),
-    failure=lambda status, message: callback_error(status, "ERR_UNKNOWN", message),
+    failure=lambda status, message: callback_error(status, ErrorCode.UNKNOWN, message),
 )
 WALLET = _Family(
     refusal=lambda fault: wallet_answer(403, "injected fault: access forbidden"),
@@ -146,14 +146,14 @@ def _callback_route(route: str):
         def view(request: HttpRequest, slug: str) -> HttpResponse:
             operator = sandbox_operator_get(slug=slug)
             if operator is None:
-                return callback_error(404, "ERR_UNKNOWN", "unknown operator")
+                return callback_error(404, ErrorCode.UNKNOWN, "unknown operator")
             raw = request.body
             api_key = request.headers.get("X-API-KEY", "")
             if not hmac.compare_digest(api_key.encode(), operator.api_key.encode()):
-                return callback_error(401, "ERR_UNKNOWN", "invalid API key")
+                return callback_error(401, ErrorCode.UNKNOWN, "invalid API key")
             signature = request.headers.get("X-REQUEST-SIGNATURE")
             if not copystake_verify(operator.secret_key, raw, signature):
-                return callback_error(401, "ERR_UNKNOWN", "invalid signature")
+                return callback_error(401, ErrorCode.UNKNOWN, "invalid signature")
 
             def run() -> HttpResponse:
                 try:
@@ -317,14 +317,14 @@ def wallet_rollback(operator: SandboxOperator, body: _Body) -> HttpResponse:
 def cashout(request: HttpRequest, slug: str) -> HttpResponse:
     operator = sandbox_operator_get(slug=slug)
     if operator is None:
-        return callback_error(404, "ERR_UNKNOWN", "unknown operator")
+        return callback_error(404, ErrorCode.UNKNOWN, "unknown operator")
     try:
         body = _Body(request.body, _callback_bad_request)
         user_id = body.text("userId")
         amount = body.amount("amount")
         account = sandbox_account_get(operator=operator, user_id=user_id)
         if account is None:
-            raise SandboxCallbackError("user does not exist", code="ERR_INVALID_USER")
+            raise SandboxCallbackError("user does not exist", code=ErrorCode.INVALID_USER)
         account = services.sandbox_cashout(account=account, amount=amount)
     except ApplicationError as error:
         return callback_error(error.status, error.code, error.message)

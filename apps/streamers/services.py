@@ -5,16 +5,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.core.errors import Conflict
+from apps.core.errors import StreamAlreadyLive
 from apps.operators.models import Operator
 from apps.streamers.models import Stream, Streamer
 
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3,8}$")
-
-
-class StreamAlreadyLive(Conflict):
-    code = "ERR_STREAM_ALREADY_LIVE"
-    message = "The streamer already has a live stream"
 
 
 @transaction.atomic

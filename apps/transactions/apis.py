@@ -16,7 +16,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.errors import NotFound
+from apps.core.errors import ErrorCode, TransactionNotFound
 from apps.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
 from apps.followers.apis import PlayerApi, PositionOutputSerializer
 from apps.followers.models import Position
@@ -38,11 +38,6 @@ TRANSACTION_TYPES = {
     Transaction.Kind.FOLLOWER_ROLLBACK: "ROLLBACK",
 }
 TRANSACTION_STATUSES = [status.upper() for status in Transaction.Status.values]
-
-
-class TransactionNotFound(NotFound):
-    code = "ERR_TRANSACTION_NOT_FOUND"
-    message = "Transaction not found"
 
 
 class TransactionStatusApi(OperatorApiView):
@@ -98,11 +93,11 @@ class TransactionStatusApi(OperatorApiView):
 
 # How a failed join is answered: the failure's own code with a fitting 4xx.
 FAILURE_STATUS = {
-    "ERR_INSUFFICIENT_BALANCE": 402,
-    "ERR_INVALID_TOKEN": 401,
-    "ERR_SESSION_EXPIRED": 401,
-    "ERR_FORBIDDEN": 403,
-    "ERR_TRANSFER_FORBIDDEN": 403,
+    ErrorCode.INSUFFICIENT_BALANCE: 402,
+    ErrorCode.INVALID_TOKEN: 401,
+    ErrorCode.SESSION_EXPIRED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.TRANSFER_FORBIDDEN: 403,
 }
 
 
@@ -137,7 +132,7 @@ class PoolJoinApi(PlayerApi):
             amount=serializer.validated_data["amount"],
         )
         if position.status == Position.Status.FAILED:
-            code = position.failure_code or "ERR_JOIN_FAILED"
+            code = position.failure_code or ErrorCode.JOIN_FAILED
             body = {
                 "errorCode": code,
                 "errorMessage": position.failure_message or "The join failed",

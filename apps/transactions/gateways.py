@@ -13,6 +13,7 @@ from typing import Protocol
 from django.db import transaction
 from django.db.models import F
 
+from apps.core.errors import ErrorCode
 from apps.core.money import round_amount_down
 from apps.followers.models import Follower, Position
 from apps.operators import clients
@@ -90,7 +91,9 @@ class DemoGateway:
         moved = Follower.objects.filter(
             pk=position.follower_id, demo_balance__gte=tx.amount
         ).update(demo_balance=F("demo_balance") - tx.amount)
-        return CallResult(SUCCESS, 200) if moved else self._refuse(402, "ERR_INSUFFICIENT_BALANCE")
+        return (
+            CallResult(SUCCESS, 200) if moved else self._refuse(402, ErrorCode.INSUFFICIENT_BALANCE)
+        )
 
     def win(self, *, tx, position):
         Follower.objects.filter(pk=position.follower_id).update(
@@ -124,7 +127,7 @@ class DemoGateway:
                 pk=pool.streamer_id, demo_balance__gte=tx.amount
             ).update(demo_balance=F("demo_balance") - tx.amount)
             if not moved:
-                return self._refuse(400, "ERR_INSUFFICIENT_BALANCE")
+                return self._refuse(400, ErrorCode.INSUFFICIENT_BALANCE)
         balance = Streamer.objects.values_list("demo_balance", flat=True).get(pk=pool.streamer_id)
         return CallResult(SUCCESS, 200, data={"balance": str(balance), "currency": pool.currency})
 

@@ -5,12 +5,12 @@ the header). With no key the method runs as it is. With a key:
 
 * the key is claimed for this request (a fingerprint of its path and body) before anything
   happens; a repeat with the same body answers the recorded first answer, a repeat with another
-  body is refused (422 ``ERR_IDEMPOTENCY_KEY_REUSED``), and one while the first is still being
-  answered is refused (409 ``ERR_REQUEST_IN_PROGRESS``);
+  body is refused (422 ``IDEMPOTENCY_KEY_REUSED``), and one while the first is still being
+  answered is refused (409 ``REQUEST_IN_PROGRESS``);
 * the answer is recorded, refusals included (an ``ApplicationError`` or a validation error is
   turned into its error answer first, so that it is what a repeat gets);
 * if the request is interrupted by anything else, the key answers 409
-  ``ERR_REQUEST_INTERRUPTED`` for ever: the request may have started a money movement (a BET
+  ``REQUEST_INTERRUPTED`` for ever: the request may have started a money movement (a BET
   may be out), so the key must never start a second one.
 
 Keys belong to one follower (``IdempotencyRecord``, unique per follower and key).
@@ -31,7 +31,7 @@ from rest_framework import exceptions as drf
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.errors import ApplicationError, Conflict, ValidationFailed
+from apps.core.errors import ApplicationError, Conflict, ErrorCode, ValidationFailed
 from apps.core.exceptions import api_exception_handler
 from apps.followers.models import Follower
 from apps.transactions.models import IdempotencyRecord
@@ -46,7 +46,7 @@ SCHEMA_PARAMETER = OpenApiParameter(
     description="Repeat a request safely: a repeat with the same key gets the first answer.",
 )
 INTERRUPTED = {
-    "errorCode": "ERR_REQUEST_INTERRUPTED",
+    "errorCode": ErrorCode.REQUEST_INTERRUPTED,
     "errorMessage": "The request was interrupted; check GET positions before retrying with a new key",
 }
 # Answered as errors (and recorded) rather than raised, so a repeat gets the same refusal.
@@ -67,7 +67,7 @@ def idempotency_begin(
     if not key or len(key) > MAX_KEY_CHARS:
         raise ValidationFailed(
             f"{HEADER} must be 1 to {MAX_KEY_CHARS} characters",
-            code="ERR_INVALID_IDEMPOTENCY_KEY",
+            code=ErrorCode.INVALID_IDEMPOTENCY_KEY,
         )
     try:
         with transaction.atomic():
@@ -78,12 +78,12 @@ def idempotency_begin(
     if record.request_hash != fingerprint:
         raise Conflict(
             f"This {HEADER} was used for a different request",
-            code="ERR_IDEMPOTENCY_KEY_REUSED",
+            code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
             status=422,
         )
     if record.response_status is None:
         raise Conflict(
-            f"A request with this {HEADER} is in progress", code="ERR_REQUEST_IN_PROGRESS"
+            f"A request with this {HEADER} is in progress", code=ErrorCode.REQUEST_IN_PROGRESS
         )
     return record
 

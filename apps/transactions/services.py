@@ -8,7 +8,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.errors import ApplicationError, Conflict, Forbidden, NotFound, ValidationFailed
+from apps.core.errors import (
+    ApplicationError,
+    Conflict,
+    ErrorCode,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from apps.core.money import AmountError, parse_amount
 from apps.followers.models import Follower, PlayerSession, Position
 from apps.followers.selectors import position_get_for_follower
@@ -24,9 +31,9 @@ logger = logging.getLogger(__name__)
 def _check_operator(session: PlayerSession) -> None:
     operator = session.follower.operator
     if not operator.enabled:
-        raise ApplicationError("CopyStake is disabled", code="ERR_COPYSTAKE_OFF")
+        raise ApplicationError("CopyStake is disabled", code=ErrorCode.COPYSTAKE_OFF)
     if session.expires_at <= timezone.now():
-        raise ApplicationError("Player session expired", code="ERR_SESSION_EXPIRED", status=401)
+        raise ApplicationError("Player session expired", code=ErrorCode.SESSION_EXPIRED, status=401)
 
 
 def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -> Position:
@@ -42,35 +49,37 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
     try:
         value = parse_amount(amount)
     except AmountError as error:
-        raise ValidationFailed(str(error), code="ERR_INVALID_AMOUNT") from error
+        raise ValidationFailed(str(error), code=ErrorCode.INVALID_AMOUNT) from error
     streamer = Streamer.objects.filter(pk=streamer_id, operator=operator).first()
     if streamer is None or streamer.status != Streamer.Status.ACTIVE:
-        raise NotFound("Streamer not found", code="ERR_STREAMER_NOT_FOUND")
+        raise NotFound("Streamer not found", code=ErrorCode.STREAMER_NOT_FOUND)
     if not follower.is_demo and follower.operator_user_id == streamer.operator_user_id:
-        raise Forbidden("A streamer cannot follow their own pool", code="ERR_SELF_FOLLOW")
+        raise Forbidden("A streamer cannot follow their own pool", code=ErrorCode.SELF_FOLLOW)
     if follower.is_blocked:
-        raise Forbidden("This player may not join pools", code="ERR_FOLLOWER_BLOCKED")
+        raise Forbidden("This player may not join pools", code=ErrorCode.FOLLOWER_BLOCKED)
     if not Stream.objects.filter(streamer=streamer, status=Stream.Status.LIVE).exists():
-        raise Conflict("The streamer is not live", code="ERR_STREAMER_OFFLINE")
+        raise Conflict("The streamer is not live", code=ErrorCode.STREAMER_OFFLINE)
     if not session.is_demo and session.currency != streamer.currency:
         raise ValidationFailed(
             f"The pool is in {streamer.currency}, the session in {session.currency}",
-            code="ERR_CURRENCY_MISMATCH",
+            code=ErrorCode.CURRENCY_MISMATCH,
         )
     if value < operator.min_contribution or value > operator.max_contribution:
         raise ValidationFailed(
             f"Amount must be between {operator.min_contribution} and {operator.max_contribution}",
-            code="ERR_LIMIT_EXCEEDED",
+            code=ErrorCode.LIMIT_EXCEEDED,
         )
     pool = pools.pool_get_or_open(streamer=streamer, is_demo=session.is_demo)
     with transaction.atomic():
         pool = Pool.objects.select_for_update().get(pk=pool.pk)
         if pool.state != Pool.State.OPEN:
-            raise Conflict("The pool is closing, try again in a moment", code="ERR_POOL_CLOSING")
+            raise Conflict(
+                "The pool is closing, try again in a moment", code=ErrorCode.POOL_CLOSING
+            )
         if pool.is_bust:
-            raise Conflict("The pool is bust", code="ERR_POOL_BUST")
+            raise Conflict("The pool is bust", code=ErrorCode.POOL_BUST)
         if pools.pool_member_count(pool=pool) >= operator.max_followers_per_pool:
-            raise Conflict("The pool is full", code="ERR_POOL_FULL")
+            raise Conflict("The pool is full", code=ErrorCode.POOL_FULL)
         position = Position.objects.create(
             pool=pool,
             follower=follower,
@@ -110,7 +119,7 @@ def position_leave(*, session: PlayerSession, position_id) -> Position:
     if position.status in (Position.Status.LEAVING, Position.Status.CLOSED):
         return position  # already on its way out: the same answer again
     if position.status != Position.Status.ACTIVE:
-        raise Conflict(f"The position is {position.status}", code="ERR_POSITION_NOT_ACTIVE")
+        raise Conflict(f"The position is {position.status}", code=ErrorCode.POSITION_NOT_ACTIVE)
     saga = sagas.position_leave_begin(position)
     if saga is not None:
         sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
@@ -144,12 +153,12 @@ def saga_retry_now(*, saga: Saga) -> Saga:
     saga.refresh_from_db()
     if saga.status != Saga.Status.RUNNING:
         raise Conflict(
-            f"Saga #{saga.pk} is {saga.status}: nothing to retry", code="ERR_SAGA_FINISHED"
+            f"Saga #{saga.pk} is {saga.status}: nothing to retry", code=ErrorCode.SAGA_FINISHED
         )
     if saga_lease_held(saga):
         raise Conflict(
             f"Saga #{saga.pk} is being run by a worker right now; look again in a moment",
-            code="ERR_SAGA_BUSY",
+            code=ErrorCode.SAGA_BUSY,
         )
     Saga.objects.filter(pk=saga.pk, status=Saga.Status.RUNNING).update(next_run_at=None)
     return sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)

@@ -24,6 +24,7 @@ from apps.backoffice.services import staff_action_record
 from apps.core.admin_base import AuditedHistoryAdmin, BigTableAdminMixin, ReadOnlyAdminMixin
 from apps.core.admin_display import EMPTY, admin_link, badge, number, pretty_json
 from apps.core.admin_filters import DateRangeFilter
+from apps.core.errors import ErrorCode
 from apps.operators import services
 from apps.operators.models import CallLog, Operator
 from apps.transactions.models import Transaction
@@ -135,7 +136,11 @@ def _test_connection(operator: Operator, *, request, data) -> ActionResult:
 def _set_enabled(enabled: bool):
     def run(operator: Operator, *, request, data) -> str:
         services.operator_set_enabled(operator=operator, enabled=enabled)
-        return "enabled" if enabled else "disabled: every operator call answers ERR_COPYSTAKE_OFF"
+        return (
+            "enabled"
+            if enabled
+            else f"disabled: every operator call answers {ErrorCode.COPYSTAKE_OFF}"
+        )
 
     return run
 
@@ -175,7 +180,7 @@ class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
             name="operator_disable",
             label="Disable",
             run=_set_enabled(False),
-            description="Every operator call answers ERR_COPYSTAKE_OFF until enabled again. "
+            description=f"Every operator call answers {ErrorCode.COPYSTAKE_OFF} until enabled again. "
             "Running sagas carry on (money already moving is never abandoned).",
             dangerous=True,
             available=lambda operator: operator.enabled,

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from apps.core.errors import StreamAlreadyLive
 from apps.operators.tests.factories import OperatorFactory
 from apps.streamers.models import Stream, Streamer
 from apps.streamers.selectors import (
@@ -13,7 +14,6 @@ from apps.streamers.selectors import (
     streamer_live_list,
 )
 from apps.streamers.services import (
-    StreamAlreadyLive,
     stream_schedule,
     stream_start,
     streamer_create,
