@@ -44,3 +44,13 @@ def mask_secret(value: str | None, visible: int = 4) -> str:
     if len(value) <= visible * 2:
         return "•" * len(value)
     return "•" * 6 + value[-visible:]
+
+
+def masked(field_name: str, description: str | None = None) -> property:
+    """A read-only property that shows the secret in ``field_name`` masked (``mask_secret``)."""
+
+    def get(instance: object) -> str:
+        return mask_secret(getattr(instance, field_name))
+
+    get.short_description = description or field_name.replace("_", " ")  # type: ignore[attr-defined]
+    return property(get, doc=f"``{field_name}``, masked: only its last characters show.")

@@ -9,7 +9,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from apps.core.errors import ErrorCode
-from apps.core.fields import EncryptedTextField, mask_secret
+from apps.core.fields import EncryptedTextField, masked
 from apps.core.history import staff_history_user
 from apps.core.money import amount_field_kwargs
 
@@ -98,17 +98,9 @@ class Operator(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def masked_operator_api_key(self) -> str:
-        return mask_secret(self.operator_api_key)
-
-    @property
-    def masked_secret_key(self) -> str:
-        return mask_secret(self.secret_key)
-
-    @property
-    def masked_wallet_secret(self) -> str:
-        return mask_secret(self.wallet_secret)
+    masked_operator_api_key = masked("operator_api_key")
+    masked_secret_key = masked("secret_key")
+    masked_wallet_secret = masked("wallet_secret")
 
     @property
     def masked_api_key(self) -> str:

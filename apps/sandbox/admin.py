@@ -92,16 +92,16 @@ class SandboxOperatorAdmin(admin.ModelAdmin):
     list_display = (
         "slug",
         "name",
-        "masked_api_key_display",
+        "masked_api_key",
         "wallet_client_id",
-        "masked_wallet_secret_display",
+        "masked_wallet_secret",
         "created_at",
     )
     search_fields = ("slug", "name", "wallet_client_id")
     readonly_fields = (
-        "masked_api_key_display",
-        "masked_secret_key_display",
-        "masked_wallet_secret_display",
+        "masked_api_key",
+        "masked_secret_key",
+        "masked_wallet_secret",
         "created_at",
     )
     inlines = [SandboxFaultInline]
@@ -116,26 +116,14 @@ class SandboxOperatorAdmin(admin.ModelAdmin):
                 "Secrets (masked)",
                 {
                     "fields": (
-                        "masked_api_key_display",
-                        "masked_secret_key_display",
-                        "masked_wallet_secret_display",
+                        "masked_api_key",
+                        "masked_secret_key",
+                        "masked_wallet_secret",
                     )
                 },
             ),
             ("Replace secrets", {"fields": replace, "classes": ("collapse",)}),
         ]
-
-    @admin.display(description="API key")
-    def masked_api_key_display(self, obj: SandboxOperator) -> str:
-        return obj.masked_api_key
-
-    @admin.display(description="Secret key")
-    def masked_secret_key_display(self, obj: SandboxOperator) -> str:
-        return obj.masked_secret_key
-
-    @admin.display(description="Wallet secret")
-    def masked_wallet_secret_display(self, obj: SandboxOperator) -> str:
-        return obj.masked_wallet_secret
 
 
 @admin.register(SandboxAccount)

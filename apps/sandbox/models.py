@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.core.fields import EncryptedTextField, mask_secret
+from apps.core.fields import EncryptedTextField, mask_secret, masked
 from apps.core.money import ZERO, amount_field_kwargs
 
 
@@ -35,17 +35,9 @@ class SandboxOperator(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
 
-    @property
-    def masked_api_key(self) -> str:
-        return mask_secret(self.api_key)
-
-    @property
-    def masked_secret_key(self) -> str:
-        return mask_secret(self.secret_key)
-
-    @property
-    def masked_wallet_secret(self) -> str:
-        return mask_secret(self.wallet_secret)
+    masked_api_key = masked("api_key", "API key")
+    masked_secret_key = masked("secret_key", "Secret key")
+    masked_wallet_secret = masked("wallet_secret", "Wallet secret")
 
 
 class SandboxAccount(models.Model):

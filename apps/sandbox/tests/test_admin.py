@@ -56,6 +56,8 @@ def test_operator_change_page_masks_secrets(staff_client, operator):
     page = response.content.decode()
     assert response.status_code == 200
     assert "••••••0001" in page
+    for label in ("API key", "Secret key", "Wallet secret"):
+        assert f"<label>{label}:</label>" in page
     for secret in (API_KEY, SECRET_KEY, WALLET_SECRET):
         assert secret not in page
 
