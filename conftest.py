@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from apps.followers.models import Follower, PlayerSession
-from apps.operators.models import Operator, api_key_digest
+from apps.operators.tests.factories import OperatorFactory
 from apps.streamers.models import Stream, Streamer
 from apps.transactions import sagas
 from apps.transactions.tests.fakes import FakeOperator
@@ -16,12 +16,12 @@ from apps.transactions.tests.fakes import FakeOperator
 
 @pytest.fixture
 def operator(db):
-    return Operator.objects.create(
+    return OperatorFactory(
         name="Op",
         code="op",
         callback_url="http://operator.invalid/cb",
         wallet_url="http://operator.invalid/wallet",
-        api_key_digest=api_key_digest("k"),
+        api_key="k",
         operator_api_key="ok",
         secret_key="s",
         wallet_client_id="c",

@@ -15,7 +15,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from apps.followers.models import Follower, PlayerSession, Position
-from apps.operators.models import CallLog, Operator, api_key_digest
+from apps.operators.models import CallLog, Operator
+from apps.operators.tests.factories import OperatorFactory
 from apps.pools.models import Pool, PoolSnapshot
 from apps.streamers.models import Stream, Streamer
 from apps.transactions.models import (
@@ -55,20 +56,21 @@ def staff_user(username: str, *groups: str):
     return user
 
 
-def make_operator(code: str = "acme", **extra) -> Operator:
-    return Operator.objects.create(
-        name=extra.pop("name", code.title()),
-        code=code,
-        callback_url=extra.pop("callback_url", f"http://{code}.invalid/copystake"),
-        wallet_url=extra.pop("wallet_url", f"http://{code}.invalid/wallet"),
-        api_key_digest=api_key_digest(SECRETS["api_key"] + code),
-        api_key_hint=SECRETS["api_key"][-4:],
-        operator_api_key=SECRETS["operator_api_key"],
-        secret_key=SECRETS["secret_key"],
-        wallet_client_id=f"{code}-client",
-        wallet_secret=SECRETS["wallet_secret"],
-        **extra,
-    )
+def secret_operator(code: str = "acme", **extra) -> Operator:
+    """An operator whose every secret is one of ``SECRETS`` (tests assert none is shown)."""
+    values = {
+        "name": code.title(),
+        "code": code,
+        "callback_url": f"http://{code}.invalid/copystake",
+        "wallet_url": f"http://{code}.invalid/wallet",
+        "api_key": SECRETS["api_key"] + code,
+        "api_key_hint": SECRETS["api_key"][-4:],
+        "operator_api_key": SECRETS["operator_api_key"],
+        "secret_key": SECRETS["secret_key"],
+        "wallet_client_id": f"{code}-client",
+        "wallet_secret": SECRETS["wallet_secret"],
+    }
+    return OperatorFactory(**{**values, **extra})
 
 
 @dataclass
@@ -198,7 +200,7 @@ def make_transactions(position: Position, count: int, *, start: int = 0) -> list
 
 
 def build_world(*, pools: int = 2, transactions: int = 10, code: str = "acme") -> World:
-    operator = make_operator(code)
+    operator = secret_operator(code)
     world = World(operator=operator)
     for n in range(pools):
         pool = make_pool(operator, n, locked_hours_ago=30 if n == 0 else 1)
@@ -241,7 +243,7 @@ def populate(n: int, *, code: str = "bulk") -> World:
     calls, findings, runs, settlements, staff actions, streams, sessions, snapshots)."""
     from apps.backoffice.models import StaffAction
 
-    operator = make_operator(code)
+    operator = secret_operator(code)
     world = World(operator=operator)
     for i in range(n):
         pool = make_pool(operator, i, snapshots=1, locked_hours_ago=1 + i)

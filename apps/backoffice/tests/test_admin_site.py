@@ -18,7 +18,7 @@ from apps.backoffice.dashboard import dashboard_summary, pooled_value_series
 from apps.backoffice.groups import FINANCE, OPERATIONS, READ_ONLY, staff_groups_ensure
 from apps.backoffice.models import StaffAction
 from apps.backoffice.services import staff_action_record
-from apps.backoffice.tests.admin_world import build_world, make_operator, make_pool, superuser
+from apps.backoffice.tests.admin_world import build_world, make_pool, secret_operator, superuser
 from apps.core import exports
 from apps.core.admin_paging import CappedCountPaginator
 from apps.core.charts import Series, line_chart
@@ -74,8 +74,8 @@ def test_dashboard_figures():
 
 @pytest.mark.django_db
 def test_pooled_value_sums_each_pools_average_per_bucket():
-    pool_a = make_pool(make_operator("chart"), 5, snapshots=0)
-    pool_b = make_pool(make_operator("chart2"), 6, snapshots=0)
+    pool_a = make_pool(secret_operator("chart"), 5, snapshots=0)
+    pool_b = make_pool(secret_operator("chart2"), 6, snapshots=0)
     hour = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     for minute, value in ((5, "100"), (35, "300")):  # two readings of A in the same hour
         PoolSnapshot.objects.create(

@@ -10,7 +10,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from apps.backoffice.models import StaffAction
-from apps.backoffice.tests.admin_world import SECRETS, build_world, make_operator, superuser
+from apps.backoffice.tests.admin_world import SECRETS, build_world, secret_operator, superuser
 from apps.operators import clients
 from apps.operators.models import CallLog, Operator, api_key_digest
 from apps.operators.signatures import copystake_signature, wallet_signature
@@ -112,7 +112,7 @@ def _config(operator: Operator, **changes) -> dict:
 
 
 def test_editing_config_keeps_secrets_unless_replaced_and_records_why(root):
-    operator = make_operator("edit")
+    operator = secret_operator("edit")
     # when: the limits change, no secret given
     response = root.post(
         reverse("admin:operators_operator_change", args=[operator.pk]),
@@ -138,7 +138,7 @@ def test_editing_config_keeps_secrets_unless_replaced_and_records_why(root):
 
 
 def test_rotating_a_credential_shows_it_once_and_stores_it_encrypted(root):
-    operator = make_operator("rot")
+    operator = secret_operator("rot")
     # when
     response = act(root, operator, "operator_rotate_credential", which="secret_key", reason="Leak")
     # then: the answer shows the new value, and is not cached
@@ -156,7 +156,7 @@ def test_rotating_a_credential_shows_it_once_and_stores_it_encrypted(root):
 
 
 def test_rotating_the_inbound_api_key_keeps_only_its_digest(root):
-    operator = make_operator("rot2")
+    operator = secret_operator("rot2")
     response = act(root, operator, "operator_rotate_credential", which="api_key", reason="Yearly")
     operator.refresh_from_db()
     page = response.content.decode()
@@ -235,7 +235,7 @@ def test_connection_test_sends_a_signed_balance_call(root, wire, answer, ok, ver
 
 
 def test_disable_then_enable(root):
-    operator = make_operator("toggle")
+    operator = secret_operator("toggle")
     act(root, operator, "operator_disable", reason="Operator asked for a pause")
     assert not Operator.objects.get(pk=operator.pk).enabled
     act(root, operator, "operator_enable", reason="Back on")

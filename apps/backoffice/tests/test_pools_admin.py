@@ -11,8 +11,8 @@ from django.utils import timezone
 from apps.backoffice.models import StaffAction
 from apps.backoffice.tests.admin_world import (
     make_member,
-    make_operator,
     make_pool,
+    secret_operator,
     staff_user,
     superuser,
 )
@@ -317,7 +317,7 @@ def test_pool_history_is_read_only(root, fake, streamer, make_session):
 
 
 def test_withdrawal_locks_lists_locked_pools_and_flags_stale_ones(root):
-    operator = make_operator("locks")
+    operator = secret_operator("locks")
     fresh = make_pool(operator, 1, locked_hours_ago=1)
     make_member(fresh, 1, contributed=D("250.5"))
     old = make_pool(operator, 2, locked_hours_ago=30)
@@ -341,7 +341,7 @@ def test_withdrawal_locks_lists_locked_pools_and_flags_stale_ones(root):
 
 
 def test_a_closed_pool_is_not_a_lock(root):
-    operator = make_operator("closed")
+    operator = secret_operator("closed")
     pool = make_pool(operator, 1)
     Pool.objects.filter(pk=pool.pk).update(state="closed")
     Stream.objects.all().delete()

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from apps.backoffice import review
 from apps.backoffice.models import StaffAction
-from apps.backoffice.tests.admin_world import build_world, make_operator, staff_user, superuser
+from apps.backoffice.tests.admin_world import build_world, secret_operator, staff_user, superuser
 from apps.followers.models import Position
 from apps.pools.models import Pool
 from apps.transactions.models import DailySettlement, Discrepancy, Saga, Transaction
@@ -291,7 +291,7 @@ def test_search_finds_a_transaction_by_any_of_its_ids(root):
 
 def test_filters_by_type_status_operator_currency_and_dates(root):
     world = build_world(pools=1, transactions=10)
-    other = make_operator("other")
+    other = secret_operator("other")
     url = reverse("admin:transactions_transaction_changelist")
     today = str(world.transactions[0].created_at.date())
     response = root.get(
