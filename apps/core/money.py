@@ -5,6 +5,7 @@ Amounts carry 8 decimal places (seed 000: "rounding to 8 decimal places"); pool 
 8-place payout could see.
 """
 
+import re
 from decimal import ROUND_DOWN, Context, Decimal, InvalidOperation, localcontext
 
 AMOUNT_PLACES = 8
@@ -18,6 +19,10 @@ ZERO = Decimal(0)
 # The currency of play money (demo sessions and demo pools; seed 003 lists it too).
 DEMO_CURRENCY = "DEMO"
 
+# Amounts written as text: ASCII digits, an optional fraction; nothing else.
+PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+MAX_AMOUNT_CHARS = 64
+
 # Enough precision that no intermediate product of unit math is rounded before we round it.
 MATH_CONTEXT = Context(prec=80)
 
@@ -29,37 +34,44 @@ class AmountError(ValueError):
 def parse_amount(value: object, *, allow_zero: bool = False) -> Decimal:
     """Parse a JSON number or string into an amount, rejecting anything suspicious.
 
-    Floats are converted through their shortest repr (what the JSON text said), never
-    through binary expansion. Booleans, NaN, infinities, negatives, zero (unless allowed),
-    more than 8 places and magnitudes beyond ``MAX_AMOUNT`` are refused.
+    Strings must be plain decimal notation in ASCII digits (``10``, ``10.50``): no sign, no
+    exponent (``1e3``), no digit separators (``1_0``), no other scripts' digits, no spaces.
+    JSON numbers arrive as ``int`` or, with a fraction or exponent, as ``Decimal`` (the parser
+    never makes floats); a float is converted through its shortest repr, never through its
+    binary expansion. Booleans, NaN, infinities, negatives, zero (unless allowed), more than
+    8 places and magnitudes beyond ``MAX_AMOUNT`` are refused, each with an ``AmountError``:
+    whatever the input, nothing else is raised.
     """
     if isinstance(value, bool) or value is None:
         raise AmountError("amount must be a number")
-    if isinstance(value, float):
-        value = repr(value)
-    if isinstance(value, int):
-        value = str(value)
     if isinstance(value, str):
-        text = value.strip()
-        if not text or len(text) > 64:
-            raise AmountError("amount must be a number")
+        if len(value) > MAX_AMOUNT_CHARS or not PLAIN_DECIMAL.fullmatch(value):
+            raise AmountError("amount must be a decimal number in plain notation, e.g. 10.50")
+        value = Decimal(value)
+    elif isinstance(value, float):
         try:
-            value = Decimal(text)
+            value = Decimal(repr(value))
         except InvalidOperation as error:
             raise AmountError("amount must be a number") from error
+    elif isinstance(value, int):
+        value = Decimal(value)
     if not isinstance(value, Decimal):
         raise AmountError("amount must be a number")
     if not value.is_finite():
         raise AmountError("amount must be finite")
+    if len(value.as_tuple().digits) > MAX_AMOUNT_CHARS:
+        raise AmountError("amount has too many digits")
     if value < 0:
         raise AmountError("amount must not be negative")
     if value == 0 and not allow_zero:
         raise AmountError("amount must be positive")
-    if value.as_tuple().exponent < -AMOUNT_PLACES and value != value.quantize(AMOUNT_QUANTUM):
-        raise AmountError(f"amount has more than {AMOUNT_PLACES} decimal places")
     if value > MAX_AMOUNT:
         raise AmountError("amount is too large")
-    return value.quantize(AMOUNT_QUANTUM)
+    with localcontext(MATH_CONTEXT):
+        amount = value.quantize(AMOUNT_QUANTUM)
+    if amount != value:
+        raise AmountError(f"amount has more than {AMOUNT_PLACES} decimal places")
+    return amount
 
 
 def round_amount_down(value: Decimal) -> Decimal:

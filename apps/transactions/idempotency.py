@@ -7,8 +7,10 @@ the header). With no key the method runs as it is. With a key:
   happens; a repeat with the same body answers the recorded first answer, a repeat with another
   body is refused (422 ``IDEMPOTENCY_KEY_REUSED``), and one while the first is still being
   answered is refused (409 ``REQUEST_IN_PROGRESS``);
-* the answer is recorded, refusals included (an ``ApplicationError`` or a validation error is
-  turned into its error answer first, so that it is what a repeat gets);
+* the answer is recorded, and a repeat gets it;
+* a refusal raised by the view (an ``ApplicationError`` or a validation error: bad input, a
+  rule broken, before any money moved) is answered and the key released, untouched, as if
+  the request had never come: bad input changes nothing, the key included;
 * if the request is interrupted by anything else, the key answers 409
   ``REQUEST_INTERRUPTED`` for ever: the request may have started a money movement (a BET
   may be out), so the key must never start a second one.
@@ -49,8 +51,8 @@ INTERRUPTED = {
     "errorCode": ErrorCode.REQUEST_INTERRUPTED,
     "errorMessage": "The request was interrupted; check GET positions before retrying with a new key",
 }
-# Answered as errors (and recorded) rather than raised, so a repeat gets the same refusal.
-ANSWERED_ERRORS = (ApplicationError, drf.ValidationError, DjangoValidationError)
+# Refusals raised before anything started: answered as errors, and the key released.
+REFUSALS = (ApplicationError, drf.ValidationError, DjangoValidationError)
 
 
 def request_fingerprint(payload: object) -> str:
@@ -94,6 +96,13 @@ def idempotency_finish(*, follower: Follower, key: str, status: int, body: objec
     ).update(response_status=status, response_body=body)
 
 
+def idempotency_release(*, follower: Follower, key: str) -> None:
+    """Forget a key whose request was refused before anything started."""
+    IdempotencyRecord.objects.filter(
+        follower=follower, key=key, response_status__isnull=True
+    ).delete()
+
+
 def idempotent[ViewMethod: Callable[..., Response]](method: ViewMethod) -> ViewMethod:
     """Make a player API view method (``post(self, request, ...)``) idempotent by key."""
 
@@ -109,8 +118,9 @@ def idempotent[ViewMethod: Callable[..., Response]](method: ViewMethod) -> ViewM
             return Response(earlier.response_body, status=earlier.response_status)
         try:
             response = method(view, request, *args, **kwargs)
-        except ANSWERED_ERRORS as error:
-            response = api_exception_handler(error, {"request": request, "view": view})
+        except REFUSALS as error:
+            idempotency_release(follower=follower, key=key)
+            return api_exception_handler(error, {"request": request, "view": view})
         except BaseException:
             idempotency_finish(follower=follower, key=key, status=409, body=INTERRUPTED)
             raise

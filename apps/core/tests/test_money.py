@@ -25,7 +25,8 @@ amounts = st.decimals(min_value=0, max_value=MAX_AMOUNT, places=8, allow_nan=Fal
         ("10.5", Decimal("10.5")),
         (4.123, Decimal("4.123")),
         (0.1, Decimal("0.1")),
-        (" 7.00000001 ", Decimal("7.00000001")),
+        ("7.00000001", Decimal("7.00000001")),
+        ("0010.10", Decimal("10.1")),
         (Decimal("1.10000000000"), Decimal("1.1")),
         ("999999999999.99999999", MAX_AMOUNT),
     ],
@@ -43,18 +44,37 @@ def test_parse_amount_accepts_numbers_and_strings_exactly(raw, expected):
     [
         (True, "must be a number"),
         (None, "must be a number"),
-        ("", "must be a number"),
-        ("abc", "must be a number"),
-        ("1" * 65, "must be a number"),
+        ("", "plain notation"),
+        ("abc", "plain notation"),
+        ("1" * 65, "plain notation"),
         ([1], "must be a number"),
-        ("NaN", "must be finite"),
-        ("Infinity", "must be finite"),
+        ("NaN", "plain notation"),
+        ("Infinity", "plain notation"),
         (float("inf"), "must be finite"),
-        ("-1", "must not be negative"),
+        (Decimal("NaN"), "must be finite"),
+        ("-1", "plain notation"),
+        (Decimal("-1"), "must not be negative"),
+        ("1e3", "plain notation"),
+        ("1E3", "plain notation"),
+        ("1_0", "plain notation"),
+        ("\u0661\u0660", "plain notation"),  # Arabic-Indic digits: 10
+        ("\uff11\uff10", "plain notation"),  # full-width digits: 10
+        ("+5", "plain notation"),
+        (" 7 ", "plain notation"),
+        ("7.", "plain notation"),
+        (".5", "plain notation"),
+        ("0x10", "plain notation"),
         (0, "must be positive"),
         ("0.000000001", "more than 8 decimal places"),
         ("1000000000000", "too large"),
-        ("1e400", "too large"),
+        (Decimal("1e400"), "too large"),
+        (10**30, "too large"),
+        # Beyond the default 28-digit context: once an overflow in quantize.
+        ("12345678901234567890123.000000001", "too large"),
+        (Decimal("12345678901234567890123.000000001"), "too large"),
+        (Decimal("1.0000000000000000000000000000001"), "more than 8 decimal places"),
+        (Decimal("1e-999999"), "more than 8 decimal places"),
+        (Decimal("1" * 70), "too many digits"),
     ],
 )
 def test_parse_amount_refuses_suspicious_values(raw, message):
@@ -101,3 +121,15 @@ def test_rounding_down_never_adds_money(amount):
     rounded = round_amount_down(value)
     assert rounded <= value
     assert value - rounded < AMOUNT_QUANTUM
+
+
+@given(st.one_of(st.text(max_size=80), st.decimals(allow_nan=True), st.integers(), st.floats()))
+def test_parse_amount_answers_any_input_with_an_amount_or_an_amount_error(raw):
+    # when
+    try:
+        parsed = parse_amount(raw)
+    except AmountError:
+        return
+    # then what it accepts is an 8-place amount within range
+    assert 0 < parsed <= MAX_AMOUNT
+    assert parsed.as_tuple().exponent == -8

@@ -58,12 +58,15 @@ def test_without_a_key_every_request_runs(call):
     assert not IdempotencyRecord.objects.exists()
 
 
-def test_a_refusal_is_recorded_and_replayed(call):
+def test_a_refusal_leaves_the_key_untouched(call):
+    # when the first request with the key is refused
     first = call({"fail": "refuse"})
-    again = call({"fail": "refuse"})
-    assert first.status_code == again.status_code == 409
-    assert again.data == {"errorCode": "ERR_NOPE", "errorMessage": "No"}
-    assert CountingApi.calls == 1
+    # then the key is free: nothing recorded, and a new request under it runs and is recorded
+    assert (first.status_code, first.data["errorCode"]) == (409, "ERR_NOPE")
+    assert not IdempotencyRecord.objects.exists()
+    again = call({"a": 1})
+    assert (again.status_code, again.data) == (201, {"calls": 2})
+    assert call({"a": 1}).data == {"calls": 2}
 
 
 def test_a_key_reused_for_another_body_is_refused(call):

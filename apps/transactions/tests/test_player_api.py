@@ -120,6 +120,42 @@ def test_idempotent_refusal_is_replayed_too(fake, streamer, make_session):
 
 
 @pytest.mark.parametrize(
+    "amount",
+    [
+        "12345678901234567890123.000000001",  # a JSON number beyond 28 significant digits
+        '"12345678901234567890123.000000001"',  # the same as a string
+        '"1e3"',
+        '"1_0"',
+        '"\u0661\u0660"',  # Arabic-Indic digits
+        "1e400",
+    ],
+)
+def test_a_bad_amount_is_refused_and_leaves_the_idempotency_key_untouched(
+    fake, streamer, make_session, amount
+):
+    client = client_for(make_session("f1"))
+    # when
+    refused = client.post(
+        "/api/v1/pools/join",
+        f'{{"streamerId": {streamer.pk}, "amount": {amount}}}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-bad",
+    )
+    # then
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["errorCode"] == "ERR_INVALID_AMOUNT"
+    assert not Transaction.objects.exists()
+    # and the key still serves a good request
+    joined = client.post(
+        "/api/v1/pools/join",
+        {"streamerId": streamer.pk, "amount": "10"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-bad",
+    )
+    assert joined.status_code == 201, joined.content
+
+
+@pytest.mark.parametrize(
     ("body", "status", "code"),
     [
         ({"streamerId": 999999, "amount": "10"}, 404, "ERR_STREAMER_NOT_FOUND"),
