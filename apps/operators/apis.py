@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from apps.core import wire
 from apps.core.parsers import AnyContentJSONParser
+from apps.core.sanitize import safe_text
 from apps.operators.authentication import (
     InboundCallLogMixin,
     IsOperator,
@@ -52,7 +53,10 @@ class ExactJSONRenderer(JSONRenderer):
 
 
 class StrictCharField(serializers.CharField):
-    """A string, and only a string: no numbers coerced to text. Never trims."""
+    """A string, and only a string: no numbers coerced to text, no NUL, no lone surrogate
+    (valid JSON, but no text a database can store). Never trims."""
+
+    default_error_messages = {"unstorable": "Must be valid text (no NUL, no lone surrogate)."}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("trim_whitespace", False)
@@ -61,6 +65,8 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if safe_text(data) != data:
+            self.fail("unstorable")
         if not self.allow_blank and not data.strip():
             self.fail("blank")
         return super().to_internal_value(data)

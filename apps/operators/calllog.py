@@ -1,14 +1,17 @@
 """Writing the call log: every inbound and outbound call, with secrets masked.
 
 Masking happens here, once, so nothing that reaches the database (and so the admin) ever
-holds a key, a signature, a user token or a player token in full.
+holds a key, a signature, a user token or a player token in full. Every text is also made
+storable here (``apps.core.sanitize``): a call is logged however broken its bytes are.
 """
 
 import json
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from apps.core.fields import mask_secret
+from apps.core.sanitize import safe_text
 from apps.operators.models import CallLog, Operator
 
 SECRET_HEADERS = {
@@ -52,7 +55,9 @@ MAX_BODY_CHARS = 20_000
 
 def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {
-        name: mask_secret(str(value)) if name.lower() in SECRET_HEADERS else str(value)
+        safe_text(name): safe_text(
+            mask_secret(str(value)) if name.lower() in SECRET_HEADERS else str(value)
+        )
         for name, value in headers.items()
     }
 
@@ -82,13 +87,19 @@ def mask_body(raw: bytes | str | None) -> str:
     text = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
     try:
         parsed = json.loads(text)
-        return json.dumps(_mask_value(parsed), ensure_ascii=False)[:MAX_BODY_CHARS]
+        masked = json.dumps(_mask_value(parsed), ensure_ascii=False)
     except (ValueError, RecursionError):
         # Not JSON, or nested too deep to walk: mask what the text patterns find.
-        return _mask_value(text)[:MAX_BODY_CHARS]
+        masked = _mask_value(text)
+    return safe_text(masked)[:MAX_BODY_CHARS]
 
 
-def call_log_record(
+def _fit(value: str, limit: int) -> str:
+    """Storable text cut to a column's length (after escaping, which may lengthen it)."""
+    return safe_text(value)[:limit]
+
+
+def call_log_entry(
     *,
     operator: Operator | None,
     direction: str,
@@ -107,21 +118,29 @@ def call_log_record(
     remote_addr: str | None = None,
     method: str = "POST",
 ) -> CallLog:
-    return CallLog.objects.create(
+    """The call log row of one call, masked and made storable, not yet saved."""
+    return CallLog(
         operator=operator,
         direction=direction,
-        endpoint=endpoint[:50],
-        method=method,
-        url=_mask_value(url)[:1000],
+        endpoint=_fit(endpoint, 50),
+        method=_fit(method, 10),
+        url=_fit(_mask_value(url), 1000),
         request_headers=mask_headers(request_headers),
         request_body=mask_body(request_body),
         response_status=response_status,
         response_body=mask_body(response_body),
         latency_ms=latency_ms,
         outcome=outcome,
-        error_code=error_code[:64],
-        error_message=error_message[:2000],
+        error_code=_fit(error_code, 64),
+        error_message=_fit(error_message, 2000),
         signature_valid=signature_valid,
-        external_id=external_id[:64],
+        external_id=_fit(external_id, 64),
         remote_addr=remote_addr,
     )
+
+
+def call_log_record(**fields: Any) -> CallLog:
+    """Write the call log row of one call (see ``call_log_entry``)."""
+    entry = call_log_entry(**fields)
+    entry.save(force_insert=True)
+    return entry

@@ -20,7 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -29,8 +29,9 @@ from django.conf import settings
 
 from apps.core.errors import ErrorCode, http_status_code, wallet_status_code
 from apps.core.money import AmountError, parse_amount
+from apps.core.sanitize import safe_json, safe_text
 from apps.core.wire import dumps, loads
-from apps.operators.calllog import call_log_record, mask_body, mask_headers
+from apps.operators.calllog import call_log_entry, call_log_record
 from apps.operators.models import CallLog, Operator
 from apps.operators.signatures import copystake_signature, wallet_signature, wallet_timestamp
 
@@ -109,6 +110,29 @@ def _transport_failure(error: httpx.HTTPError) -> CallResult:
     )
 
 
+Classifier = Callable[[httpx.Response], CallResult]
+
+
+def classify_answer(classify: Classifier, response: httpx.Response) -> CallResult:
+    """Classify an answer, however broken: an answer nothing can read is unknown (the
+    operator may have applied the call), never an exception; texts are made storable."""
+    try:
+        result = classify(response)
+    except Exception as error:  # a malformed answer must never crash the caller
+        logger.warning("Unreadable answer (HTTP %s): %r", response.status_code, error)
+        result = CallResult(
+            UNKNOWN,
+            response.status_code,
+            error_code=ErrorCode.BAD_RESPONSE,
+            error_message=f"unreadable answer: {type(error).__name__}",
+        )
+    return replace(
+        result,
+        error_code=safe_text(str(result.error_code))[:64],
+        error_message=safe_text(str(result.error_message)),
+    )
+
+
 def _post(
     *,
     operator: Operator,
@@ -116,7 +140,7 @@ def _post(
     url: str,
     body: bytes,
     headers: dict[str, str],
-    classify,
+    classify: Classifier,
     external_id: str = "",
 ) -> CallResult:
     started = time.monotonic()
@@ -125,7 +149,7 @@ def _post(
         response = http_client().post(
             url, content=body, headers=headers, timeout=_timeout(operator)
         )
-        result = classify(response)
+        result = classify_answer(classify, response)
     except httpx.HTTPError as error:
         result = _transport_failure(error)
     latency_ms = int((time.monotonic() - started) * 1000)
@@ -149,12 +173,13 @@ def _post(
     return result
 
 
-def _json_object(response: httpx.Response) -> dict | None:
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    """The answer's JSON object, its texts made storable; None when it is not one."""
     try:
         parsed = loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
-    return parsed if isinstance(parsed, dict) else None
+    return safe_json(parsed) if isinstance(parsed, dict) else None
 
 
 # --- Operator callbacks (seed 000) -------------------------------------------------------
@@ -476,21 +501,20 @@ def _call_log_entry(
     response: httpx.Response | None,
     latency_ms: int,
 ) -> CallLog:
-    """The row ``call_log_record`` would write for this call, masked the same way, unsaved."""
-    return CallLog(
+    """The row ``call_log_record`` would write for this call, unsaved (saved in bulk)."""
+    return call_log_entry(
         operator=operator,
         direction=CallLog.Direction.OUTBOUND,
-        endpoint=call.endpoint[:50],
-        method="POST",
-        url=mask_body(call.url)[:1000],
-        request_headers=mask_headers(call.headers),
-        request_body=mask_body(call.body),
-        response_status=response.status_code if response is not None else None,
-        response_body=mask_body(response.content) if response is not None else "",
-        latency_ms=latency_ms,
+        endpoint=call.endpoint,
+        url=call.url,
+        request_headers=call.headers,
+        request_body=call.body,
         outcome=result.outcome,
-        error_code=result.error_code[:64],
-        error_message=result.error_message[:2000],
+        response_status=response.status_code if response is not None else None,
+        response_body=response.content if response is not None else None,
+        latency_ms=latency_ms,
+        error_code=result.error_code,
+        error_message=result.error_message,
     )
 
 
@@ -537,7 +561,7 @@ def _operator_balances(
             response: httpx.Response | None = None
             try:
                 response = client.post(call.url, content=call.body, headers=call.headers)
-                result = classify(response)
+                result = classify_answer(classify, response)
             except httpx.HTTPError as error:
                 result = _transport_failure(error)
             entry = _call_log_entry(

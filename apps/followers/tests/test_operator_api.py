@@ -501,6 +501,31 @@ def test_bodies_with_nul_characters_are_logged(client, body):
     assert "\x00" not in CallLog.objects.get().request_body
 
 
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b'{"operatorUserId": "\\ud800", "userToken": "t", "currency": "USD"}', 400),
+        (
+            b'{"operatorUserId": "u", "userToken": "t", "currency": "USD", "username": "\\udfff"}',
+            400,
+        ),
+        # An unknown field is ignored, whatever its name.
+        (b'{"operatorUserId": "u-1", "userToken": "t", "currency": "USD", "\\ud800": 1}', 200),
+    ],
+)
+def test_an_init_with_a_lone_surrogate_is_answered_and_logged(client, body, status):
+    # given a field (or a key) holding a lone UTF-16 surrogate, valid JSON but no valid UTF-8
+    _, credentials = make_operator()
+    # when
+    response = post_signed(client, credentials, INIT, body)
+    # then a field holding one is refused as invalid input; the call is in the log, storable
+    assert response.status_code == status
+    assert status == 200 or response.json()["errorCode"] == "ERR_VALIDATION"
+    row = CallLog.objects.get(endpoint="init")
+    assert row.response_status == response.status_code
+    row.request_body.encode("utf-8")
+
+
 def test_deeply_nested_body_is_still_logged(client):
     # given
     _, credentials = make_operator()

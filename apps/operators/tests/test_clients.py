@@ -189,3 +189,78 @@ def test_every_call_is_logged_masked(operator, answer):
     assert "secret-user-token" not in stored
     signature = log.request_headers["X-VC-Client-Signature"]
     assert signature.startswith("\u2022" * 6) and len(signature) == 10  # six dots, the last four
+
+
+# --- malformed answers: logged (made storable), classified, never raised ---------------------
+
+SURROGATE_BODY = b'{"balance": 900, "currency": "USD", "note": "\\ud800"}'
+NUL_BODY = b'{"balance": 900, "currency": "US\\u0000D", "x": "\\u0000"}'
+RAW_NUL_BODY = b'{"balance": 900, "currency": "USD", "x": "\x00"}'
+
+
+@pytest.mark.parametrize(
+    ("body", "outcome"),
+    [
+        # More significant digits than the default decimal context holds.
+        (b'{"balance": 1234567890123456789012345678901.5, "currency": "USD"}', "unknown"),
+        (b'{"balance": "1e999999999", "currency": "USD"}', "unknown"),
+        (NUL_BODY, "success"),
+        (RAW_NUL_BODY, "unknown"),  # a raw control character: not JSON
+        (b"\x00\x01\xff\xfe not json at all", "unknown"),
+        (SURROGATE_BODY, "success"),
+        (b'{"balance": 900, "currency": "USD", "\\udfff": 1}', "success"),
+        (b"[" * 100_000, "unknown"),
+    ],
+)
+def test_a_malformed_transfer_answer_is_logged_and_classified(operator, answer, body, outcome):
+    # given an operator answering 200 with broken bytes
+    answer(lambda r: httpx.Response(200, content=body))
+    # when
+    result = clients.transfer(
+        operator,
+        external_id="tx-m",
+        user_id="s1",
+        type="DEPOSIT",
+        amount=Decimal(1),
+        currency="USD",
+    )
+    # then it is classified, and the call is in the log, in storable text
+    assert result.outcome == outcome
+    assert result.ok == (result.amount("balance") == Decimal(900))
+    row = CallLog.objects.get(external_id="tx-m")
+    assert row.outcome == outcome
+    assert "\x00" not in row.response_body
+    row.response_body.encode("utf-8")  # no lone surrogate survives
+    assert json.dumps(result.data).encode("utf-8")
+
+
+def test_a_malformed_wallet_refusal_is_logged_and_classified(operator, answer):
+    # given a wallet refusing with a message holding a lone surrogate and a NUL
+    answer(lambda r: httpx.Response(402, content=b'{"message": "\\ud800 no\\u0000 money"}'))
+    # when
+    result = clients.wallet_withdraw(
+        operator,
+        amount=Decimal(5),
+        currency="USD",
+        user_token="t",
+        user_id="f1",
+        provider_tx_id="bet-m",
+    )
+    # then
+    assert result.refused and result.error_code == "ERR_INSUFFICIENT_BALANCE"
+    result.error_message.encode("utf-8")
+    assert "\x00" not in result.error_message
+    assert CallLog.objects.filter(external_id="bet-m", outcome="error").exists()
+
+
+def test_a_classifier_that_raises_makes_the_answer_unknown(operator, answer, monkeypatch):
+    # given any answer whose reading fails unexpectedly
+    answer(lambda r: httpx.Response(200, json={"balance": 1, "currency": "USD"}))
+
+    def broken(response):
+        raise KeyError("surprise")
+
+    # when
+    result = clients.classify_answer(broken, httpx.Response(200, content=b"{}"))
+    # then
+    assert result.unknown and result.error_code == "ERR_BAD_RESPONSE"

@@ -143,3 +143,16 @@ def test_transaction_status_call_log_carries_the_external_id(client):
     row = CallLog.objects.get()
     assert row.endpoint == "transaction-status"
     assert row.external_id == tx.external_id
+
+
+def test_transaction_status_with_a_lone_surrogate_is_answered_and_logged(client):
+    # given an id holding a lone UTF-16 surrogate (valid JSON, no valid UTF-8)
+    _, credentials = make_operator()
+    # when
+    response = post_signed(client, credentials, STATUS, b'{"id": "tx-\\ud800"}')
+    # then it is refused as invalid input, and the call is in the log, storable
+    assert response.status_code == 400
+    assert response.json()["errorCode"] == "ERR_VALIDATION"
+    row = CallLog.objects.get(endpoint="transaction-status")
+    assert row.response_status == 400
+    row.request_body.encode("utf-8")
