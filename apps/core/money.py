@@ -21,6 +21,8 @@ DEMO_CURRENCY = "DEMO"
 
 # Amounts written as text: ASCII digits, an optional fraction; nothing else.
 PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# An amount as other systems may write it in their answers: a sign and an exponent too.
+WIRE_DECIMAL = re.compile(r"[-+]?[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?")
 MAX_AMOUNT_CHARS = 64
 
 # Enough precision that no intermediate product of unit math is rounded before we round it.
@@ -31,11 +33,13 @@ class AmountError(ValueError):
     """An amount that is not a finite, non-negative Decimal with at most 8 places."""
 
 
-def parse_amount(value: object, *, allow_zero: bool = False) -> Decimal:
+def parse_amount(value: object, *, allow_zero: bool = False, plain: bool = True) -> Decimal:
     """Parse a JSON number or string into an amount, rejecting anything suspicious.
 
     Strings must be plain decimal notation in ASCII digits (``10``, ``10.50``): no sign, no
     exponent (``1e3``), no digit separators (``1_0``), no other scripts' digits, no spaces.
+    ``plain=False`` also takes a sign and an exponent in a string (``"0E-8"``, as Java's
+    ``BigDecimal.toString`` writes): for reading what an operator answered, never for input.
     JSON numbers arrive as ``int`` or, with a fraction or exponent, as ``Decimal`` (the parser
     never makes floats); a float is converted through its shortest repr, never through its
     binary expansion. Booleans, NaN, infinities, negatives, zero (unless allowed), more than
@@ -45,7 +49,8 @@ def parse_amount(value: object, *, allow_zero: bool = False) -> Decimal:
     if isinstance(value, bool) or value is None:
         raise AmountError("amount must be a number")
     if isinstance(value, str):
-        if len(value) > MAX_AMOUNT_CHARS or not PLAIN_DECIMAL.fullmatch(value):
+        grammar = PLAIN_DECIMAL if plain else WIRE_DECIMAL
+        if len(value) > MAX_AMOUNT_CHARS or not grammar.fullmatch(value):
             raise AmountError("amount must be a decimal number in plain notation, e.g. 10.50")
         value = Decimal(value)
     elif isinstance(value, float):

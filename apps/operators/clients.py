@@ -75,7 +75,7 @@ class CallResult:
     def amount(self, key: str) -> Decimal | None:
         """A non-negative amount from the answer, or None when absent or malformed."""
         try:
-            return parse_amount(self.data.get(key), allow_zero=True)
+            return parse_amount(self.data.get(key), allow_zero=True, plain=False)
         except AmountError:
             return None
 

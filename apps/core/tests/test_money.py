@@ -82,6 +82,22 @@ def test_parse_amount_refuses_suspicious_values(raw, message):
         parse_amount(raw)
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("0E-8", Decimal(0)), ("1.5E+3", Decimal(1500)), ("+7", Decimal(7)), ("100.", Decimal(100))],
+)
+def test_answers_may_write_amounts_with_an_exponent(raw, expected):
+    assert parse_amount(raw, allow_zero=True, plain=False) == expected
+    with pytest.raises(AmountError, match="plain notation"):
+        parse_amount(raw, allow_zero=True)
+
+
+@pytest.mark.parametrize("raw", ["1_0", "\u0661\u0660", " 7", "0x10", "1e", "e5", "-1"])
+def test_answers_still_refuse_what_is_not_a_number(raw):
+    with pytest.raises(AmountError):
+        parse_amount(raw, allow_zero=True, plain=False)
+
+
 def test_parse_amount_allows_zero_when_asked():
     assert parse_amount("0", allow_zero=True) == Decimal("0")
 
