@@ -88,6 +88,8 @@ class LobbyApi(PlayerApi):
 
 
 class PositionListApi(PlayerApi):
+    open_while_operator_disabled = True  # money out is never trapped
+
     @extend_schema(responses=PositionOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         positions = position_list_for_follower(follower=request.user)[:500]
@@ -95,6 +97,8 @@ class PositionListApi(PlayerApi):
 
 
 class PositionDetailApi(PlayerApi):
+    open_while_operator_disabled = True  # money out is never trapped
+
     @extend_schema(responses=PositionOutputSerializer)
     def get(self, request: Request, position_id: str) -> Response:
         position = position_get_for_follower(follower=request.user, position_id=position_id)

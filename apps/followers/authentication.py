@@ -48,13 +48,17 @@ class PlayerTokenAuthentication(BaseAuthentication):
 
 
 class IsPlayer(BasePermission):
-    """A player with a valid session; a disabled operator answers ``ErrorCode.COPYSTAKE_OFF``."""
+    """A player with a valid session. While the operator is disabled, only what gets the
+    follower's money out stays open (reading and leaving positions: a view says so with
+    ``open_while_operator_disabled``); the rest answers ``ErrorCode.COPYSTAKE_OFF``."""
 
     def has_permission(self, request, view) -> bool:
         session = request.auth
         if not isinstance(session, PlayerSession):
             return False
-        if not session.follower.operator.enabled:
+        if not session.follower.operator.enabled and not getattr(
+            view, "open_while_operator_disabled", False
+        ):
             raise CopyStakeOff()
         return True
 

@@ -148,6 +148,8 @@ class PoolJoinApi(PlayerApi):
 
 
 class PositionLeaveApi(PlayerApi):
+    open_while_operator_disabled = True  # money out is never trapped
+
     @extend_schema(
         request=None, responses={200: PositionOutputSerializer, 202: PositionOutputSerializer}
     )

@@ -28,12 +28,16 @@ from apps.transactions.models import Saga, Transaction
 logger = logging.getLogger(__name__)
 
 
-def _check_operator(session: PlayerSession) -> None:
-    operator = session.follower.operator
-    if not operator.enabled:
-        raise ApplicationError("CopyStake is disabled", code=ErrorCode.COPYSTAKE_OFF)
+def _check_session(session: PlayerSession) -> None:
     if session.expires_at <= timezone.now():
         raise ApplicationError("Player session expired", code=ErrorCode.SESSION_EXPIRED, status=401)
+
+
+def _check_operator(session: PlayerSession) -> None:
+    """New money in: only while the operator is enabled (money out is never refused)."""
+    if not session.follower.operator.enabled:
+        raise ApplicationError("CopyStake is disabled", code=ErrorCode.COPYSTAKE_OFF)
+    _check_session(session)
 
 
 def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -> Position:
@@ -113,8 +117,11 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
 
 
 def position_leave(*, session: PlayerSession, position_id) -> Position:
-    """Start paying out one of the session's follower's positions and drive it inline."""
-    _check_operator(session)
+    """Start paying out one of the session's follower's positions and drive it inline.
+
+    Never refused because the operator is disabled: disabling stops new joins, not payouts.
+    """
+    _check_session(session)
     position = position_get_for_follower(follower=session.follower, position_id=position_id)
     if position.status in (Position.Status.LEAVING, Position.Status.CLOSED):
         return position  # already on its way out: the same answer again

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.followers.tokens import player_token_issue
+from apps.operators.services import operator_set_enabled
 from apps.streamers.models import Stream
 from apps.transactions.models import Transaction
 
@@ -313,3 +314,28 @@ def test_interrupted_join_never_lets_its_key_start_another(
     assert first.status_code == 400 and first.json()["errorCode"] == "ERR_UNKNOWN"
     assert again.status_code == 409 and again.json()["errorCode"] == "ERR_REQUEST_INTERRUPTED"
     assert fake.calls == []
+
+
+def test_a_disabled_operator_stops_joins_but_never_traps_money(fake, streamer, make_session):
+    # given a follower in a pool
+    session = make_session("f1")
+    client = client_for(session)
+    joined = client.post(
+        "/api/v1/pools/join", {"streamerId": streamer.pk, "amount": "100"}, format="json"
+    )
+    position_id = joined.json()["id"]
+    # when the operator is disabled
+    operator_set_enabled(operator=streamer.operator, enabled=False)
+    # then new joins and the lobby are refused...
+    refused = client.post(
+        "/api/v1/pools/join", {"streamerId": streamer.pk, "amount": "10"}, format="json"
+    )
+    assert (refused.status_code, refused.json()["errorCode"]) == (400, "ERR_COPYSTAKE_OFF")
+    assert client.get("/api/v1/lobby").json()["errorCode"] == "ERR_COPYSTAKE_OFF"
+    # ...but the follower still sees and leaves the position, and is paid
+    assert client.get(f"/api/v1/positions/{position_id}").status_code == 200
+    assert client.get("/api/v1/positions").status_code == 200
+    left = client.post(f"/api/v1/positions/{position_id}/leave")
+    assert left.status_code == 200, left.content
+    assert left.json()["status"] == "closed"
+    assert fake.wallet["f1"] == Decimal(500)
