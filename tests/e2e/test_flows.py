@@ -190,7 +190,7 @@ def test_the_ledger_check_catches_a_difference(world):
     # when the sandbox holds one hundred-millionth more than our ledger explains
     SandboxAccount.objects.filter(user_id="f1").update(balance=Decimal("500.00000001"))
     # then
-    with pytest.raises(AssertionError, match="f1: sandbox 500.00000001"):
+    with pytest.raises(AssertionError, match="f1: sandbox balance 500.00000001"):
         assert_ledgers_match(world)
     # and when one of our transfers disagrees with the amount the sandbox applied
     SandboxAccount.objects.filter(user_id="f1").update(balance=Decimal("500"))
