@@ -86,7 +86,7 @@ def call_resend(*, call: CallLog) -> ResendOutcome:
 
 def _resend_game_pool(call: CallLog) -> ResendOutcome:
     from apps.pools.models import Pool
-    from apps.pools.services import pool_resend_game_pool
+    from apps.transactions.locks import pool_game_pool_resend
 
     body = _logged_json(call)
     pool = (
@@ -107,7 +107,7 @@ def _resend_game_pool(call: CallLog) -> ResendOutcome:
             f"The pool is {pool.state} now: re-sending {body.get('state')} would be wrong",
             code="ERR_NOT_RESENDABLE",
         )
-    return ResendOutcome("pool", pool_resend_game_pool(pool=pool))
+    return ResendOutcome("pool", pool_game_pool_resend(pool=pool))
 
 
 def _resend_money(call: CallLog) -> ResendOutcome:

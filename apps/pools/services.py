@@ -255,42 +255,6 @@ def _running_saga(pool: Pool, kind: str, step: str | None = None):
     return sagas.order_by("pk").first()
 
 
-def pool_resend_game_pool(*, pool: Pool) -> str:
-    """Re-send the ``game-pool`` state the pool should be in: OPEN while it is open, CLOSE once
-    it is closing or closed. Idempotent on the operator's side; signed afresh.
-
-    When a running saga owns that call (a join waiting for OPEN, a close waiting for CLOSE),
-    the saga is retried instead, so its answer is recorded where it belongs.
-    """
-    from apps.transactions.review import saga_retry_now
-
-    pool = Pool.objects.select_related("streamer", "operator").get(pk=pool.pk)
-    if pool.state == Pool.State.OPEN:
-        state, owner = "OPEN", _running_saga(pool, "join", "open_pool")
-        if pool.open_sent_at is None and owner is None:
-            raise Conflict(
-                "OPEN was never sent: the pool's first join sends it", code="ERR_NOTHING_TO_RESEND"
-            )
-    else:
-        state, owner = "CLOSE", _running_saga(pool, "close_pool")
-        if pool_member_count(pool=pool) > 0:
-            raise Conflict("The pool still has members: CLOSE would be premature")
-    if owner is not None:
-        saga = saga_retry_now(saga=owner)
-        return f"{state} retried through saga #{saga.pk}: now {saga.status}, step {saga.step}"
-    result = _gateway(pool).game_pool(pool=pool, state=state)
-    if not result.ok:
-        raise _refused(f"game-pool {state}", result)
-    if state == "OPEN":
-        pool_mark_locked(pool_id=pool.pk)
-        return "OPEN acknowledged: the streamer's balance is locked"
-    if pool.state == Pool.State.CLOSING:
-        pool_mark_closed(pool_id=pool.pk)
-    else:
-        Pool.objects.filter(pk=pool.pk).update(lock_state=Pool.LockState.RELEASED)
-    return "CLOSE acknowledged: the streamer's balance is released"
-
-
 def pool_force_release(*, pool: Pool, reason: str, override: bool = False) -> Pool:
     """Release the streamer's withdrawal lock now: ``game-pool`` CLOSE, then record it.
 

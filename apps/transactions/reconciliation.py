@@ -104,7 +104,9 @@ from apps.pools.models import Pool, PoolSnapshot
 from apps.streamers.models import Stream
 from apps.transactions import sagas
 from apps.transactions.gateways import gateway_for
+from apps.transactions.locks import CLOSE_DRIVE_SECONDS, pool_game_pool_resend
 from apps.transactions.models import Discrepancy, ReconciliationRun, Saga, Transaction
+from apps.transactions.tasks import sagas_drive
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +122,6 @@ RUN_STALE_AFTER = timedelta(hours=1)
 # start, less this overlap, so nothing falls between two runs.
 WINDOW_OVERLAP = timedelta(hours=1)
 FETCH_BUDGET_SECONDS = 600.0
-CLOSE_DRIVE_SECONDS = 10.0
 WRITE_CHUNK = 500
 
 AUTO_RESOLVED_KINDS = frozenset(
@@ -406,17 +407,6 @@ class ObserveStats:
         self.busts += other.busts
 
 
-def _drive(saga_ids: Sequence[int]) -> None:
-    """Get sagas going: a worker each, or inline when tasks run eagerly (no broker)."""
-    from apps.transactions.tasks import saga_schedule
-
-    for saga_id in saga_ids:
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            sagas.saga_advance(saga_id, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
-        else:
-            saga_schedule(Saga.objects.get(pk=saga_id))
-
-
 def _write_balances(rows: list[tuple[int, Decimal]], now: datetime) -> None:
     """Set each pool's balance and ``balance_at`` in one statement.
 
@@ -514,7 +504,7 @@ def _observe(
         if bust and pools.pool_mark_bust(pool_id=pk):
             logger.warning("Pool %s is bust (zero balance read)", pk)
             stats.busts += 1
-            _drive(sagas.pool_pay_out_all(Pool.objects.get(pk=pk)))
+            sagas_drive(sagas.pool_pay_out_all(Pool.objects.get(pk=pk)))
     return stats
 
 
@@ -910,20 +900,7 @@ def check_locks(*, operator: Operator, now: datetime) -> list[Finding]:
         open_sent_at__lt=now - ACK_GRACE,
     ).order_by("pk")
     for pool in unacknowledged:
-        waiting = Saga.objects.filter(
-            pool=pool, kind=Saga.Kind.JOIN, status=Saga.Status.RUNNING, step="open_pool"
-        ).values_list("pk", flat=True)
-        if waiting:
-            Saga.objects.filter(pk__in=list(waiting)).update(next_run_at=None)
-            _drive(list(waiting))
-            action = f"join saga(s) {', '.join(map(str, waiting))} re-sending OPEN"
-        else:
-            result = clients.game_pool(
-                operator, user_id=pool.streamer.operator_user_id, state="OPEN"
-            )
-            if result.ok:
-                pools.pool_mark_locked(pool_id=pool.pk)
-            action = f"re-sent OPEN: {'acknowledged' if result.ok else result.error_code}"
+        action = pool_game_pool_resend(pool=pool, repair=True)
         locked = Pool.objects.filter(pk=pool.pk, lock_state=Pool.LockState.LOCKED).exists()
         findings.append(
             _pool_finding(
@@ -936,16 +913,14 @@ def check_locks(*, operator: Operator, now: datetime) -> list[Finding]:
         )
     stuck_closing = base.filter(state=Pool.State.CLOSING, updated_at__lt=now - ACK_GRACE)
     for pool in stuck_closing.order_by("pk"):
-        saga_id = sagas.close_saga_for(pool).pk
-        Saga.objects.filter(pk=saga_id, status=Saga.Status.RUNNING).update(next_run_at=None)
-        sagas.saga_advance(saga_id, budget=CLOSE_DRIVE_SECONDS, follow=False)
+        action = pool_game_pool_resend(pool=pool, repair=True)
         closed = Pool.objects.filter(pk=pool.pk, state=Pool.State.CLOSED).exists()
         findings.append(
             _pool_finding(
                 Kind.LOCK_UNACKNOWLEDGED,
                 pool,
                 ":close",
-                action_taken=f"close-pool saga #{saga_id} re-sending CLOSE",
+                action_taken=action,
                 fixed="CLOSE acknowledged after re-sending" if closed else "",
             )
         )

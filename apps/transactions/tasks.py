@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
@@ -40,6 +42,17 @@ def saga_schedule(saga: Saga) -> None:
         return
     saga_id = saga.pk
     transaction.on_commit(lambda: saga_advance_task.apply_async(args=[saga_id], countdown=delay))
+
+
+def sagas_drive(saga_ids: Sequence[int]) -> None:
+    """Get sagas going now: a worker each, or inline when tasks run eagerly (no broker)."""
+    from apps.transactions import sagas
+
+    for saga_id in saga_ids:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            sagas.saga_advance(saga_id, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
+        else:
+            saga_schedule(Saga.objects.get(pk=saga_id))
 
 
 # --- reconciliation and settlement (schedules: apps.transactions.schedules) -------------
