@@ -16,7 +16,6 @@ from apps.operators import clients
 from apps.operators.models import CallLog, Operator, api_key_digest
 from apps.pools.models import Pool, PoolSnapshot
 from apps.streamers.models import Stream, Streamer
-from apps.transactions import reconciliation
 from apps.transactions.models import Discrepancy, ReconciliationRun, Saga, Transaction
 from apps.transactions.reconciliation import (
     Hooks,
@@ -24,6 +23,7 @@ from apps.transactions.reconciliation import (
     pools_snapshot,
     reconciliation_run,
 )
+from apps.transactions.reconciliation import runs as reconciliation_runs
 from apps.transactions.services import position_join
 from conftest import run_due
 from tests.broker.operator_server import FakeOperatorServer
@@ -489,14 +489,14 @@ def test_a_failing_operator_fails_its_own_run_only(operator, server, monkeypatch
         wallet_client_id="c",
         wallet_secret="ws",
     )
-    real = reconciliation.check_stuck_unknown
+    real = reconciliation_runs.check_stuck_unknown
 
     def broken_for_op(*, operator_id, now):
         if operator_id == operator.pk:
             raise RuntimeError("boom")
         return real(operator_id=operator_id, now=now)
 
-    monkeypatch.setattr(reconciliation, "check_stuck_unknown", broken_for_op)
+    monkeypatch.setattr(reconciliation_runs, "check_stuck_unknown", broken_for_op)
     runs = {run.operator_id: run for run in reconciliation_run().runs}
     assert runs[operator.pk].status == "failed" and "boom" in runs[operator.pk].error
     assert runs[other.pk].status == "finished"
