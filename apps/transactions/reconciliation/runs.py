@@ -83,7 +83,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -91,16 +91,18 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 from apps.operators import clients
-from apps.operators.clients import BalanceRequest, CallResult
+from apps.operators.clients import CallResult
 from apps.operators.models import Operator
 from apps.pools import services as pools
-from apps.pools.accounting import nav, value_of_units
-from apps.pools.models import Pool, PoolSnapshot
+from apps.pools import snapshots
+from apps.pools.accounting import value_of_units
+from apps.pools.models import Pool
+from apps.pools.snapshots import PoolView, ReadingStats
 from apps.streamers.models import Stream
 from apps.transactions import sagas
 from apps.transactions.gateways import gateway_for
@@ -122,7 +124,7 @@ RUN_STALE_AFTER = timedelta(hours=1)
 # start, less this overlap, so nothing falls between two runs.
 WINDOW_OVERLAP = timedelta(hours=1)
 FETCH_BUDGET_SECONDS = 600.0
-WRITE_CHUNK = 500
+QUERY_CHUNK = 500
 
 AUTO_RESOLVED_KINDS = frozenset(
     {Kind.STUCK_UNKNOWN, Kind.WIN_OVERDUE, Kind.LOCK_UNACKNOWLEDGED, Kind.EMPTY_OPEN_POOL}
@@ -280,92 +282,6 @@ class FindingSink:
 # --- reading balances ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PoolView:
-    """What we knew about an open pool before asking its balance."""
-
-    id: int
-    operator_id: int
-    streamer_id: int
-    user_id: str
-    currency: str
-    is_demo: bool
-    balance: Decimal
-    balance_at: datetime | None
-    total_units: Decimal
-    streamer_units: Decimal
-    members: int
-
-    @property
-    def follower_units(self) -> Decimal:
-        return max(self.total_units - self.streamer_units, Decimal(0))
-
-
-def _member_counts(pools_query) -> dict[int, int]:
-    from apps.followers.models import Position
-
-    rows = (
-        Position.objects.filter(pools.MEMBER_FILTER, pool__in=pools_query.values("pk"))
-        .values("pool_id")
-        .annotate(n=Count("pk"))
-        .values_list("pool_id", "n")
-    )
-    return dict(rows)
-
-
-def open_pool_views(
-    *, operator_ids: Iterable[int] | None = None, include_demo: bool = True
-) -> tuple[list[PoolView], dict[int, int]]:
-    """Open pools to read now, and per operator how many were skipped (pricing claim held)."""
-    conditions = Q(state=Pool.State.OPEN)
-    if operator_ids is not None:
-        conditions &= Q(operator_id__in=list(operator_ids))
-    if not include_demo:
-        conditions &= Q(is_demo=False)
-    members = _member_counts(Pool.objects.filter(conditions))
-    views: list[PoolView] = []
-    claimed: Counter[int] = Counter()
-    rows = (
-        Pool.objects.filter(conditions)
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "operator_id",
-            "streamer_id",
-            "streamer__operator_user_id",
-            "currency",
-            "is_demo",
-            "balance",
-            "balance_at",
-            "total_units",
-            "streamer_units",
-            "pricing_saga",
-        )
-    )
-    for row in rows.iterator(chunk_size=2000):
-        (pk, operator_id, streamer_id, user_id, currency, is_demo, balance, balance_at) = row[:8]
-        total_units, streamer_units, pricing_saga = row[8:]
-        if pricing_saga is not None:
-            claimed[operator_id] += 1
-            continue
-        views.append(
-            PoolView(
-                id=pk,
-                operator_id=operator_id,
-                streamer_id=streamer_id,
-                user_id=user_id,
-                currency=currency,
-                is_demo=is_demo,
-                balance=balance,
-                balance_at=balance_at,
-                total_units=total_units,
-                streamer_units=streamer_units,
-                members=members.get(pk, 0),
-            )
-        )
-    return views, dict(claimed)
-
-
 class StreamHistory:
     """When each of an operator's streamers was last live, to tell play from no play."""
 
@@ -390,12 +306,7 @@ class StreamHistory:
 
 
 @dataclass
-class ObserveStats:
-    read: int = 0
-    failed: int = 0
-    failed_codes: Counter = field(default_factory=Counter)
-    priced_during_read: int = 0
-    snapshots: int = 0
+class ObserveStats(ReadingStats):
     busts: int = 0
 
     def add(self, other: ObserveStats) -> None:
@@ -407,38 +318,6 @@ class ObserveStats:
         self.busts += other.busts
 
 
-def _write_balances(rows: list[tuple[int, Decimal]], now: datetime) -> None:
-    """Set each pool's balance and ``balance_at`` in one statement.
-
-    On PostgreSQL an ``UPDATE ... FROM (VALUES ...)`` (linear; Django's ``bulk_update``
-    builds a CASE with one branch per row, measured at a quarter of a second per 500 rows);
-    elsewhere ``bulk_update``. No history rows, like ``pool_observe_balance``.
-    """
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        Pool.objects.bulk_update(
-            [Pool(pk=pk, balance=balance, balance_at=now) for pk, balance in rows],
-            ["balance", "balance_at"],
-        )
-        return
-    meta = Pool._meta
-    table = connection.ops.quote_name(meta.db_table)
-    balance = connection.ops.quote_name(meta.get_field("balance").column)
-    balance_at = connection.ops.quote_name(meta.get_field("balance_at").column)
-    key = connection.ops.quote_name(meta.pk.column)
-    values = ", ".join(["(%s, %s::numeric)"] * len(rows))
-    params: list = [now]
-    for pk, amount in rows:
-        params += [pk, amount]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {balance} = v.balance, {balance_at} = %s "  # noqa: S608
-            f"FROM (VALUES {values}) AS v(id, balance) WHERE {table}.{key} = v.id",
-            params,
-        )
-
-
 def _observe(
     views: dict[int, PoolView],
     results: dict[int, CallResult],
@@ -448,63 +327,15 @@ def _observe(
 ) -> ObserveStats:
     """Record readings (guarded against pricing), snapshot them, bust, balance findings."""
     stats = ObserveStats()
-    readings: dict[int, Decimal] = {}
-    for pool_id, result in results.items():
-        balance = result.amount("balance") if result.ok else None
-        if balance is None:
-            stats.failed += 1
-            stats.failed_codes[result.error_code or "ERR_BAD_RESPONSE"] += 1
-        else:
-            readings[pool_id] = balance
-    ids = sorted(readings)
-    recorded: list[int] = []
-    for start in range(0, len(ids), WRITE_CHUNK):
-        chunk = ids[start : start + WRITE_CHUNK]
-        now = timezone.now()
-        with transaction.atomic():
-            current = {
-                pk: (pricing_saga, balance_at, state)
-                for pk, pricing_saga, balance_at, state in Pool.objects.select_for_update()
-                .filter(pk__in=chunk)
-                .order_by("pk")
-                .values_list("pk", "pricing_saga", "balance_at", "state")
-            }
-            kept = [
-                pk
-                for pk in chunk
-                if pk in current
-                and current[pk][0] is None
-                and current[pk][1] == views[pk].balance_at
-                and current[pk][2] == Pool.State.OPEN
-            ]
-            stats.priced_during_read += len(chunk) - len(kept)
-            _write_balances([(pk, readings[pk]) for pk in kept], now)
-            PoolSnapshot.objects.bulk_create(
-                [
-                    PoolSnapshot(
-                        pool_id=pk,
-                        balance=readings[pk],
-                        total_units=views[pk].total_units,
-                        nav=nav(balance=readings[pk], total_units=views[pk].total_units),
-                        members=views[pk].members,
-                        taken_at=now,
-                    )
-                    for pk in kept
-                ]
-            )
-        stats.snapshots += len(kept)
-        recorded.extend(kept)
-    stats.read = len(recorded)
-    for pk in recorded:
-        view, balance = views[pk], readings[pk]
+    for reading in snapshots.pool_readings_record(views, results, stats=stats):
+        view, balance = reading.view, reading.balance
         if not view.is_demo and history is not None:
             for finding in _balance_findings(view, balance, history):
                 sink.record(operator_id=view.operator_id, finding=finding)
-        bust = balance == 0 and view.follower_units > 0 and view.members > 0
-        if bust and pools.pool_mark_bust(pool_id=pk):
-            logger.warning("Pool %s is bust (zero balance read)", pk)
+        if reading.shows_bust and pools.pool_mark_bust(pool_id=view.id):
+            logger.warning("Pool %s is bust (zero balance read)", view.id)
             stats.busts += 1
-            sagas_drive(sagas.pool_pay_out_all(Pool.objects.get(pk=pk)))
+            sagas_drive(sagas.pool_pay_out_all(Pool.objects.get(pk=view.id)))
     return stats
 
 
@@ -559,17 +390,6 @@ def _balance_findings(view: PoolView, balance: Decimal, history: StreamHistory) 
     return findings
 
 
-def _requests(views: Iterable[PoolView]) -> list[BalanceRequest]:
-    return [BalanceRequest(key=v.id, user_id=v.user_id, currency=v.currency) for v in views]
-
-
-def _group(views: Iterable[PoolView]) -> dict[int, list[PoolView]]:
-    grouped: dict[int, list[PoolView]] = defaultdict(list)
-    for view in views:
-        grouped[view.operator_id].append(view)
-    return grouped
-
-
 @dataclass
 class Hooks:
     """Progress callbacks for commands: ``start(total_readings)``, ``answer()`` (called from
@@ -603,21 +423,18 @@ def pools_snapshot(
     started = time.monotonic()
     hooks = hooks or Hooks()
     operator_ids = [op.pk for op in operators] if operators is not None else None
-    views, claimed = open_pool_views(operator_ids=operator_ids, include_demo=True)
+    views, claimed = snapshots.open_pool_views(operator_ids=operator_ids, include_demo=True)
     report = SnapshotReport(pools=len(views) + sum(claimed.values()))
     report.claimed_skipped = sum(claimed.values())
     if hooks.start:
         hooks.start(len(views))
     by_id = {view.id: view for view in views}
-    grouped = _group(v for v in views if not v.is_demo)
+    grouped = snapshots.views_by_operator(v for v in views if not v.is_demo)
     operator_rows = {op.pk: op for op in Operator.objects.filter(pk__in=list(grouped))}
-    jobs = [(operator_rows[op_id], _requests(group)) for op_id, group in grouped.items()]
+    jobs = [(operator_rows[op_id], group) for op_id, group in grouped.items()]
     sink = FindingSink(run=None)
-    for answers in clients.streamer_balances_fetch(
-        jobs,
-        connections=connections,
-        budget=budget,
-        on_answer=(lambda _op: hooks.answer()) if hooks.answer else None,
+    for answers in snapshots.pool_balances_fetch(
+        jobs, connections=connections, budget=budget, on_answer=hooks.answer
     ):
         answers.save_call_log()
         report.not_sent += answers.not_sent
@@ -752,8 +569,8 @@ def check_orphan_debits(*, operator_id: int, since: datetime | None) -> tuple[li
     deposited: set[int] = set()
     rolled_back: set[int] = set()
     ids = sorted(candidates)
-    for start in range(0, len(ids), WRITE_CHUNK):
-        chunk = ids[start : start + WRITE_CHUNK]
+    for start in range(0, len(ids), QUERY_CHUNK):
+        chunk = ids[start : start + QUERY_CHUNK]
         sagas_of_chunk = {candidates[pk]["saga_id"] for pk in chunk}
         deposited |= set(
             Transaction.objects.filter(
@@ -1111,17 +928,14 @@ def reconciliation_run(
             busy.append(operator)
         else:
             runs[operator.pk] = run
-    views, claimed = open_pool_views(operator_ids=list(runs), include_demo=False)
+    views, claimed = snapshots.open_pool_views(operator_ids=list(runs), include_demo=False)
     if hooks.start:
         hooks.start(len(views))
     by_id = {view.id: view for view in views}
-    grouped = _group(views)
-    jobs = [(op, _requests(grouped.get(op.pk, ()))) for op in operators if op.pk in runs]
-    for answers in clients.streamer_balances_fetch(
-        jobs,
-        connections=connections,
-        budget=budget,
-        on_answer=(lambda _op: hooks.answer()) if hooks.answer else None,
+    grouped = snapshots.views_by_operator(views)
+    jobs = [(op, grouped.get(op.pk, [])) for op in operators if op.pk in runs]
+    for answers in snapshots.pool_balances_fetch(
+        jobs, connections=connections, budget=budget, on_answer=hooks.answer
     ):
         run = runs[answers.operator.pk]
         try:
