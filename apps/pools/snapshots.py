@@ -186,7 +186,7 @@ def _write_balances(rows: list[tuple[int, Decimal]], now: datetime) -> None:
     balance_at = connection.ops.quote_name(meta.get_field("balance_at").column)
     key = connection.ops.quote_name(meta.pk.column)
     values = ", ".join(["(%s, %s::numeric)"] * len(rows))
-    params: list[object] = [now]
+    params: list[datetime | int | Decimal] = [now]
     for pk, amount in rows:
         params += [pk, amount]
     with connection.cursor() as cursor:
