@@ -14,7 +14,7 @@ log). Every re-send is signed afresh (new signature, new wallet timestamp) by th
   BET is never re-posted outside a saga: it would take a follower's money with no pool to put
   it in.
 * ``streamer-balance`` is re-read; ``game-pool`` is re-sent through the pool's own rules
-  (``pool_resend_game_pool``), and only when the pool still needs that state.
+  (``apps.transactions.locks.pool_game_pool_resend``), and only when the pool still needs that state.
 * Inbound calls, successful calls and wallet ``auth`` (its token is masked) are refused.
 """
 
@@ -24,12 +24,12 @@ import json
 from dataclasses import dataclass
 
 from apps.backoffice.review import review_retry_now
-from apps.backoffice.services import pool_resend_game_pool
 from apps.core.errors import Conflict, ErrorCode
 from apps.operators import clients
 from apps.operators.models import CallLog
 from apps.pools.models import Pool
 from apps.transactions.gateways import OperatorGateway
+from apps.transactions.locks import pool_game_pool_resend
 from apps.transactions.models import Saga, Transaction
 
 MONEY_ENDPOINTS = frozenset({"transfer", "wallet/withdraw", "wallet/deposit", "wallet/rollback"})
@@ -111,7 +111,7 @@ def _resend_game_pool(call: CallLog) -> ResendOutcome:
             f"The pool is {pool.state} now: re-sending {body.get('state')} would be wrong",
             code=ErrorCode.NOT_RESENDABLE,
         )
-    return ResendOutcome("pool", pool_resend_game_pool(pool=pool))
+    return ResendOutcome("pool", pool_game_pool_resend(pool=pool))
 
 
 def _resend_money(call: CallLog) -> ResendOutcome:

@@ -13,13 +13,10 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from apps.backoffice.models import StaffAction
-from apps.core.errors import ApplicationError, Conflict, ErrorCode, ValidationFailed
-from apps.operators.clients import CallResult
+from apps.core.errors import Conflict, ErrorCode, ValidationFailed
 from apps.pools.models import Pool
 from apps.pools.selectors import pool_exposure
 from apps.pools.services import (
-    pool_mark_closed,
-    pool_mark_locked,
     pool_member_count,
     pool_record_reading,
 )
@@ -27,7 +24,6 @@ from apps.streamers.models import Streamer
 from apps.transactions import sagas
 from apps.transactions.gateways import Gateway
 from apps.transactions.models import Saga
-from apps.transactions.services import saga_retry_now
 
 MAX_REASON_CHARS = 2000
 
@@ -68,13 +64,6 @@ def _gateway(pool: Pool) -> Gateway:
     return sagas.gateway_for(pool)
 
 
-def _refused(what: str, result: CallResult) -> ApplicationError:
-    detail = " ".join(filter(None, [result.error_code, result.error_message]))[:300]
-    return ApplicationError(
-        f"{what}: {detail or 'no usable answer'}", code=result.error_code or ErrorCode.BAD_RESPONSE
-    )
-
-
 def pool_refresh_balance(*, pool: Pool) -> Pool:
     """Ask the operator for the streamer's balance now, record it and take a snapshot.
 
@@ -99,7 +88,7 @@ def pool_refresh_balance(*, pool: Pool) -> Pool:
         result = _gateway(pool).balance(pool=pool)
         balance = result.amount("balance") if result.ok else None
         if balance is None:
-            raise _refused("streamer-balance", result)
+            raise result.refusal("streamer-balance")
     if not pool_record_reading(pool_id=pool.pk, balance=balance, read_since=pool.balance_at):
         raise busy
     pool.refresh_from_db()
@@ -111,41 +100,6 @@ def _running_saga(pool: Pool, kind: str, step: str | None = None) -> Saga | None
     if step:
         sagas = sagas.filter(step=step)
     return sagas.order_by("pk").first()
-
-
-def pool_resend_game_pool(*, pool: Pool) -> str:
-    """Re-send the ``game-pool`` state the pool should be in: OPEN while it is open, CLOSE once
-    it is closing or closed. Idempotent on the operator's side; signed afresh.
-
-    When a running saga owns that call (a join waiting for OPEN, a close waiting for CLOSE),
-    the saga is retried instead, so its answer is recorded where it belongs.
-    """
-    pool = Pool.objects.select_related("streamer", "operator").get(pk=pool.pk)
-    if pool.state == Pool.State.OPEN:
-        state, owner = "OPEN", _running_saga(pool, "join", "open_pool")
-        if pool.open_sent_at is None and owner is None:
-            raise Conflict(
-                "OPEN was never sent: the pool's first join sends it",
-                code=ErrorCode.NOTHING_TO_RESEND,
-            )
-    else:
-        state, owner = "CLOSE", _running_saga(pool, "close_pool")
-        if pool_member_count(pool=pool) > 0:
-            raise Conflict("The pool still has members: CLOSE would be premature")
-    if owner is not None:
-        saga = saga_retry_now(saga=owner)
-        return f"{state} retried through saga #{saga.pk}: now {saga.status}, step {saga.step}"
-    result = _gateway(pool).game_pool(pool=pool, state=state)
-    if not result.ok:
-        raise _refused(f"game-pool {state}", result)
-    if state == "OPEN":
-        pool_mark_locked(pool_id=pool.pk)
-        return "OPEN acknowledged: the streamer's balance is locked"
-    if pool.state == Pool.State.CLOSING:
-        pool_mark_closed(pool_id=pool.pk)
-    else:
-        Pool.objects.filter(pk=pool.pk).update(lock_state=Pool.LockState.RELEASED)
-    return "CLOSE acknowledged: the streamer's balance is released"
 
 
 def pool_force_release(*, pool: Pool, reason: str, override: bool = False) -> Pool:
@@ -174,7 +128,7 @@ def pool_force_release(*, pool: Pool, reason: str, override: bool = False) -> Po
         )
     result = _gateway(pool).game_pool(pool=pool, state="CLOSE")
     if not result.ok:
-        raise _refused("game-pool CLOSE", result)
+        raise result.refusal("game-pool CLOSE")
     with transaction.atomic():
         pool = Pool.objects.select_for_update().get(pk=pool.pk)
         fields = ["lock_state", "updated_at"]

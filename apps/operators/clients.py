@@ -27,7 +27,7 @@ from typing import Any, Literal
 import httpx
 from django.conf import settings
 
-from apps.core.errors import ErrorCode, http_status_code, wallet_status_code
+from apps.core.errors import ApplicationError, ErrorCode, http_status_code, wallet_status_code
 from apps.core.money import AmountError, parse_amount
 from apps.core.sanitize import safe_json, safe_text
 from apps.core.wire import dumps, loads
@@ -71,6 +71,15 @@ class CallResult:
     @property
     def unknown(self) -> bool:
         return self.outcome == UNKNOWN
+
+    def refusal(self, what: str) -> ApplicationError:
+        """The error to raise when a caller cannot go on without this call: the operator's
+        code (or ``BAD_RESPONSE``) with what it said, for staff to read."""
+        detail = " ".join(filter(None, [self.error_code, self.error_message]))[:300]
+        return ApplicationError(
+            f"{what}: {detail or 'no usable answer'}",
+            code=self.error_code or ErrorCode.BAD_RESPONSE,
+        )
 
     def amount(self, key: str) -> Decimal | None:
         """A non-negative amount from the answer, or None when absent or malformed."""

@@ -93,6 +93,11 @@ def pool_mark_locked(*, pool_id: int) -> None:
     )
 
 
+def pool_mark_released(*, pool_id: int) -> None:
+    """The operator acknowledged CLOSE for a pool that stays open (a forced release)."""
+    Pool.objects.filter(pk=pool_id).update(lock_state=Pool.LockState.RELEASED)
+
+
 def pool_mark_bust(*, pool_id: int) -> bool:
     """Flag a pool bust (balance zero with units out). True the first time."""
     return bool(

@@ -61,6 +61,7 @@ SCHEDULES: tuple[Schedule, ...] = (
     ),
     Schedule(
         name="Pools: snapshot balances and NAV",
+        # The task's registered name (stored by beat); it is defined in apps.transactions.tasks.
         task="apps.pools.tasks.pools_snapshot_task",
         every=timedelta(minutes=5),
         expire_seconds=300,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from celery import shared_task
 from django.conf import settings
@@ -48,9 +49,43 @@ def saga_schedule(saga: Saga) -> None:
     transaction.on_commit(lambda: saga_advance_task.apply_async(args=[saga_id], countdown=delay))
 
 
+def sagas_drive(saga_ids: Sequence[int]) -> None:
+    """Get sagas going now: a worker each, or inline when tasks run eagerly (no broker)."""
+    from apps.transactions import sagas
+
+    for saga_id in saga_ids:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            sagas.saga_advance(saga_id, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
+        else:
+            saga_schedule(Saga.objects.get(pk=saga_id))
+
+
 # --- reconciliation and settlement (schedules: apps.transactions.schedules) -------------
 # Long sweeps get their own time limits (the global ones fit saga steps), kept well below
 # the broker's visibility timeout so an acknowledged-late sweep is never delivered twice.
+
+
+# Registered under its old module's name: beat's stored schedules refer to the task by it.
+@shared_task(
+    name="apps.pools.tasks.pools_snapshot_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def pools_snapshot_task() -> dict[str, int]:
+    """Read every open pool's balance; record it with a snapshot; start busts at zero."""
+    from apps.transactions.reconciliation import FETCH_BUDGET_SECONDS, pools_snapshot
+
+    report = pools_snapshot(budget=FETCH_BUDGET_SECONDS / 2)
+    return {
+        "pools": report.pools,
+        "snapshots": report.stats.snapshots,
+        "skipped": report.claimed_skipped + report.stats.priced_during_read,
+        "failed": report.stats.failed,
+        "busts": report.stats.busts,
+    }
 
 
 @shared_task(

@@ -42,6 +42,7 @@ from apps.operators.models import Operator
 from apps.pools.accounting import NAV_ONE
 from apps.pools.models import Pool, PoolSnapshot
 from apps.pools.selectors import pool_currencies, pool_exposure
+from apps.transactions.locks import pool_game_pool_resend
 from apps.transactions.models import Transaction
 from apps.transactions.services import pool_settle
 
@@ -76,7 +77,7 @@ def _settle(pool: Pool, *, request, data) -> str:
 
 
 def _resend(pool: Pool, *, request, data) -> str:
-    return services.pool_resend_game_pool(pool=pool)
+    return pool_game_pool_resend(pool=pool)
 
 
 def _force_release(pool: Pool, *, request, data) -> str:

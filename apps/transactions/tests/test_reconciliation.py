@@ -16,7 +16,6 @@ from apps.operators import clients
 from apps.operators.models import CallLog, Operator, api_key_digest
 from apps.pools.models import Pool, PoolSnapshot
 from apps.streamers.models import Stream, Streamer
-from apps.transactions import reconciliation
 from apps.transactions.models import Discrepancy, ReconciliationRun, Saga, Transaction
 from apps.transactions.reconciliation import (
     Hooks,
@@ -24,6 +23,7 @@ from apps.transactions.reconciliation import (
     pools_snapshot,
     reconciliation_run,
 )
+from apps.transactions.reconciliation import runs as reconciliation_runs
 from apps.transactions.services import position_join
 from conftest import run_due
 from tests.broker.operator_server import FakeOperatorServer
@@ -335,16 +335,59 @@ def test_unacknowledged_open_is_re_sent_and_the_pool_locked(
     Pool.objects.filter(pk=position.pool_id).update(
         lock_state="pending", open_sent_at=timezone.now()
     )
+    fake.pool_state.clear()
     clock.advance(minutes=3)
     # when
     reconciliation_run()
-    # then: OPEN went over the wire again, the pool is locked, the finding resolved at once
-    assert server.pool_state["streamer-1"] == "OPEN"
+    # then: OPEN was sent again (through the sagas' gateway), the pool is locked, the finding
+    # resolved at once
+    assert fake.pool_state == {"streamer-1": "OPEN"}
     assert Pool.objects.get(pk=position.pool_id).lock_state == "locked"
     row = Discrepancy.objects.get(kind="lock_unacknowledged")
     assert row.subject == f"pool:{position.pool_id}:open"
     assert row.action_taken == "re-sent OPEN: acknowledged"
     assert row.state == "resolved" and "OPEN acknowledged" in row.resolution_note
+
+
+def test_a_join_waiting_for_its_open_is_driven_to_send_it_again(
+    fake, server, streamer, make_session, clock, settings
+):
+    # given: a join stopped right before its OPEN (no inline budget), which went unanswered
+    settings.COPYPOOL_INLINE_SAGA_SECONDS = 0
+    position = join(streamer, make_session)
+    saga = Saga.objects.get(position=position)
+    assert (position.status, saga.step) == ("joining", "open_pool")
+    Pool.objects.filter(pk=position.pool_id).update(open_sent_at=timezone.now())
+    settings.COPYPOOL_INLINE_SAGA_SECONDS = 5.0
+    clock.advance(minutes=3)
+    # when
+    reconciliation_run()
+    # then: the join saga itself sent OPEN again and went on; the finding resolved at once
+    saga.refresh_from_db()
+    assert saga.status == "done" and fake.pool_state == {"streamer-1": "OPEN"}
+    assert Pool.objects.get(pk=position.pool_id).lock_state == "locked"
+    row = Discrepancy.objects.get(kind="lock_unacknowledged")
+    assert row.action_taken == f"join saga(s) {saga.pk} re-sending OPEN"
+    assert row.state == "resolved"
+
+
+def test_an_open_refused_again_is_reported_and_stays_open(
+    fake, server, streamer, make_session, clock
+):
+    # given: a pool whose OPEN was never acknowledged, and an operator that now refuses it
+    position = join(streamer, make_session)
+    Pool.objects.filter(pk=position.pool_id).update(
+        lock_state="pending", open_sent_at=timezone.now()
+    )
+    fake.fail("game-pool", "refuse:400:ERR_USER_NOT_FOUND")
+    clock.advance(minutes=3)
+    # when
+    [run] = reconciliation_run().runs
+    # then: the run goes on; the refusal is the finding's action, the pool stays pending
+    assert run.status == "finished"
+    assert Pool.objects.get(pk=position.pool_id).lock_state == "pending"
+    row = Discrepancy.objects.get(kind="lock_unacknowledged")
+    assert (row.action_taken, row.state) == ("re-sent OPEN: ERR_USER_NOT_FOUND", "open")
 
 
 def test_a_pool_stuck_closing_without_its_saga_gets_one_and_closes(
@@ -446,14 +489,14 @@ def test_a_failing_operator_fails_its_own_run_only(operator, server, monkeypatch
         wallet_client_id="c",
         wallet_secret="ws",
     )
-    real = reconciliation.check_stuck_unknown
+    real = reconciliation_runs.check_stuck_unknown
 
     def broken_for_op(*, operator_id, now):
         if operator_id == operator.pk:
             raise RuntimeError("boom")
         return real(operator_id=operator_id, now=now)
 
-    monkeypatch.setattr(reconciliation, "check_stuck_unknown", broken_for_op)
+    monkeypatch.setattr(reconciliation_runs, "check_stuck_unknown", broken_for_op)
     runs = {run.operator_id: run for run in reconciliation_run().runs}
     assert runs[operator.pk].status == "failed" and "boom" in runs[operator.pk].error
     assert runs[other.pk].status == "finished"

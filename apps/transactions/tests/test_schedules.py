@@ -13,12 +13,12 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 from apps.followers.models import Position
 from apps.pools.models import Pool
-from apps.pools.tasks import pools_snapshot_task
 from apps.streamers.models import Stream, Streamer
 from apps.transactions.models import Saga, Transaction
 from apps.transactions.schedules import SCHEDULES, BeatModels, interval_parts, schedules_install
 from apps.transactions.services import position_join, position_leave
 from apps.transactions.tasks import (
+    pools_snapshot_task,
     reconcile_task,
     sagas_resume_task,
     stream_end_task,

@@ -1,0 +1,64 @@
+"""What reconciliation repairs by itself, through services and the saga engine (never the
+operator clients directly): the withdrawal lock (OPEN/CLOSE re-sent), empty open pools
+(closed), bust pools (paid out), and findings no longer observed (auto-resolved)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+
+from apps.pools import services as pools
+from apps.pools.models import Pool
+from apps.transactions import sagas
+from apps.transactions.locks import CLOSE_DRIVE_SECONDS, pool_game_pool_resend
+from apps.transactions.models import Discrepancy, ReconciliationRun
+from apps.transactions.reconciliation.findings import AUTO_RESOLVED_KINDS, FindingSink
+from apps.transactions.tasks import sagas_drive
+
+logger = logging.getLogger(__name__)
+
+
+def pool_lock_resend(*, pool: Pool) -> str:
+    """Re-send the OPEN or CLOSE the pool's lock is stuck on; returns what was done."""
+    return pool_game_pool_resend(pool=pool, repair=True)
+
+
+def pool_empty_close(*, pool_id: int) -> str:
+    """Close an open pool with no members as the sagas do; returns the pool's state after."""
+    close = sagas.pool_close_begin(pool_id=pool_id)
+    if close is not None:
+        sagas.saga_advance(close.pk, budget=CLOSE_DRIVE_SECONDS, follow=False)
+    return Pool.objects.values_list("state", flat=True).get(pk=pool_id)
+
+
+def pool_bust_start(*, pool_id: int) -> bool:
+    """Mark a pool read at zero bust and start paying its followers out (a WIN of 0 each).
+
+    False when it was bust already (its pay-out is under way).
+    """
+    if not pools.pool_mark_bust(pool_id=pool_id):
+        return False
+    logger.warning("Pool %s is bust (zero balance read)", pool_id)
+    sagas_drive(sagas.pool_pay_out_all(Pool.objects.get(pk=pool_id)))
+    return True
+
+
+def findings_auto_resolve(*, run: ReconciliationRun, sink: FindingSink) -> int:
+    """Resolve the operator's open self-repairing findings that this run no longer saw."""
+    stale = [
+        pk
+        for pk, kind, subject in Discrepancy.objects.filter(
+            operator_id=run.operator_id,
+            state=Discrepancy.State.OPEN,
+            kind__in=list(AUTO_RESOLVED_KINDS),
+        ).values_list("pk", "kind", "subject")
+        if (kind, subject) not in sink.subjects
+    ]
+    if not stale:
+        return 0
+    return Discrepancy.objects.filter(pk__in=stale, state=Discrepancy.State.OPEN).update(
+        state=Discrepancy.State.RESOLVED,
+        resolved_at=timezone.now(),
+        resolution_note=f"Auto-resolved: no longer observed by reconciliation run #{run.pk}.",
+    )

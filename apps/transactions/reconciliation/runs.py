@@ -1,0 +1,213 @@
+"""Reconciliation runs: one ``ReconciliationRun`` per operator, its checks, its report.
+
+A run reads the balances of the operator's open pools (``apps.pools.snapshots``; what the
+readings show: ``readings``), then runs every check of ``checks`` and records the findings
+(``findings``), repairing what it can (``repairs``). Incremental checks (operator answers,
+finished sagas) look back to the start of the operator's previous finished run, less
+``WINDOW_OVERLAP``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from apps.operators import clients
+from apps.operators.clients import OperatorBalances
+from apps.operators.models import Operator
+from apps.pools import snapshots
+from apps.pools.models import Pool
+from apps.pools.snapshots import PoolView
+from apps.transactions.models import ReconciliationRun
+from apps.transactions.reconciliation.checks.answered_balances import check_answered_balances
+from apps.transactions.reconciliation.checks.balances import StreamHistory
+from apps.transactions.reconciliation.checks.empty_pools import check_empty_pools
+from apps.transactions.reconciliation.checks.locks import check_locks
+from apps.transactions.reconciliation.checks.orphan_debits import check_orphan_debits
+from apps.transactions.reconciliation.checks.stuck_unknown import check_stuck_unknown
+from apps.transactions.reconciliation.checks.win_overdue import check_win_overdue
+from apps.transactions.reconciliation.findings import Finding, FindingSink, _jsonable
+from apps.transactions.reconciliation.readings import FETCH_BUDGET_SECONDS, Hooks, observe
+from apps.transactions.reconciliation.repairs import findings_auto_resolve
+
+logger = logging.getLogger(__name__)
+
+RUN_STALE_AFTER = timedelta(hours=1)
+# Incremental checks (answers, finished sagas) look back to the previous finished run's
+# start, less this overlap, so nothing falls between two runs.
+WINDOW_OVERLAP = timedelta(hours=1)
+
+
+def _window_start(run: ReconciliationRun) -> datetime | None:
+    previous = (
+        ReconciliationRun.objects.filter(
+            operator_id=run.operator_id, status=ReconciliationRun.Status.FINISHED
+        )
+        .exclude(pk=run.pk)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    return previous - WINDOW_OVERLAP if previous else None
+
+
+def _run_begin(operator: Operator, trigger: str) -> ReconciliationRun | None:
+    now = timezone.now()
+    ReconciliationRun.objects.filter(
+        operator=operator,
+        status=ReconciliationRun.Status.RUNNING,
+        started_at__lt=now - RUN_STALE_AFTER,
+    ).update(
+        status=ReconciliationRun.Status.FAILED,
+        finished_at=now,
+        error="Abandoned: still running after an hour (the process running it died).",
+    )
+    try:
+        with transaction.atomic():
+            return ReconciliationRun.objects.create(operator=operator, trigger=trigger)
+    except IntegrityError:
+        return None  # another run of this operator is in progress
+
+
+def _run_finish(run: ReconciliationRun, *, error: str = "") -> None:
+    run.finished_at = timezone.now()
+    run.duration_ms = max(int((run.finished_at - run.started_at).total_seconds() * 1000), 0)
+    run.status = ReconciliationRun.Status.FAILED if error else ReconciliationRun.Status.FINISHED
+    run.error = error
+    run.save(
+        update_fields=[
+            "status",
+            "finished_at",
+            "duration_ms",
+            "checked",
+            "findings",
+            "found",
+            "auto_resolved",
+            "error",
+        ]
+    )
+
+
+def _reconcile_operator(
+    run: ReconciliationRun,
+    *,
+    answers: OperatorBalances,
+    views: dict[int, PoolView],
+    claimed: int,
+) -> None:
+    operator = answers.operator
+    sink = FindingSink(run=run)
+    now = timezone.now()
+    since = _window_start(run)
+    calls = answers.save_call_log()
+    stats = observe(
+        views, answers.results, sink=sink, history=StreamHistory(operator_id=operator.pk)
+    )
+    findings: list[Finding] = []
+    findings += check_stuck_unknown(operator_id=operator.pk, now=now)
+    findings += check_win_overdue(operator_id=operator.pk, now=now)
+    orphans, debits_checked = check_orphan_debits(operator_id=operator.pk, since=since)
+    findings += orphans
+    mismatches, wallet_checked, transfers_checked = check_answered_balances(
+        operator_id=operator.pk, since=since
+    )
+    findings += mismatches
+    findings += check_empty_pools(operator=operator, now=now)
+    findings += check_locks(operator=operator, now=now)
+    for finding in findings:
+        sink.record(operator_id=operator.pk, finding=finding)
+    run.auto_resolved = findings_auto_resolve(run=run, sink=sink)
+    run.findings = sink.count
+    run.found = sink.summary()
+    run.checked = _jsonable(
+        {
+            "open_pools": answers.requested + claimed,
+            "pools_claimed_skipped": claimed,
+            "balances_requested": answers.requested,
+            "balances_not_sent": answers.not_sent,
+            "balances_read": stats.read,
+            "balances_failed": stats.failed,
+            "balance_errors": dict(stats.failed_codes),
+            "pools_priced_during_read": stats.priced_during_read,
+            "snapshots": stats.snapshots,
+            "busts_started": stats.busts,
+            "calls_logged": calls,
+            "fetch_seconds": round(answers.elapsed, 3),
+            "window_start": since,
+            "debits_checked": debits_checked,
+            "wallet_answers_checked": wallet_checked,
+            "transfers_checked": transfers_checked,
+        }
+    )
+    _run_finish(run, error=f"reading balances: {answers.error}" if answers.error else "")
+
+
+@dataclass
+class ReconciliationReport:
+    runs: list[ReconciliationRun]
+    busy: list[Operator]  # operators skipped: a run of theirs was already in progress
+    elapsed: float
+
+
+def reconciliation_operators() -> list[Operator]:
+    """Operators to reconcile: the enabled ones and any that still has an unclosed pool."""
+    unclosed = Pool.objects.filter(operator=OuterRef("pk"), is_demo=False).exclude(
+        state=Pool.State.CLOSED
+    )
+    return list(Operator.objects.filter(Q(enabled=True) | Exists(unclosed)).order_by("pk"))
+
+
+def reconciliation_run(
+    *,
+    operators: Sequence[Operator] | None = None,
+    trigger: str = ReconciliationRun.Trigger.SCHEDULE,
+    connections: int = clients.DEFAULT_BALANCE_CONNECTIONS,
+    budget: float | None = FETCH_BUDGET_SECONDS,
+    hooks: Hooks | None = None,
+) -> ReconciliationReport:
+    """One reconciliation run per operator, balances read concurrently; see the package doc.
+
+    Each operator's run is processed as soon as that operator's balances are in, so a slow
+    operator delays only its own run. An operator whose previous run is still going is
+    skipped (``busy``); a run that breaks is recorded as failed and the others go on.
+    """
+    started = time.monotonic()
+    hooks = hooks or Hooks()
+    operators = list(operators) if operators is not None else reconciliation_operators()
+    runs: dict[int, ReconciliationRun] = {}
+    busy: list[Operator] = []
+    for operator in operators:
+        run = _run_begin(operator, trigger)
+        if run is None:
+            busy.append(operator)
+        else:
+            runs[operator.pk] = run
+    views, claimed = snapshots.open_pool_views(operator_ids=list(runs), include_demo=False)
+    if hooks.start:
+        hooks.start(len(views))
+    by_id = {view.id: view for view in views}
+    grouped = snapshots.views_by_operator(views)
+    jobs = [(op, grouped.get(op.pk, [])) for op in operators if op.pk in runs]
+    for answers in snapshots.pool_balances_fetch(
+        jobs, connections=connections, budget=budget, on_answer=hooks.answer
+    ):
+        run = runs[answers.operator.pk]
+        try:
+            _reconcile_operator(
+                run, answers=answers, views=by_id, claimed=claimed.get(run.operator_id, 0)
+            )
+        except Exception as exc:
+            logger.exception("Reconciliation run %s of %s failed", run.pk, answers.operator)
+            _run_finish(run, error=f"{type(exc).__name__}: {exc}"[:2000])
+        if hooks.operator_done:
+            hooks.operator_done(answers.operator, run)
+    return ReconciliationReport(
+        runs=list(runs.values()), busy=busy, elapsed=time.monotonic() - started
+    )
