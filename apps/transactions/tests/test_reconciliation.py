@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from apps.followers.models import Position
 from apps.operators import clients
-from apps.operators.models import CallLog, Operator, api_key_digest
+from apps.operators.models import CallLog, Operator
+from apps.operators.tests.factories import OperatorFactory
 from apps.pools.models import Pool, PoolSnapshot
 from apps.streamers.models import Stream, Streamer
 from apps.transactions.models import Discrepancy, ReconciliationRun, Saga, Transaction
@@ -478,16 +479,14 @@ def test_one_run_at_a_time_per_operator_and_abandoned_runs_expire(operator, serv
 
 
 def test_a_failing_operator_fails_its_own_run_only(operator, server, monkeypatch):
-    other = Operator.objects.create(
+    other = OperatorFactory(
         name="Other",
         code="other",
         callback_url=server.callback_url,
         wallet_url=server.wallet_url,
-        api_key_digest=api_key_digest("k2"),
+        # the credentials the fake operator server checks
         operator_api_key="ok",
         secret_key="s",
-        wallet_client_id="c",
-        wallet_secret="ws",
     )
     real = reconciliation_runs.check_stuck_unknown
 
@@ -533,16 +532,14 @@ def test_balances_are_read_with_bounded_connections_and_a_slow_operator_blocks_n
     try:
         slow_server.latency["streamer-balance"] = 0.3
         Operator.objects.filter(pk=operator.pk).update(callback_url=slow_server.callback_url)
-        fast = Operator.objects.create(
+        fast = OperatorFactory(
             name="Fast",
             code="fast",
             callback_url=fast_server.callback_url,
             wallet_url=fast_server.wallet_url,
-            api_key_digest=api_key_digest("k2"),
+            # the credentials the fake operator server checks
             operator_api_key="ok",
             secret_key="s",
-            wallet_client_id="c",
-            wallet_secret="ws",
         )
         make_open_pools(operator, 6, "slow-")
         make_open_pools(fast, 6, "fast-")
