@@ -55,7 +55,12 @@ def parse_amount(value: object, *, allow_zero: bool = False) -> Decimal:
         raise AmountError("amount must not be negative")
     if value == 0 and not allow_zero:
         raise AmountError("amount must be positive")
-    if value.as_tuple().exponent < -AMOUNT_PLACES and value != value.quantize(AMOUNT_QUANTUM):
+    exponent = value.as_tuple().exponent  # an int: only NaN and infinities have a letter here
+    if (
+        isinstance(exponent, int)
+        and exponent < -AMOUNT_PLACES
+        and value != value.quantize(AMOUNT_QUANTUM)
+    ):
         raise AmountError(f"amount has more than {AMOUNT_PLACES} decimal places")
     if value > MAX_AMOUNT:
         raise AmountError("amount is too large")
