@@ -97,6 +97,9 @@ def _timeout(operator: Operator) -> httpx.Timeout:
     return httpx.Timeout(seconds, connect=min(seconds, 3.0))
 
 
+Classifier = Callable[[httpx.Response], CallResult]
+
+
 def _transport_failure(error: httpx.HTTPError) -> CallResult:
     """No answer at all: the outcome is unknown."""
     if isinstance(error, httpx.TimeoutException):
@@ -111,7 +114,7 @@ def _post(
     url: str,
     body: bytes,
     headers: dict[str, str],
-    classify,
+    classify: Classifier,
     external_id: str = "",
 ) -> CallResult:
     started = time.monotonic()
@@ -144,7 +147,7 @@ def _post(
     return result
 
 
-def _json_object(response: httpx.Response) -> dict | None:
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
     try:
         parsed = loads(response.content)
     except ValueError:
@@ -155,7 +158,7 @@ def _json_object(response: httpx.Response) -> dict | None:
 # --- Operator callbacks (seed 000) -------------------------------------------------------
 
 
-def _callback_classifier(*, requires: tuple[str, ...]):
+def _callback_classifier(*, requires: tuple[str, ...]) -> Classifier:
     def classify(response: httpx.Response) -> CallResult:
         status = response.status_code
         if status >= 500 or status in (408, 429):
@@ -199,7 +202,7 @@ class PreparedCall:
     headers: dict[str, str]
 
 
-def callback_request(operator: Operator, name: str, payload: dict) -> PreparedCall:
+def callback_request(operator: Operator, name: str, payload: dict[str, Any]) -> PreparedCall:
     """Build and sign the operator callback ``name`` (seed 000) without sending it."""
     body = dumps(payload)
     headers = {
@@ -218,11 +221,11 @@ def callback_request(operator: Operator, name: str, payload: dict) -> PreparedCa
 def _callback(
     operator: Operator,
     name: str,
-    payload: dict,
+    payload: dict[str, Any],
     *,
     requires: tuple[str, ...],
     external_id: str = "",
-):
+) -> CallResult:
     call = callback_request(operator, name, payload)
     return _post(
         operator=operator,
@@ -309,7 +312,9 @@ def _wallet_classify(response: httpx.Response) -> CallResult:
     )
 
 
-def _wallet(operator: Operator, name: str, payload: dict, *, external_id: str = "") -> CallResult:
+def _wallet(
+    operator: Operator, name: str, payload: dict[str, Any], *, external_id: str = ""
+) -> CallResult:
     body = dumps(payload)
     url = f"{operator.wallet_url.rstrip('/')}/{name}"
     timestamp = wallet_timestamp()  # every attempt is signed afresh
@@ -590,7 +595,7 @@ def streamer_balances_fetch(
     """
     if connections < 1:
         raise ValueError("connections must be at least 1")
-    answers: queue.Queue = queue.Queue()
+    answers: queue.Queue[OperatorBalances | BaseException] = queue.Queue()
     stop = threading.Event()
 
     def read(operator: Operator, requests: Sequence[BalanceRequest]) -> None:
