@@ -26,11 +26,20 @@ ZERO = Decimal(0)
 # SQLite keeps decimals as floating point: unit totals may differ by storage dust there.
 UNIT_DUST = Decimal("1e-9")
 
-WALLET_KINDS = {
+# Keyed and valued by choices members, which are the columns' strings.
+WALLET_KINDS: dict[str, str] = {
     SandboxWalletTx.Kind.WITHDRAW: Kind.FOLLOWER_DEBIT,
     SandboxWalletTx.Kind.VOID: Kind.FOLLOWER_DEBIT,  # the tombstone of a BET that never came
     SandboxWalletTx.Kind.DEPOSIT: Kind.FOLLOWER_CREDIT,
     SandboxWalletTx.Kind.ROLLBACK: Kind.FOLLOWER_ROLLBACK,
+}
+# Our transaction's status for each sandbox wallet record's (kind, status).
+WALLET_STATUSES: dict[tuple[str, str], str] = {
+    (SandboxWalletTx.Kind.WITHDRAW, SandboxWalletTx.Status.OK): Status.SUCCEEDED,
+    (SandboxWalletTx.Kind.WITHDRAW, SandboxWalletTx.Status.ROLLED_BACK): Status.ROLLED_BACK,
+    (SandboxWalletTx.Kind.VOID, SandboxWalletTx.Status.VOID): Status.FAILED,
+    (SandboxWalletTx.Kind.DEPOSIT, SandboxWalletTx.Status.OK): Status.SUCCEEDED,
+    (SandboxWalletTx.Kind.ROLLBACK, SandboxWalletTx.Status.OK): Status.SUCCEEDED,
 }
 TRANSFER_KINDS = {"DEPOSIT": Kind.STREAMER_DEPOSIT, "WITHDRAWAL": Kind.STREAMER_WITHDRAWAL}
 
@@ -116,26 +125,19 @@ def assert_ledgers_match(
             record.response_body,
         )
     # Wallet: one to one by providerTxId, same kind and amount.
-    for record in SandboxWalletTx.objects.filter(operator=world.sandbox):
-        tx = by_id.get(record.provider_tx_id)
-        assert tx is not None, f"sandbox wallet tx {record.provider_tx_id} is not in our ledger"
+    for wallet_tx in SandboxWalletTx.objects.filter(operator=world.sandbox):
+        tx = by_id.get(wallet_tx.provider_tx_id)
+        assert tx is not None, f"sandbox wallet tx {wallet_tx.provider_tx_id} is not in our ledger"
         seen[tx.pk] += 1
-        assert tx.kind == WALLET_KINDS[record.kind], (tx.kind, record.kind)
-        assert tx.amount == record.amount, (tx.external_id, tx.amount, record.amount)
-        assert tx.follower.operator_user_id == record.user_id
-        expected_status = {
-            (SandboxWalletTx.Kind.WITHDRAW, SandboxWalletTx.Status.OK): Status.SUCCEEDED,
-            (SandboxWalletTx.Kind.WITHDRAW, SandboxWalletTx.Status.ROLLED_BACK): (
-                Status.ROLLED_BACK
-            ),
-            (SandboxWalletTx.Kind.VOID, SandboxWalletTx.Status.VOID): Status.FAILED,
-            (SandboxWalletTx.Kind.DEPOSIT, SandboxWalletTx.Status.OK): Status.SUCCEEDED,
-            (SandboxWalletTx.Kind.ROLLBACK, SandboxWalletTx.Status.OK): Status.SUCCEEDED,
-        }[(record.kind, record.status)]
-        assert tx.status == expected_status, (tx.external_id, tx.status, record.kind)
-        if record.kind == SandboxWalletTx.Kind.ROLLBACK:
+        assert tx.kind == WALLET_KINDS[wallet_tx.kind], (tx.kind, wallet_tx.kind)
+        assert tx.amount == wallet_tx.amount, (tx.external_id, tx.amount, wallet_tx.amount)
+        assert tx.follower is not None
+        assert tx.follower.operator_user_id == wallet_tx.user_id
+        expected_status = WALLET_STATUSES[(wallet_tx.kind, wallet_tx.status)]
+        assert tx.status == expected_status, (tx.external_id, tx.status, wallet_tx.kind)
+        if wallet_tx.kind == SandboxWalletTx.Kind.ROLLBACK:
             assert tx.rolls_back is not None
-            assert record.rollback_of == tx.rolls_back.external_id
+            assert wallet_tx.rollback_of == tx.rolls_back.external_id
     assert all(count == 1 for count in seen.values()), "a transaction was applied twice"
     # And everything we count as done did reach the operator.
     moved = {Status.SUCCEEDED, Status.ROLLED_BACK}
