@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -26,6 +27,7 @@ from django.urls import path, reverse
 
 from apps.backoffice.models import StaffAction
 from apps.backoffice.services import staff_action_record
+from apps.core.admin_base import ModelAdminMixin
 from apps.core.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -52,7 +54,7 @@ class ActionResult:
 
 
 @dataclass(frozen=True)
-class StaffActionSpec:
+class StaffActionSpec[M: models.Model]:
     name: str
     label: str
     # run(obj, *, request, data) -> message or ActionResult; raise ApplicationError or
@@ -66,9 +68,9 @@ class StaffActionSpec:
     max_objects: int = 50
     initial_reason: str = ""
     # Whether the button makes sense for this object right now (never a security check).
-    available: Callable[[models.Model], bool] | None = None
+    available: Callable[[M], bool] | None = None
     # One line per object on the confirmation page: what this will do to it.
-    preview: Callable[[models.Model], str] | None = None
+    preview: Callable[[M], str] | None = None
     # The result page shows ``ActionResult.reveal`` once instead of redirecting.
     reveals: bool = False
 
@@ -90,10 +92,10 @@ def _error_text(error: Exception) -> str:
     return str(error)
 
 
-class StaffActionsMixin:
+class StaffActionsMixin(ModelAdminMixin):
     """Mix into a ModelAdmin and list ``staff_actions``."""
 
-    staff_actions: Sequence[StaffActionSpec] = ()
+    staff_actions: Sequence[StaffActionSpec[Any]] = ()
     change_form_template = "admin/copypool/change_form.html"
     confirm_template = "admin/copypool/confirm_action.html"
     reveal_template = "admin/copypool/reveal_once.html"
@@ -129,11 +131,15 @@ class StaffActionsMixin:
             *super().get_urls(),
         ]
 
-    def get_actions(self, request: HttpRequest):
+    # django-stubs 6.1 describes Django 6.1's admin actions (``Action`` objects and an
+    # ``action_location`` argument); Django 6.0, which CopyPool runs on, has neither and keeps
+    # actions as (function, name, description) tuples.
+    def get_actions(self, request: HttpRequest):  # type: ignore[override]
         actions = super().get_actions(request)
         for spec in self.get_staff_actions(request):
             if spec.bulk:
-                actions[spec.name] = (self._bulk_action(spec), spec.name, spec.label)
+                action = (self._bulk_action(spec), spec.name, spec.label)
+                actions[spec.name] = action  # type: ignore[assignment]
         return actions
 
     def _bulk_action(self, spec: StaffActionSpec):

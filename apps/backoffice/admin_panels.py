@@ -15,7 +15,9 @@ PANEL_ROWS = 20
 
 def staff_actions_panel(obj: models.Model, *, limit: int = PANEL_ROWS) -> SafeString | str:
     """The latest staff actions taken on ``obj`` (one query)."""
-    opts = obj._meta.concrete_model._meta
+    concrete_model = obj._meta.concrete_model
+    assert concrete_model is not None  # None only on abstract models, which have no rows
+    opts = concrete_model._meta
     actions = list(
         StaffAction.objects.filter(
             target_type=f"{opts.app_label}.{opts.model_name}", target_id=str(obj.pk)

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db.models import (
@@ -36,6 +37,9 @@ from apps.pools.services import MEMBER_FILTER
 from apps.streamers.models import Stream
 from apps.transactions.models import Discrepancy, ReconciliationRun, Transaction
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 DEFAULT_STALE_LOCK_AFTER = timedelta(hours=12)
 
 
@@ -59,7 +63,26 @@ def _member_aggregate(aggregate, output_field):
     )
 
 
-def pools_with_members(queryset: QuerySet[Pool] | None = None) -> QuerySet[Pool]:
+class MemberFigures(TypedDict):
+    """The annotations of ``pools_with_members``."""
+
+    members: int
+    followers_contributed: Decimal
+    followers_units: Decimal
+
+
+class LockFigures(MemberFigures):
+    """The annotations of ``withdrawal_locks``."""
+
+    has_live_stream: bool
+
+
+if TYPE_CHECKING:
+    PoolWithMembers = WithAnnotations[Pool, MemberFigures]
+    LockedPool = WithAnnotations[Pool, LockFigures]
+
+
+def pools_with_members(queryset: QuerySet[Pool] | None = None) -> QuerySet[PoolWithMembers]:
     """Pools annotated with ``members``, ``followers_contributed`` and ``followers_units``.
 
     Correlated subqueries rather than a join + GROUP BY: the database computes them only for
@@ -77,7 +100,7 @@ def pools_with_members(queryset: QuerySet[Pool] | None = None) -> QuerySet[Pool]
     )
 
 
-def withdrawal_locks(*, include_demo: bool = False) -> QuerySet[Pool]:
+def withdrawal_locks(*, include_demo: bool = False) -> QuerySet[LockedPool]:
     """Streamers whose balance is locked: ``lock_state == locked`` and the pool not closed,
     oldest lock first, annotated as ``pools_with_members`` plus ``has_live_stream``."""
     queryset = Pool.objects.filter(lock_state=Pool.LockState.LOCKED).exclude(

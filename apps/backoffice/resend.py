@@ -78,24 +78,28 @@ def call_resend(*, call: CallLog) -> ResendOutcome:
     refusal = call_resend_refusal(call)
     if refusal:
         raise Conflict(refusal, code=ErrorCode.NOT_RESENDABLE)
+    operator_id = call.operator_id
+    assert operator_id is not None  # call_resend_refusal refuses a call without an operator
     if call.endpoint in MONEY_ENDPOINTS:
-        return _resend_money(call)
+        return _resend_money(call, operator_id=operator_id)
     if call.endpoint == "streamer-balance":
         body = _logged_json(call)
+        operator = call.operator
+        assert operator is not None  # its operator_id is not None
         result = clients.streamer_balance(
-            call.operator, user_id=str(body.get("userId") or ""), currency=body.get("currency")
+            operator, user_id=str(body.get("userId") or ""), currency=body.get("currency")
         )
         balance = result.amount("balance") if result.ok else None
         detail = f"; balance {balance} {result.data.get('currency', '')}" if result.ok else ""
         return ResendOutcome("direct", f"streamer-balance {_verdict(result)}{detail}")
-    return _resend_game_pool(call)
+    return _resend_game_pool(call, operator_id=operator_id)
 
 
-def _resend_game_pool(call: CallLog) -> ResendOutcome:
+def _resend_game_pool(call: CallLog, *, operator_id: int) -> ResendOutcome:
     body = _logged_json(call)
     pool = (
         Pool.objects.filter(
-            operator_id=call.operator_id,
+            operator_id=operator_id,
             streamer__operator_user_id=str(body.get("userId") or ""),
             is_demo=False,
             opened_at__lte=call.created_at,
@@ -114,13 +118,13 @@ def _resend_game_pool(call: CallLog) -> ResendOutcome:
     return ResendOutcome("pool", pool_game_pool_resend(pool=pool))
 
 
-def _resend_money(call: CallLog) -> ResendOutcome:
+def _resend_money(call: CallLog, *, operator_id: int) -> ResendOutcome:
 
     tx = (
         Transaction.objects.select_related(
             "saga", "pool__streamer", "pool__operator", "position__session", "position__follower"
         )
-        .filter(operator_id=call.operator_id, external_id=call.external_id)
+        .filter(operator_id=operator_id, external_id=call.external_id)
         .first()
         if call.external_id
         else None

@@ -20,8 +20,9 @@ row lock and committed, then the saga engine does the talking.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -32,6 +33,9 @@ from apps.pools.models import Pool
 from apps.transactions import sagas
 from apps.transactions.models import Saga, Transaction
 from apps.transactions.services import saga_lease_held, saga_retry_now
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 Status = Transaction.Status
 Kind = Transaction.Kind
@@ -192,12 +196,12 @@ def review_rollback(*, tx: Transaction, reason: str) -> Saga:
 # --- resolve -------------------------------------------------------------------------
 
 
-def _stamp(user: AbstractBaseUser, note: str) -> str:
+def _stamp(user: User, note: str) -> str:
     return f"[{timezone.now():%Y-%m-%d %H:%M} UTC, {user.get_username()}] {note.strip()}"
 
 
 @transaction.atomic
-def review_resolve(*, tx: Transaction, user: AbstractBaseUser, note: str) -> Transaction:
+def review_resolve(*, tx: Transaction, user: User, note: str) -> Transaction:
     """Take a transaction out of the queue with a note (appended to its review notes)."""
     if not (note or "").strip():
         raise ValidationFailed("A note is required to resolve", code=ErrorCode.NOTE_REQUIRED)

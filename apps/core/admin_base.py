@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, ClassVar
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
 from apps.core.admin_paging import CappedCountPaginator
 
+if TYPE_CHECKING:
+    # The base of ModelAdmin mixins, for the type checker only: it checks them as the
+    # ModelAdmins they are mixed into. At run time they stay plain mixins, so every admin's
+    # method resolution order is what it always was.
+    ModelAdminMixin = admin.ModelAdmin[Any]
+else:
+    ModelAdminMixin = object
 
-class ReadOnlyAdminMixin:
+
+class ReadOnlyAdminMixin(ModelAdminMixin):
     """Rows written only by the money flows: staff look, and act through confirmed actions."""
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -22,10 +32,10 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class BigTableAdminMixin:
+class BigTableAdminMixin(ModelAdminMixin):
     """Changelists over tables that grow without bound: no full counts, no facet counts."""
 
-    paginator = CappedCountPaginator
+    paginator: ClassVar[type[CappedCountPaginator]] = CappedCountPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50

@@ -43,7 +43,8 @@ class DateRangeFilter(admin.FieldListFilter):
         value = self.used_parameters.get(name)
         if isinstance(value, list):
             value = value[-1] if value else ""
-        return value or ""
+        # Strings: only ``__in`` and ``__isnull`` parameters are turned into anything else.
+        return str(value) if value else ""
 
     def expected_parameters(self):
         return [self.param_from, self.param_to]

@@ -41,7 +41,7 @@ def _value_ticks(low: float, high: float, ticks: int = 5) -> list[float]:
         low, high = low - pad, high + pad
     step = _nice_step(high - low, ticks)
     start = math.floor(low / step) * step
-    values = []
+    values: list[float] = []
     value = start
     while value <= high + step * 0.5 and len(values) < 12:
         values.append(value)

@@ -71,8 +71,10 @@ def api_exception_handler(exc, context) -> Response:
             (ErrorCode.UNKNOWN, exc.status_code if exc.status_code < 500 else 400),
         )
         headers = {}
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
+        # Set on the exception by APIView.handle_exception for authentication failures.
+        auth_header = getattr(exc, "auth_header", None)
+        if auth_header:
+            headers["WWW-Authenticate"] = auth_header
         return error_response(
             _detail_code(exc.detail) or code, _first_message(exc.detail), status, headers
         )

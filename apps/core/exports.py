@@ -19,12 +19,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 logger = logging.getLogger(__name__)
 
@@ -141,11 +145,13 @@ def write_xlsx(
     headers = [c.header for c in columns]
     places = [c.places for c in columns]
     formats = ["0." + "0" * p if p else None for p in places]
-    sheet = None
+    sheet: WriteOnlyWorksheet | None = None
     count = 0
 
-    def new_sheet(number: int):
-        ws = workbook.create_sheet(title=f"rows-{number}" if number > 1 else "export")
+    def new_sheet(number: int) -> WriteOnlyWorksheet:
+        ws: WriteOnlyWorksheet = workbook.create_sheet(
+            title=f"rows-{number}" if number > 1 else "export"
+        )
         header_cells = []
         for header in headers:
             cell = WriteOnlyCell(ws, value=header)
@@ -155,7 +161,7 @@ def write_xlsx(
         return ws
 
     for row in iter_rows(queryset, columns, chunk_size=chunk_size):
-        if count % rows_per_sheet == 0:
+        if sheet is None or count % rows_per_sheet == 0:  # None only before the first row
             sheet = new_sheet(count // rows_per_sheet + 1)
         cells = []
         for value, fmt in zip(row, formats, strict=True):

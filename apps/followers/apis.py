@@ -16,7 +16,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.followers.authentication import IsPlayer, PlayerTokenAuthentication
+from apps.followers.authentication import (
+    IsPlayer,
+    PlayerTokenAuthentication,
+    player_follower,
+    player_session,
+)
 from apps.followers.models import Position
 from apps.followers.selectors import (
     position_get_for_follower,
@@ -42,13 +47,14 @@ class PositionOutputSerializer(serializers.Serializer):
     units = serializers.DecimalField(max_digits=40, decimal_places=18)
     contributed = serializers.DecimalField(max_digits=20, decimal_places=8)
     payout = serializers.DecimalField(max_digits=20, decimal_places=8, allow_null=True)
-    value = serializers.SerializerMethodField()
+    # Not ``get_value``, the default: that would override ``Field.get_value`` of the serializer.
+    value = serializers.SerializerMethodField(method_name="get_position_value")
     currency = serializers.CharField(source="pool.currency")
     failureCode = serializers.CharField(source="failure_code", allow_blank=True)
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
 
-    def get_value(self, position: Position) -> str:
+    def get_position_value(self, position: Position) -> str:
         return f"{position_value(position):.8f}"
 
 
@@ -82,7 +88,7 @@ class LobbyApi(PlayerApi):
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        session = request.auth
+        session = player_session(request)
         entries = lobby_list(operator=session.follower.operator, is_demo=session.is_demo)
         return Response(self.OutputSerializer(entries, many=True).data)
 
@@ -92,7 +98,7 @@ class PositionListApi(PlayerApi):
 
     @extend_schema(responses=PositionOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        positions = position_list_for_follower(follower=request.user)[:500]
+        positions = position_list_for_follower(follower=player_follower(request))[:500]
         return Response(PositionOutputSerializer(positions, many=True).data)
 
 
@@ -101,7 +107,9 @@ class PositionDetailApi(PlayerApi):
 
     @extend_schema(responses=PositionOutputSerializer)
     def get(self, request: Request, position_id: str) -> Response:
-        position = position_get_for_follower(follower=request.user, position_id=position_id)
+        position = position_get_for_follower(
+            follower=player_follower(request), position_id=position_id
+        )
         return Response(PositionOutputSerializer(position).data)
 
 

@@ -4,9 +4,10 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
 
 from apps.core.errors import ApplicationError, CopyStakeOff, ErrorCode
-from apps.followers.models import PlayerSession
+from apps.followers.models import Follower, PlayerSession
 from apps.followers.tokens import player_token_read
 
 KEYWORD = "Bearer"
@@ -61,6 +62,22 @@ class IsPlayer(BasePermission):
         ):
             raise CopyStakeOff()
         return True
+
+
+def player_session(request: Request) -> PlayerSession:
+    """``request.auth`` of a player request: the session (views behind ``IsPlayer``)."""
+    session = request.auth
+    if not isinstance(session, PlayerSession):
+        raise exceptions.NotAuthenticated()
+    return session
+
+
+def player_follower(request: Request) -> Follower:
+    """``request.user`` of a player request: the follower, not a Django user."""
+    user: object = request.user
+    if not isinstance(user, Follower):
+        raise exceptions.NotAuthenticated()
+    return user
 
 
 class PlayerTokenScheme(OpenApiAuthenticationExtension):

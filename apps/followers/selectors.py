@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django.db.models import QuerySet
 
@@ -27,7 +28,7 @@ def position_get_for_follower(*, follower: Follower, position_id: object) -> Pos
     return position
 
 
-def position_value(position: Position):
+def position_value(position: Position) -> Decimal | int:
     """What the position would pay if it left now, at the pool's last known balance."""
     if position.status in (Position.Status.CLOSED, Position.Status.FAILED):
         return position.payout or 0

@@ -21,7 +21,12 @@ def _stream_uid(*, operator: Operator, stream_uid: str | uuid.UUID | None) -> uu
 
 
 def _session_create(
-    *, follower: Follower, user_token: str, currency: str, language: str, stream_uid
+    *,
+    follower: Follower,
+    user_token: str,
+    currency: str,
+    language: str,
+    stream_uid: uuid.UUID | None,
 ) -> PlayerSession:
     session = PlayerSession(
         follower=follower,

@@ -19,7 +19,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
@@ -108,6 +108,9 @@ def _timeout(operator: Operator) -> httpx.Timeout:
     return httpx.Timeout(seconds, connect=min(seconds, 3.0))
 
 
+Classifier = Callable[[httpx.Response], CallResult]
+
+
 def _transport_failure(error: httpx.HTTPError) -> CallResult:
     """No answer at all: the outcome is unknown."""
     if isinstance(error, httpx.TimeoutException):
@@ -117,9 +120,6 @@ def _transport_failure(error: httpx.HTTPError) -> CallResult:
     return CallResult(
         UNKNOWN, error_code=ErrorCode.CONNECTION, error_message=f"connection: {error!r}"
     )
-
-
-Classifier = Callable[[httpx.Response], CallResult]
 
 
 def classify_answer(classify: Classifier, response: httpx.Response) -> CallResult:
@@ -194,7 +194,7 @@ def _json_object(response: httpx.Response) -> dict[str, Any] | None:
 # --- Operator callbacks (seed 000) -------------------------------------------------------
 
 
-def _callback_classifier(*, requires: tuple[str, ...]):
+def _callback_classifier(*, requires: tuple[str, ...]) -> Classifier:
     def classify(response: httpx.Response) -> CallResult:
         status = response.status_code
         if status >= 500 or status in (408, 429):
@@ -241,7 +241,7 @@ class PreparedCall:
     headers: dict[str, str]
 
 
-def callback_request(operator: Operator, name: str, payload: dict) -> PreparedCall:
+def callback_request(operator: Operator, name: str, payload: dict[str, Any]) -> PreparedCall:
     """Build and sign the operator callback ``name`` (seed 000) without sending it."""
     body = dumps(payload)
     headers = {
@@ -260,11 +260,11 @@ def callback_request(operator: Operator, name: str, payload: dict) -> PreparedCa
 def _callback(
     operator: Operator,
     name: str,
-    payload: dict,
+    payload: dict[str, Any],
     *,
     requires: tuple[str, ...],
     external_id: str = "",
-):
+) -> CallResult:
     call = callback_request(operator, name, payload)
     return _post(
         operator=operator,
@@ -354,7 +354,9 @@ def _wallet_classify(response: httpx.Response) -> CallResult:
     )
 
 
-def _wallet(operator: Operator, name: str, payload: dict, *, external_id: str = "") -> CallResult:
+def _wallet(
+    operator: Operator, name: str, payload: dict[str, Any], *, external_id: str = ""
+) -> CallResult:
     body = dumps(payload)
     url = f"{operator.wallet_url.rstrip('/')}/{name}"
     timestamp = wallet_timestamp()  # every attempt is signed afresh
@@ -469,7 +471,7 @@ DEFAULT_BALANCE_CONNECTIONS = 20
 class BalanceRequest:
     """One ``streamer-balance`` to ask; ``key`` (e.g. a pool id) labels its answer."""
 
-    key: Hashable
+    key: int
     user_id: str
     currency: str | None = None
 
@@ -485,7 +487,7 @@ class OperatorBalances:
     """
 
     operator: Operator
-    results: dict[Hashable, CallResult]
+    results: dict[int, CallResult]
     calls: list[CallLog]
     elapsed: float
     requested: int
@@ -540,7 +542,7 @@ def _operator_balances(
     started = time.monotonic()
     deadline = started + budget if budget else None
     classify = _callback_classifier(requires=("balance",))
-    results: dict[Hashable, CallResult] = {}
+    results: dict[int, CallResult] = {}
     calls: list[CallLog] = []
     pending = iter(requests)
     taking = threading.Lock()
@@ -634,7 +636,7 @@ def streamer_balances_fetch(
     """
     if connections < 1:
         raise ValueError("connections must be at least 1")
-    answers: queue.Queue = queue.Queue()
+    answers: queue.Queue[OperatorBalances | BaseException] = queue.Queue()
     stop = threading.Event()
 
     def read(operator: Operator, requests: Sequence[BalanceRequest]) -> None:

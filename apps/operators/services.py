@@ -70,7 +70,7 @@ def operator_create(
     wallet_client_id: str | None = None,
     wallet_secret: str | None = None,
     code: str | None = None,
-    **limits,
+    **limits: object,
 ) -> tuple[Operator, dict[str, str]]:
     """Create an operator; returns it and its plain credentials (shown this once only).
 

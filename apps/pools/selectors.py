@@ -37,7 +37,7 @@ class LobbyEntry:
 def lobby_list(*, operator: Operator, is_demo: bool = False) -> list[LobbyEntry]:
     """Live streamers of the operator with their current pool (two queries, any size)."""
     live = Stream.objects.filter(status=Stream.Status.LIVE)
-    streamers = (
+    streamers = list(
         Streamer.objects.filter(
             operator=operator, status=Streamer.Status.ACTIVE, streams__status=Stream.Status.LIVE
         )
@@ -45,7 +45,6 @@ def lobby_list(*, operator: Operator, is_demo: bool = False) -> list[LobbyEntry]
         .order_by("display_name")
         .distinct()
     )
-    streamers = list(streamers)
     pools = {
         pool.streamer_id: pool
         for pool in Pool.objects.filter(streamer__in=streamers, is_demo=is_demo)

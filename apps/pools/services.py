@@ -20,6 +20,7 @@ is no global lock. A saga that cannot claim simply waits and retries (202 to the
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -138,7 +139,7 @@ def pool_mark_closed(*, pool_id: int) -> None:
     )
 
 
-def pool_snapshot(*, pool: Pool, taken_at=None) -> PoolSnapshot:
+def pool_snapshot(*, pool: Pool, taken_at: datetime | None = None) -> PoolSnapshot:
     return PoolSnapshot.objects.create(
         pool=pool,
         balance=pool.balance,
@@ -149,7 +150,7 @@ def pool_snapshot(*, pool: Pool, taken_at=None) -> PoolSnapshot:
     )
 
 
-def pool_record_reading(*, pool_id: int, balance: Decimal, read_since) -> bool:
+def pool_record_reading(*, pool_id: int, balance: Decimal, read_since: datetime | None) -> bool:
     """Record a balance read outside pricing, only if nothing fresher landed meanwhile.
 
     ``read_since`` is the pool's ``balance_at`` when the read was started. Under the row lock,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -166,6 +166,15 @@ def pool_balances_fetch(
     )
 
 
+def _column(name: str) -> str:
+    """The database column of one of the pool's concrete fields."""
+    field = Pool._meta.get_field(name)
+    column = field.column if isinstance(field, models.Field) else None
+    if not column:
+        raise LookupError(f"Pool.{name} has no column")
+    return column
+
+
 def _write_balances(rows: list[tuple[int, Decimal]], now: datetime) -> None:
     """Set each pool's balance and ``balance_at`` in one statement.
 
@@ -181,11 +190,9 @@ def _write_balances(rows: list[tuple[int, Decimal]], now: datetime) -> None:
             ["balance", "balance_at"],
         )
         return
-    meta = Pool._meta
-    table = connection.ops.quote_name(meta.db_table)
-    balance = connection.ops.quote_name(meta.get_field("balance").column)
-    balance_at = connection.ops.quote_name(meta.get_field("balance_at").column)
-    key = connection.ops.quote_name(meta.pk.column)
+    quote = connection.ops.quote_name
+    table = quote(Pool._meta.db_table)
+    balance, balance_at, key = (quote(_column(name)) for name in ("balance", "balance_at", "id"))
     values = ", ".join(["(%s, %s::numeric)"] * len(rows))
     params: list[datetime | int | Decimal] = [now]
     for pk, amount in rows:

@@ -37,16 +37,18 @@ Status = Transaction.Status
 ZERO = Decimal(0)
 # SQLite keeps decimals as floating point: unit totals may differ by storage dust there.
 UNIT_DUST = Decimal("1e-9")
-IN_DOUBT = {Status.PENDING, Status.UNKNOWN}
-MOVED = {Status.SUCCEEDED, Status.ROLLED_BACK}
+IN_DOUBT: set[Status] = {Status.PENDING, Status.UNKNOWN}
+MOVED: set[Status] = {Status.SUCCEEDED, Status.ROLLED_BACK}
 
-WALLET_KINDS = {
+# Keyed and valued by choices members, which are the columns' strings.
+WALLET_KINDS: dict[str, str] = {
     SandboxWalletTx.Kind.WITHDRAW: Kind.FOLLOWER_DEBIT,
     SandboxWalletTx.Kind.VOID: Kind.FOLLOWER_DEBIT,  # the tombstone of a BET that never came
     SandboxWalletTx.Kind.DEPOSIT: Kind.FOLLOWER_CREDIT,
     SandboxWalletTx.Kind.ROLLBACK: Kind.FOLLOWER_ROLLBACK,
 }
-WALLET_STATUSES = {
+# Our transaction's status for each sandbox wallet record's (kind, status).
+WALLET_STATUSES: dict[tuple[str, str], str] = {
     (SandboxWalletTx.Kind.WITHDRAW, SandboxWalletTx.Status.OK): Status.SUCCEEDED,
     (SandboxWalletTx.Kind.WITHDRAW, SandboxWalletTx.Status.ROLLED_BACK): Status.ROLLED_BACK,
     (SandboxWalletTx.Kind.VOID, SandboxWalletTx.Status.VOID): Status.FAILED,
@@ -56,7 +58,7 @@ WALLET_STATUSES = {
 TRANSFER_KINDS = {"DEPOSIT": Kind.STREAMER_DEPOSIT, "WITHDRAWAL": Kind.STREAMER_WITHDRAWAL}
 
 
-def _sum(transactions: Iterable[Transaction], kind: str, statuses: set[str]) -> Decimal:
+def _sum(transactions: Iterable[Transaction], kind: str, statuses: set[Status]) -> Decimal:
     return sum((t.amount for t in transactions if t.kind == kind and t.status in statuses), ZERO)
 
 
@@ -145,26 +147,26 @@ def ledger_violations(
                 f"transfer {tx.external_id}: ours {tx.status}, sandbox "
                 f"{'applied' if record.succeeded else 'refused'} ({record.response_body[:120]})"
             )
-    for record in SandboxWalletTx.objects.filter(operator=sandbox):
-        tx = by_id.get(record.provider_tx_id)
+    for wallet_tx in SandboxWalletTx.objects.filter(operator=sandbox):
+        tx = by_id.get(wallet_tx.provider_tx_id)
         if tx is None:
-            problems.append(f"sandbox wallet tx {record.provider_tx_id} is not in our ledger")
+            problems.append(f"sandbox wallet tx {wallet_tx.provider_tx_id} is not in our ledger")
             continue
         seen[tx.pk] += 1
-        if tx.kind != WALLET_KINDS[record.kind] or tx.amount != record.amount:
+        if tx.kind != WALLET_KINDS[wallet_tx.kind] or tx.amount != wallet_tx.amount:
             problems.append(
                 f"wallet {tx.external_id}: ours {tx.kind} {tx.amount}, "
-                f"sandbox {record.kind} {record.amount}"
+                f"sandbox {wallet_tx.kind} {wallet_tx.amount}"
             )
-        if tx.follower is None or tx.follower.operator_user_id != record.user_id:
+        if tx.follower is None or tx.follower.operator_user_id != wallet_tx.user_id:
             problems.append(f"wallet {tx.external_id}: another user at the sandbox")
-        expected_status = WALLET_STATUSES.get((record.kind, record.status))
+        expected_status = WALLET_STATUSES.get((wallet_tx.kind, wallet_tx.status))
         if tx.status != expected_status:
             problems.append(
-                f"wallet {tx.external_id}: ours {tx.status}, sandbox {record.kind} {record.status}"
+                f"wallet {tx.external_id}: ours {tx.status}, sandbox {wallet_tx.kind} {wallet_tx.status}"
             )
-        if record.kind == SandboxWalletTx.Kind.ROLLBACK and (
-            tx.rolls_back is None or record.rollback_of != tx.rolls_back.external_id
+        if wallet_tx.kind == SandboxWalletTx.Kind.ROLLBACK and (
+            tx.rolls_back is None or wallet_tx.rollback_of != tx.rolls_back.external_id
         ):
             problems.append(f"rollback {tx.external_id}: refunds another BET at the sandbox")
     twice = [by_pk for by_pk, count in seen.items() if count > 1]

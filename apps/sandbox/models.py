@@ -300,7 +300,8 @@ class SandboxFault(models.Model):
         ]
 
     def __str__(self) -> str:
-        scope = self.operator.slug if self.operator_id else "all operators"
+        operator = self.operator if self.operator_id else None
+        scope = operator.slug if operator is not None else "all operators"
         return f"{self.mode} on {self.route} ({scope})"
 
     @property

@@ -21,7 +21,9 @@ def sandbox_token_get(*, operator: SandboxOperator, token: str) -> SandboxUserTo
     )
 
 
-def sandbox_streamer_accounts(*, operator: SandboxOperator | None = None) -> QuerySet:
+def sandbox_streamer_accounts(
+    *, operator: SandboxOperator | None = None
+) -> QuerySet[SandboxAccount]:
     """Streamer accounts with money to play, in a stable order."""
     accounts = SandboxAccount.objects.filter(is_streamer=True, balance__gt=0)
     if operator is not None:
@@ -29,5 +31,5 @@ def sandbox_streamer_accounts(*, operator: SandboxOperator | None = None) -> Que
     return accounts.order_by("pk")
 
 
-def sandbox_bet_list(*, account: SandboxAccount) -> QuerySet:
+def sandbox_bet_list(*, account: SandboxAccount) -> QuerySet[SandboxBet]:
     return SandboxBet.objects.filter(account=account).order_by("pk")

@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any, TypedDict, Unpack
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -140,6 +141,15 @@ def _error_body(code: str, message: str) -> str:
     return wire.dumps({"errorCode": code, "errorMessage": message}).decode()
 
 
+class _TransferFields(TypedDict):
+    """What a ``transfer`` asks for, besides its id: a repeat must ask for exactly this."""
+
+    user_id: str
+    transfer_type: str
+    amount: Decimal
+    currency: str
+
+
 def _same_transfer(
     stored: SandboxTransfer, *, user_id: str, transfer_type: str, amount: Decimal, currency: str
 ) -> bool:
@@ -169,7 +179,7 @@ def sandbox_transfer_apply(
         raise SandboxCallbackError("type must be DEPOSIT or WITHDRAWAL")
     if amount <= 0:
         raise SandboxCallbackError("amount must be positive")
-    fields = {
+    fields: _TransferFields = {
         "user_id": user_id,
         "transfer_type": transfer_type,
         "amount": amount,
@@ -185,7 +195,7 @@ def sandbox_transfer_apply(
         return _replay(stored, **fields)
 
 
-def _replay(stored: SandboxTransfer, **fields) -> SandboxTransfer:
+def _replay(stored: SandboxTransfer, **fields: Unpack[_TransferFields]) -> SandboxTransfer:
     if not _same_transfer(stored, **fields):
         raise SandboxCallbackError(
             f"transfer {stored.transfer_id} was already used with a different payload"
@@ -203,7 +213,7 @@ def _transfer_apply_once(
     amount: Decimal,
     currency: str,
 ) -> SandboxTransfer:
-    fields = {
+    fields: _TransferFields = {
         "user_id": user_id,
         "transfer_type": transfer_type,
         "amount": amount,
@@ -225,6 +235,7 @@ def _transfer_apply_once(
         record.response_status = 400
         record.response_body = _error_body(code, message)
     else:
+        assert account is not None  # _transfer_refusal refuses a missing account
         if transfer_type == SandboxTransfer.Type.DEPOSIT:
             account.balance += amount
         else:
@@ -359,7 +370,7 @@ def _wallet_tx_record(
     return tx
 
 
-def wallet_tx_data(tx: SandboxWalletTx) -> dict:
+def wallet_tx_data(tx: SandboxWalletTx) -> dict[str, Any]:
     """The ``data`` object of a successful withdraw, deposit or rollback answer."""
     return {
         "clientTxId": str(tx.client_tx_id),

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
+from typing import Literal, overload
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -59,6 +60,10 @@ class _Body:
             raise error("body must be a JSON object")
         self._payload = payload
 
+    @overload
+    def text(self, key: str, *, optional: Literal[False] = False, max_length: int = 100) -> str: ...
+    @overload
+    def text(self, key: str, *, optional: bool, max_length: int = 100) -> str | None: ...
     def text(self, key: str, *, optional: bool = False, max_length: int = 100) -> str | None:
         value = self._payload.get(key)
         if optional and (value is None or value == ""):
@@ -71,6 +76,10 @@ class _Body:
             raise self._error(f"{key} is longer than {max_length} characters")
         return value
 
+    @overload
+    def currency(self, *, optional: Literal[False] = False) -> str: ...
+    @overload
+    def currency(self, *, optional: bool) -> str | None: ...
     def currency(self, *, optional: bool = False) -> str | None:
         return self.text("currency", optional=optional, max_length=CURRENCY_MAX_LENGTH)
 

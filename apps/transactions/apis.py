@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from apps.core.errors import ErrorCode, TransactionNotFound
 from apps.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
 from apps.followers.apis import PlayerApi, PositionOutputSerializer
+from apps.followers.authentication import player_session
 from apps.followers.models import Position
 from apps.operators.apis import (
     ERROR_RESPONSES,
@@ -30,7 +31,7 @@ from apps.transactions import idempotency, services
 from apps.transactions.models import Transaction
 from apps.transactions.selectors import transaction_get_for_operator
 
-TRANSACTION_TYPES = {
+TRANSACTION_TYPES: dict[str, str] = {  # Kind members are the ``kind`` column's strings
     Transaction.Kind.FOLLOWER_DEBIT: "BET",
     Transaction.Kind.STREAMER_DEPOSIT: "DEPOSIT",
     Transaction.Kind.STREAMER_WITHDRAWAL: "WITHDRAWAL",
@@ -92,7 +93,7 @@ class TransactionStatusApi(OperatorApiView):
 # --- Player API: join and leave -------------------------------------------------------
 
 # How a failed join is answered: the failure's own code with a fitting 4xx.
-FAILURE_STATUS = {
+FAILURE_STATUS: dict[str, int] = {
     ErrorCode.INSUFFICIENT_BALANCE: 402,
     ErrorCode.INVALID_TOKEN: 401,
     ErrorCode.SESSION_EXPIRED: 401,
@@ -127,7 +128,7 @@ class PoolJoinApi(PlayerApi):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         position = services.position_join(
-            session=request.auth,
+            session=player_session(request),
             streamer_id=serializer.validated_data["streamerId"],
             amount=serializer.validated_data["amount"],
         )
@@ -154,7 +155,7 @@ class PositionLeaveApi(PlayerApi):
         request=None, responses={200: PositionOutputSerializer, 202: PositionOutputSerializer}
     )
     def post(self, request: Request, position_id: str) -> Response:
-        position = services.position_leave(session=request.auth, position_id=position_id)
+        position = services.position_leave(session=player_session(request), position_id=position_id)
         http = (
             status.HTTP_200_OK
             if position.status == Position.Status.CLOSED

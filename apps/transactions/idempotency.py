@@ -35,6 +35,7 @@ from rest_framework.response import Response
 
 from apps.core.errors import ApplicationError, Conflict, ErrorCode, ValidationFailed
 from apps.core.exceptions import api_exception_handler
+from apps.followers.authentication import player_follower
 from apps.followers.models import Follower
 from apps.transactions.models import IdempotencyRecord
 
@@ -111,7 +112,7 @@ def idempotent[ViewMethod: Callable[..., Response]](method: ViewMethod) -> ViewM
         key = request.headers.get(HEADER)
         if key is None:
             return method(view, request, *args, **kwargs)
-        follower = request.user
+        follower = player_follower(request)
         fingerprint = request_fingerprint({"path": request.path, "body": request.data})
         earlier = idempotency_begin(follower=follower, key=key, fingerprint=fingerprint)
         if earlier is not None:

@@ -116,7 +116,7 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
     return position
 
 
-def position_leave(*, session: PlayerSession, position_id) -> Position:
+def position_leave(*, session: PlayerSession, position_id: object) -> Position:
     """Start paying out one of the session's follower's positions and drive it inline.
 
     Never refused because the operator is disabled: disabling stops new joins, not payouts.
@@ -200,7 +200,7 @@ def sagas_resume(*, limit: int = 1000, fan_out: bool = False, budget: float = 30
         if fan_out:
             # Expires before the next resume pass would enqueue it again: a backlog never
             # piles up duplicate messages (and the saga lease makes duplicates harmless).
-            saga_advance_task.apply_async(args=[saga_id], expires=RESUME_MESSAGE_TTL_SECONDS)
+            saga_advance_task.apply_async(args=(saga_id,), expires=RESUME_MESSAGE_TTL_SECONDS)
         else:
             sagas.saga_advance(saga_id, budget=budget, follow=True)
     return len(due)

@@ -51,7 +51,8 @@ from apps.streamers.models import Streamer
 from apps.transactions.models import DailySettlement, Transaction
 
 TxKind = Transaction.Kind
-FIGURE_OF_KIND = {
+# Keyed by Kind members, which are the ``kind`` column's strings.
+FIGURE_OF_KIND: dict[str, str] = {
     TxKind.FOLLOWER_DEBIT: "money_in",
     TxKind.FOLLOWER_CREDIT: "money_out",
     TxKind.FOLLOWER_ROLLBACK: "rollbacks",
@@ -103,7 +104,7 @@ def _exposure(cutoff: datetime, *, live: bool) -> dict[tuple[int, str], Decimal]
     latest = PoolSnapshot.objects.filter(pool=OuterRef("pk"), taken_at__lte=cutoff).order_by(
         "-taken_at", "-pk"
     )
-    pools = pools.annotate(
+    rows = pools.annotate(
         snap_balance=Subquery(latest.values("balance")[:1]),
         snap_units=Subquery(latest.values("total_units")[:1]),
     ).values_list(
@@ -116,7 +117,7 @@ def _exposure(cutoff: datetime, *, live: bool) -> dict[tuple[int, str], Decimal]
         "snap_units",
     )
     exposure: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
-    for operator_id, currency, balance, units, streamer_units, snap_balance, snap_units in pools:
+    for operator_id, currency, balance, units, streamer_units, snap_balance, snap_units in rows:
         if not live and snap_balance is not None and snap_units is not None:
             balance, units = snap_balance, snap_units
         followers = units - streamer_units

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 
@@ -46,7 +47,7 @@ def saga_schedule(saga: Saga) -> None:
     if delay > MAX_COUNTDOWN_SECONDS:
         return
     saga_id = saga.pk
-    transaction.on_commit(lambda: saga_advance_task.apply_async(args=[saga_id], countdown=delay))
+    transaction.on_commit(lambda: saga_advance_task.apply_async(args=(saga_id,), countdown=delay))
 
 
 def sagas_drive(saga_ids: Sequence[int]) -> None:
@@ -148,7 +149,7 @@ def streams_schedule_task() -> dict:
         .values_list("pk", flat=True)
     )
     for stream_id in ending:
-        transaction.on_commit(lambda stream_id=stream_id: stream_end_task.delay(stream_id))
+        transaction.on_commit(functools.partial(stream_end_task.delay, stream_id))
     missed = Stream.objects.filter(status=Stream.Status.SCHEDULED, scheduled_end__lte=now).update(
         status=Stream.Status.ENDED, ended_at=now
     )

@@ -86,8 +86,9 @@ def broker(redis_client, shared_database, settings):
 def _reset_producers() -> None:
     """Forget cached broker connections, so the next send uses the current broker_url."""
     kombu_pools.reset()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    # Celery's private connection caches, which celery-types does not declare.
+    celery_app._pool = None  # type: ignore[attr-defined]
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 def _forget_queue(client, queue: str) -> None:

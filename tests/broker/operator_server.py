@@ -87,6 +87,7 @@ class FakeOperatorServer:
     def base_url(self) -> str:
         assert self._server is not None, "start() the server first"
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's bound address
         return f"http://{host}:{port}{self.prefix}"
 
     @property

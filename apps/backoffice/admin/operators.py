@@ -498,7 +498,7 @@ class CallLogAdmin(StaffActionsMixin, ReadOnlyAdminMixin, BigTableAdminMixin, ad
 
     @admin.display(description="Transaction")
     def transaction_link(self, call: CallLog):
-        if not call.external_id:
+        if not call.external_id or call.operator_id is None:  # no operator: no transaction
             return EMPTY
         tx = (
             Transaction.objects.filter(operator_id=call.operator_id, external_id=call.external_id)

@@ -7,6 +7,8 @@ refresh the balance, settle and close, re-send OPEN/CLOSE, force the lock's rele
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin
 from django.db.models import Q
@@ -45,6 +47,9 @@ from apps.pools.selectors import pool_currencies, pool_exposure
 from apps.transactions.locks import pool_game_pool_resend
 from apps.transactions.models import Transaction
 from apps.transactions.services import pool_settle
+
+if TYPE_CHECKING:
+    from apps.backoffice.dashboard import LockedPool, PoolWithMembers
 
 CHART_POINTS = 500
 
@@ -98,7 +103,7 @@ def _not_closed(pool: Pool) -> bool:
     return pool.state != Pool.State.CLOSED
 
 
-POOL_ACTIONS = (
+POOL_ACTIONS: tuple[StaffActionSpec[Pool], ...] = (
     StaffActionSpec(
         name="pool_refresh_balance",
         label="Refresh balance now",
@@ -178,7 +183,7 @@ class PoolColumns:
         return number(pool.nav, 8)
 
     @admin.display(description="Followers", ordering="members")
-    def num_members(self, pool: Pool):
+    def num_members(self, pool: PoolWithMembers):
         return number(pool.members, 0)
 
     @admin.display(description="Result")
@@ -448,7 +453,7 @@ class PoolAdmin(
         return number(pool.streamer_units, 18)
 
     @admin.display(description="Followers' contributions")
-    def money_followers_contributed(self, pool: Pool):
+    def money_followers_contributed(self, pool: PoolWithMembers):
         return money(pool.followers_contributed, pool.currency)
 
     @admin.display(description="Followers' units are worth")
@@ -548,7 +553,7 @@ class WithdrawalLockAdmin(StaffActionsMixin, ReadOnlyAdminMixin, PoolColumns, ad
         )
 
     @admin.display(description="Followers' contributions", ordering="followers_contributed")
-    def money_contributed(self, pool: Pool):
+    def money_contributed(self, pool: LockedPool):
         return money(pool.followers_contributed, pool.currency)
 
     @admin.display(description="Followers' value now")
@@ -556,7 +561,7 @@ class WithdrawalLockAdmin(StaffActionsMixin, ReadOnlyAdminMixin, PoolColumns, ad
         return money(followers_value(pool), pool.currency)
 
     @admin.display(description="Stale?")
-    def staleness(self, pool: Pool):
+    def staleness(self, pool: LockedPool):
         reasons = []
         if pool.locked_at and pool.locked_at < timezone.now() - stale_lock_after():
             reasons.append(f"locked over {age(pool.locked_at)}")

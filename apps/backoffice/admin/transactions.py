@@ -21,7 +21,12 @@ from apps.backoffice.admin_actions import ReasonForm, StaffActionsMixin, StaffAc
 from apps.backoffice.admin_exports import StreamingExportMixin
 from apps.backoffice.admin_panels import CappedInlineFormSet, staff_actions_panel
 from apps.backoffice.models import ReviewItem
-from apps.core.admin_base import AuditedHistoryAdmin, BigTableAdminMixin, ReadOnlyAdminMixin
+from apps.core.admin_base import (
+    AuditedHistoryAdmin,
+    BigTableAdminMixin,
+    ModelAdminMixin,
+    ReadOnlyAdminMixin,
+)
 from apps.core.admin_display import (
     EMPTY,
     admin_link,
@@ -157,7 +162,7 @@ ROLLBACK = StaffActionSpec(
     available=lambda tx: review.rollback_refusal(_saga_of(tx)) is None,
     preview=_rollback_preview,
 )
-RESOLVE = StaffActionSpec(
+RESOLVE: StaffActionSpec[Transaction] = StaffActionSpec(
     name="transaction_mark_resolved",
     label="Mark resolved",
     run=_resolve,
@@ -170,7 +175,7 @@ RESOLVE = StaffActionSpec(
 # --- shared columns and detail ---------------------------------------------------------
 
 
-class TransactionColumns:
+class TransactionColumns(ModelAdminMixin):
     @admin.display(description="External id", ordering="external_id")
     def short_external_id(self, tx: Transaction):
         return format_html('<code title="{}">{}…</code>', tx.external_id, tx.external_id[:10])

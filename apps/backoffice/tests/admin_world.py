@@ -70,7 +70,7 @@ def secret_operator(code: str = "acme", **extra) -> Operator:
         "wallet_client_id": f"{code}-client",
         "wallet_secret": SECRETS["wallet_secret"],
     }
-    return OperatorFactory(**{**values, **extra})
+    return OperatorFactory.create(**{**values, **extra})
 
 
 @dataclass

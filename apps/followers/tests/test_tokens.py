@@ -30,7 +30,7 @@ class WhoAmIApi(APIView):
 
 def call(authorization: str | None = None):
     extra = {} if authorization is None else {"HTTP_AUTHORIZATION": authorization}
-    request = APIRequestFactory().get("/api/v1/whoami", **extra)
+    request = APIRequestFactory().get("/api/v1/whoami", data=None, **extra)
     response = WhoAmIApi.as_view()(request)
     response.render()
     return response

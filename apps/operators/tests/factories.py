@@ -12,6 +12,7 @@ and hint, like ``operator_create``; the plain key is left on the instance as ``p
 
 import json
 import uuid
+from typing import Any
 
 import factory
 
@@ -19,7 +20,7 @@ from apps.operators.models import Operator, api_key_digest
 from apps.operators.signatures import copystake_signature
 
 
-class OperatorFactory(factory.django.DjangoModelFactory):
+class OperatorFactory(factory.django.DjangoModelFactory[Operator]):
     class Meta:
         model = Operator
 
@@ -55,11 +56,12 @@ class OperatorFactory(factory.django.DjangoModelFactory):
         return operator
 
 
-def make_operator(**kwargs) -> tuple[Operator, dict[str, str]]:
+def make_operator(**kwargs: Any) -> tuple[Operator, dict[str, str]]:
     """A saved operator and its plain credentials, keyed as ``operator_create`` returns them."""
-    operator = OperatorFactory(**kwargs)
+    api_key: str = kwargs.setdefault("api_key", str(uuid.uuid4()))
+    operator = OperatorFactory.create(**kwargs)
     return operator, {
-        "api_key": operator.plain_api_key,
+        "api_key": api_key,
         "operator_api_key": operator.operator_api_key,
         "secret_key": operator.secret_key,
         "wallet_client_id": operator.wallet_client_id,

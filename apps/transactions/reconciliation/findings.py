@@ -26,7 +26,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -164,9 +164,7 @@ def _merge_movements(previous: dict[str, Any], details: dict[str, Any]) -> dict[
 
 
 @transaction.atomic
-def discrepancy_resolve(
-    *, discrepancy: Discrepancy, by: AbstractBaseUser | None, note: str
-) -> Discrepancy:
+def discrepancy_resolve(*, discrepancy: Discrepancy, by: User | None, note: str) -> Discrepancy:
     """Staff resolve a finding: who and why are kept; the note is required."""
     note = (note or "").strip()
     if not note:
@@ -210,3 +208,11 @@ class FindingSink:
 
     def summary(self) -> dict[str, dict[str, int]]:
         return {kind: dict(counts) for kind, counts in sorted(self.by_kind.items())}
+
+
+def run_operator_id(run: ReconciliationRun) -> int:
+    """The operator a run is for (every run is one operator's; the column allows none only
+    for runs recorded before that rule)."""
+    if run.operator_id is None:
+        raise ValueError(f"reconciliation run {run.pk} has no operator")
+    return run.operator_id

@@ -13,7 +13,11 @@ from apps.pools.models import Pool
 from apps.transactions import sagas
 from apps.transactions.locks import CLOSE_DRIVE_SECONDS, pool_game_pool_resend
 from apps.transactions.models import Discrepancy, ReconciliationRun
-from apps.transactions.reconciliation.findings import AUTO_RESOLVED_KINDS, FindingSink
+from apps.transactions.reconciliation.findings import (
+    AUTO_RESOLVED_KINDS,
+    FindingSink,
+    run_operator_id,
+)
 from apps.transactions.tasks import sagas_drive
 
 logger = logging.getLogger(__name__)
@@ -46,10 +50,11 @@ def pool_bust_start(*, pool_id: int) -> bool:
 
 def findings_auto_resolve(*, run: ReconciliationRun, sink: FindingSink) -> int:
     """Resolve the operator's open self-repairing findings that this run no longer saw."""
+    operator_id = run_operator_id(run)
     stale = [
         pk
         for pk, kind, subject in Discrepancy.objects.filter(
-            operator_id=run.operator_id,
+            operator_id=operator_id,
             state=Discrepancy.State.OPEN,
             kind__in=list(AUTO_RESOLVED_KINDS),
         ).values_list("pk", "kind", "subject")

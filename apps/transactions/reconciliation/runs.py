@@ -33,7 +33,12 @@ from apps.transactions.reconciliation.checks.locks import check_locks
 from apps.transactions.reconciliation.checks.orphan_debits import check_orphan_debits
 from apps.transactions.reconciliation.checks.stuck_unknown import check_stuck_unknown
 from apps.transactions.reconciliation.checks.win_overdue import check_win_overdue
-from apps.transactions.reconciliation.findings import Finding, FindingSink, _jsonable
+from apps.transactions.reconciliation.findings import (
+    Finding,
+    FindingSink,
+    _jsonable,
+    run_operator_id,
+)
 from apps.transactions.reconciliation.readings import FETCH_BUDGET_SECONDS, Hooks, observe
 from apps.transactions.reconciliation.repairs import findings_auto_resolve
 
@@ -48,7 +53,7 @@ WINDOW_OVERLAP = timedelta(hours=1)
 def _window_start(run: ReconciliationRun) -> datetime | None:
     previous = (
         ReconciliationRun.objects.filter(
-            operator_id=run.operator_id, status=ReconciliationRun.Status.FINISHED
+            operator_id=run_operator_id(run), status=ReconciliationRun.Status.FINISHED
         )
         .exclude(pk=run.pk)
         .order_by("-started_at")
@@ -201,7 +206,7 @@ def reconciliation_run(
         run = runs[answers.operator.pk]
         try:
             _reconcile_operator(
-                run, answers=answers, views=by_id, claimed=claimed.get(run.operator_id, 0)
+                run, answers=answers, views=by_id, claimed=claimed.get(run_operator_id(run), 0)
             )
         except Exception as exc:
             logger.exception("Reconciliation run %s of %s failed", run.pk, answers.operator)

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TextIO
 
 from django.conf import settings
 from django.contrib.staticfiles.handlers import StaticFilesHandler
@@ -27,7 +28,7 @@ from django.core.servers.basehttp import (
     WSGIRequestHandler,
     get_internal_wsgi_application,
 )
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
@@ -72,9 +73,12 @@ class Command(BaseCommand):
     ):
         if not settings.SANDBOX_ENABLED:
             raise CommandError("The demo needs the sandbox operator: set SANDBOX_ENABLED=1.")
-        console = Console(file=self.stdout._out, highlight=False)
+        # The wrapped stream itself. django-stubs types OutputWrapper.__getattr__ as returning
+        # a callable for every attribute; ``_out`` is the TextIO it wraps.
+        out: TextIO = self.stdout._out  # type: ignore[assignment]
+        console = Console(file=out, highlight=False)
         if not console.is_terminal:  # a log or a pipe: no wrapping at 80 columns
-            console = Console(file=self.stdout._out, highlight=False, width=160)
+            console = Console(file=out, highlight=False, width=160)
         base_url = f"http://{HOST}:{port}"
         call_command("migrate", interactive=False, verbosity=0)
         if "PUBLIC_BASE_URL" not in os.environ:
@@ -203,7 +207,7 @@ def _table(world: DemoWorld, loops: DemoLoops, started: float) -> Group:
         f"{world.base_url}/admin/ · Ctrl-C stops",
         style="dim",
     )
-    parts = [table, status]
+    parts: list[RenderableType] = [table, status]
     if last_error:
         parts.append(Text(f"last error: {last_error}", style="yellow"))
     return Group(*parts)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TextIO, cast
+
 from django.core.management.base import BaseCommand
 from rich.console import Console
 from rich.table import Table
@@ -35,4 +37,5 @@ class Command(BaseCommand):
                 "yes" if change.enabled else "no",
                 change.action,
             )
-        Console(file=self.stdout, force_terminal=False, width=160).print(table)
+        # OutputWrapper is a file by delegation to the stream it wraps, not an IO subclass.
+        Console(file=cast(TextIO, self.stdout), force_terminal=False, width=160).print(table)
