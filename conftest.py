@@ -60,6 +60,8 @@ def make_session(operator):
 @pytest.fixture
 def fake(monkeypatch):
     fake = FakeOperator()
+    # The saga engine looks the gateway up in its own module, apps.pools.services in the package.
+    monkeypatch.setattr(sagas.engine, "gateway_for", lambda pool: fake)
     monkeypatch.setattr(sagas, "gateway_for", lambda pool: fake)
     return fake
 

@@ -325,7 +325,7 @@ def test_closing_a_pool_and_creating_its_close_saga_is_one_transaction(
     def crash(pool):
         raise RuntimeError("process died")
 
-    monkeypatch.setattr(sagas, "close_saga_for", crash)
+    monkeypatch.setattr(sagas.engine, "close_saga_for", crash)
     with pytest.raises(RuntimeError):
         Position.objects.filter(pk=position.pk).update(status="closed", units=0)
         sagas.pool_close_begin(pool_id=position.pool_id)
