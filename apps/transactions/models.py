@@ -17,6 +17,41 @@ def new_external_id() -> str:
     return uuid.uuid4().hex
 
 
+class JoinStep(models.TextChoices):
+    """Steps of a join saga (the flow: apps.transactions.sagas.join)."""
+
+    DEBIT = "debit", "BET (wallet withdraw)"
+    OPEN_POOL = "open_pool", "game-pool OPEN"
+    DEPOSIT = "deposit", "transfer DEPOSIT"
+    ROLLBACK = "rollback", "Rollback of the BET"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class LeaveStep(models.TextChoices):
+    """Steps of a leave saga (the flow: apps.transactions.sagas.leave)."""
+
+    WITHDRAW = "withdraw", "transfer WITHDRAWAL"
+    CREDIT = "credit", "WIN (wallet deposit)"
+    DONE = "done", "Done"
+
+
+class CloseStep(models.TextChoices):
+    """Steps of a close-pool saga (the flow: apps.transactions.sagas.close)."""
+
+    CLOSE = "close", "game-pool CLOSE"
+    DONE = "done", "Done"
+
+
+# The steps a saga of each kind may be in. The flows are declared on these enums, and the
+# engine refuses to register a flow whose steps are not the ones listed here for its kind.
+SAGA_STEPS: dict[str, type[models.TextChoices]] = {
+    "join": JoinStep,
+    "leave": LeaveStep,
+    "close_pool": CloseStep,
+}
+
+
 class Saga(models.Model):
     """A persisted state machine for one money flow; resumable from what is stored here."""
 
