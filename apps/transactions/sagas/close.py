@@ -14,7 +14,7 @@ paid).
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from apps.pools import services as pools
 from apps.pools.models import Pool
@@ -41,17 +41,26 @@ __all__ = [
 
 
 def close_saga_for(pool: Pool) -> Saga:
-    """The pool's running close-pool saga, created if there is none."""
-    running = Saga.objects.filter(
-        pool=pool, kind=Saga.Kind.CLOSE_POOL, status=Saga.Status.RUNNING
-    ).first()
-    return running or Saga.objects.create(
-        kind=Saga.Kind.CLOSE_POOL,
-        step=CloseStep.CLOSE,
-        operator_id=pool.operator_id,
-        pool=pool,
-        is_demo=pool.is_demo,
-    )
+    """The pool's running close-pool saga, created if there is none.
+
+    The database holds one running close per pool (``saga_one_running_close_per_pool``):
+    of two callers creating it at once, the second gets the first one's.
+    """
+    running = Saga.objects.filter(pool=pool, kind=Saga.Kind.CLOSE_POOL, status=Saga.Status.RUNNING)
+    existing = running.first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Saga.objects.create(
+                kind=Saga.Kind.CLOSE_POOL,
+                step=CloseStep.CLOSE,
+                operator_id=pool.operator_id,
+                pool=pool,
+                is_demo=pool.is_demo,
+            )
+    except IntegrityError:
+        return running.get()
 
 
 def close_begin(*, pool_id: int) -> Saga | None:
