@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.followers.models import Follower, PlayerSession
 from apps.operators.tests.factories import OperatorFactory
 from apps.streamers.models import Stream, Streamer
-from apps.transactions import sagas
+from apps.transactions import gateways
 from apps.transactions.tests.fakes import FakeOperator
 
 
@@ -60,7 +60,8 @@ def make_session(operator):
 @pytest.fixture
 def fake(monkeypatch):
     fake = FakeOperator()
-    monkeypatch.setattr(sagas, "gateway_for", lambda pool: fake)
+    # The saga engine looks the gateway up in its own module, apps.pools.services in the package.
+    monkeypatch.setattr(gateways, "gateway_for", lambda pool: fake)
     return fake
 
 

@@ -31,7 +31,7 @@ from apps.core.errors import Conflict, ErrorCode, ValidationFailed
 from apps.followers.models import Position
 from apps.pools.models import Pool
 from apps.transactions import sagas
-from apps.transactions.models import Saga, Transaction
+from apps.transactions.models import JoinStep, Saga, Transaction
 from apps.transactions.services import saga_lease_held, saga_retry_now
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ def rollback_refusal(saga: Saga | None) -> str | None:
         return "Only a join can be rolled back (its BET is refunded to the follower)"
     if saga.status != Saga.Status.RUNNING:
         return f"The join saga #{saga.pk} is {saga.status}: its outcome is final"
-    if saga.step == "rollback":
+    if saga.step == JoinStep.ROLLBACK:
         return f"The join saga #{saga.pk} is already rolling back"
     txs = list(saga.transactions.all())
     bet = next((t for t in txs if t.kind == Kind.FOLLOWER_DEBIT), None)
@@ -185,7 +185,7 @@ def review_rollback(*, tx: Transaction, reason: str) -> Saga:
                 failure_message=f"Rolled back by staff: {reason}"[:255],
                 updated_at=now,
             )
-        saga.step = "rollback"
+        saga.step = JoinStep.ROLLBACK
         saga.attempts = 0
         saga.next_run_at = None
         saga.last_error = f"Rolled back by staff: {reason}"[:2000]

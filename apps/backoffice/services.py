@@ -23,7 +23,7 @@ from apps.pools.services import (
     pool_record_reading,
 )
 from apps.streamers.models import Streamer
-from apps.transactions import sagas
+from apps.transactions import gateways, sagas
 from apps.transactions.gateways import Gateway
 from apps.transactions.models import Saga
 
@@ -68,9 +68,7 @@ def staff_action_record(
 
 def _gateway(pool: Pool) -> Gateway:
     """The saga engine's choice of gateway (the operator, or play money for demo pools)."""
-    # Looked up on ``sagas``, where the tests' fake operator replaces it. TEMPORARY ignore:
-    # sagas.py re-exports gateway_for only implicitly; the sagas package should export it.
-    return sagas.gateway_for(pool)  # type: ignore[attr-defined]
+    return gateways.gateway_for(pool)
 
 
 def pool_refresh_balance(*, pool: Pool) -> Pool:

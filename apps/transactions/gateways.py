@@ -136,4 +136,6 @@ class DemoGateway:
 
 
 def gateway_for(pool: Pool) -> Gateway:
+    """Who a pool's money calls go to: play money for a demo pool, else its operator. Called
+    as ``gateways.gateway_for`` everywhere, so that tests can put an operator double here."""
     return DemoGateway() if pool.is_demo else OperatorGateway()

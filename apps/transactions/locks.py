@@ -10,7 +10,7 @@ from apps.core.errors import Conflict, ErrorCode
 from apps.operators.clients import CallResult
 from apps.pools import services as pools
 from apps.pools.models import Pool
-from apps.transactions import sagas
+from apps.transactions import gateways, sagas
 from apps.transactions.models import Saga
 from apps.transactions.services import saga_retry_now
 from apps.transactions.tasks import sagas_drive
@@ -98,7 +98,7 @@ def _retry(state: str, saga_id: int) -> str:
 
 def _send(pool: Pool, state: str) -> CallResult:
     """Send ``state`` through the pool's gateway; record an acknowledgement."""
-    result = sagas.gateway_for(pool).game_pool(pool=pool, state=state)
+    result = gateways.gateway_for(pool).game_pool(pool=pool, state=state)
     if not result.ok:
         return result
     if state == "OPEN":

@@ -17,6 +17,49 @@ def new_external_id() -> str:
     return uuid.uuid4().hex
 
 
+class JoinStep(models.TextChoices):
+    """Steps of a join saga (the flow: apps.transactions.sagas.join)."""
+
+    DEBIT = "debit", "BET (wallet withdraw)"
+    OPEN_POOL = "open_pool", "game-pool OPEN"
+    DEPOSIT = "deposit", "transfer DEPOSIT"
+    ROLLBACK = "rollback", "Rollback of the BET"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class LeaveStep(models.TextChoices):
+    """Steps of a leave saga (the flow: apps.transactions.sagas.leave)."""
+
+    WITHDRAW = "withdraw", "transfer WITHDRAWAL"
+    CREDIT = "credit", "WIN (wallet deposit)"
+    DONE = "done", "Done"
+
+
+class CloseStep(models.TextChoices):
+    """Steps of a close-pool saga (the flow: apps.transactions.sagas.close)."""
+
+    CLOSE = "close", "game-pool CLOSE"
+    DONE = "done", "Done"
+
+
+# The steps a saga of each kind may be in. The flows are declared on these enums, and the
+# engine refuses to register a flow whose steps are not the ones listed here for its kind.
+SAGA_STEPS: dict[str, type[models.TextChoices]] = {
+    "join": JoinStep,
+    "leave": LeaveStep,
+    "close_pool": CloseStep,
+}
+
+
+def _step_of_its_kind() -> Q:
+    """``kind = k AND step IN (the steps of k)``, for every kind: what the database accepts."""
+    condition = Q()
+    for kind, steps in SAGA_STEPS.items():
+        condition |= Q(kind=kind, step__in=steps.values)
+    return condition
+
+
 class Saga(models.Model):
     """A persisted state machine for one money flow; resumable from what is stored here."""
 
@@ -65,6 +108,13 @@ class Saga(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["running", "done", "failed"]), name="saga_status_valid"
+            ),
+            models.CheckConstraint(condition=_step_of_its_kind(), name="saga_step_valid_for_kind"),
+            # Behind close_saga_for's "get or create": a pool is closed by one saga at a time.
+            models.UniqueConstraint(
+                fields=["pool"],
+                condition=Q(kind="close_pool", status="running"),
+                name="saga_one_running_close_per_pool",
             ),
         ]
 
@@ -204,6 +254,17 @@ class Transaction(models.Model):
             models.CheckConstraint(
                 condition=Q(amount__gt=0) | Q(kind="follower_credit"),
                 name="tx_amount_positive_unless_win",
+            ),
+            # A saga moves each of these once, reusing the row's id on every retry. WITHDRAWALs
+            # repeat (a re-priced leave takes a new id); a rollback is one per BET already
+            # (``rolls_back`` is one-to-one).
+            models.UniqueConstraint(
+                fields=["saga", "kind"],
+                condition=Q(
+                    saga__isnull=False,
+                    kind__in=["follower_debit", "streamer_deposit", "follower_credit"],
+                ),
+                name="tx_one_bet_deposit_win_per_saga",
             ),
         ]
 

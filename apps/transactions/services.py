@@ -23,7 +23,7 @@ from apps.pools import services as pools
 from apps.pools.models import Pool
 from apps.streamers.models import Stream, Streamer
 from apps.transactions import sagas
-from apps.transactions.models import Saga, Transaction
+from apps.transactions.models import Saga
 
 logger = logging.getLogger(__name__)
 
@@ -91,26 +91,7 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
             contributed=value,
             is_demo=session.is_demo,
         )
-        saga = Saga.objects.create(
-            kind=Saga.Kind.JOIN,
-            step="debit",
-            operator=operator,
-            pool=pool,
-            position=position,
-            is_demo=session.is_demo,
-        )
-        Transaction.objects.create(
-            operator=operator,
-            kind=Transaction.Kind.FOLLOWER_DEBIT,
-            amount=value,
-            currency=pool.currency,
-            saga=saga,
-            pool=pool,
-            position=position,
-            follower=follower,
-            streamer=streamer,
-            is_demo=session.is_demo,
-        )
+        saga = sagas.join_begin(position=position)
     sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
     position.refresh_from_db()
     return position
@@ -127,7 +108,7 @@ def position_leave(*, session: PlayerSession, position_id: object) -> Position:
         return position  # already on its way out: the same answer again
     if position.status != Position.Status.ACTIVE:
         raise Conflict(f"The position is {position.status}", code=ErrorCode.POSITION_NOT_ACTIVE)
-    saga = sagas.position_leave_begin(position)
+    saga = sagas.leave_begin(position=position)
     if saga is not None:
         sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
     position.refresh_from_db()
@@ -142,7 +123,7 @@ def pool_settle(*, pool: Pool) -> list[int]:
     started = sagas.pool_pay_out_all(pool)
     for saga_id in started:
         sagas.saga_advance(saga_id, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
-    close = sagas.pool_close_begin(pool_id=pool.pk)
+    close = sagas.close_begin(pool_id=pool.pk)
     if close is not None:
         sagas.saga_advance(close.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
     return started

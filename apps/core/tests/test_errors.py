@@ -27,6 +27,17 @@ def _sources() -> list[Path]:
     ]
 
 
+def test_no_error_code_is_written_inline_outside_the_catalogue():
+    # given every application module (tests and migrations aside)
+    offenders = []
+    for path in _sources():
+        # then no ERR_ literal, in code, strings, docstrings or comments alike
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if CODE.search(line):
+                offenders.append(f"{path.relative_to(APPS.parent)}:{number}: {line.strip()}")
+    assert offenders == []
+
+
 def test_every_code_is_unique_prefixed_and_has_a_status_and_meaning():
     values = [code.value for code in ErrorCode]
     assert len(values) == len(set(values))

@@ -19,7 +19,7 @@ from apps.operators.models import Operator
 from apps.pools import snapshots
 from apps.pools.models import Pool
 from apps.pools.snapshots import PoolView, ReadingStats
-from apps.transactions.gateways import gateway_for
+from apps.transactions import gateways
 from apps.transactions.models import ReconciliationRun
 from apps.transactions.reconciliation.checks.balances import StreamHistory, balance_findings
 from apps.transactions.reconciliation.findings import FindingSink
@@ -111,7 +111,9 @@ def pools_snapshot(
     demo_pools = Pool.objects.select_related("streamer").in_bulk([v.id for v in demo])
     results: dict[int, CallResult] = {}
     for view in demo:
-        results[view.id] = gateway_for(demo_pools[view.id]).balance(pool=demo_pools[view.id])
+        results[view.id] = gateways.gateway_for(demo_pools[view.id]).balance(
+            pool=demo_pools[view.id]
+        )
         if hooks.answer:
             hooks.answer()
     report.stats.add(observe(by_id, results, sink=sink, history=None))

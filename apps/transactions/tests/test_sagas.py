@@ -317,7 +317,7 @@ def test_a_wallet_new_balance_of_zero_is_recorded_as_zero(fake, streamer, make_s
 def test_closing_a_pool_and_creating_its_close_saga_is_one_transaction(
     fake, streamer, make_session, monkeypatch
 ):
-    from apps.transactions import sagas
+    from apps.transactions.sagas import close
 
     session = make_session("f1")
     position = position_join(session=session, streamer_id=streamer.pk, amount="10")
@@ -325,10 +325,38 @@ def test_closing_a_pool_and_creating_its_close_saga_is_one_transaction(
     def crash(pool):
         raise RuntimeError("process died")
 
-    monkeypatch.setattr(sagas, "close_saga_for", crash)
+    monkeypatch.setattr(close, "close_saga_for", crash)
     with pytest.raises(RuntimeError):
         Position.objects.filter(pk=position.pk).update(status="closed", units=0)
-        sagas.pool_close_begin(pool_id=position.pool_id)
+        close.close_begin(pool_id=position.pool_id)
     # then: the pool is not left closing without a saga to finish it
     assert Pool.objects.get(pk=position.pool_id).state == "open"
     monkeypatch.undo()
+
+
+def test_every_flow_runs_each_step_but_the_final_ones_and_goes_only_where_declared():
+    from apps.transactions.sagas import FLOWS
+
+    # then: each kind has its flow, every step that is not final has a function
+    assert set(FLOWS) == {"join", "leave", "close_pool"}
+    for flow in FLOWS.values():
+        final = {step for step in flow.steps.values if step in ("done", "failed")}
+        assert set(flow.transitions) == set(flow.steps.values) - final
+    assert FLOWS["join"].may_go("debit", "open_pool")
+    assert not FLOWS["join"].may_go("open_pool", "done")
+    assert not FLOWS["leave"].may_go("credit", "withdraw")
+
+
+def test_a_step_may_not_move_its_saga_where_the_flow_does_not_go(fake, streamer, make_session):
+    from apps.transactions.sagas import TransitionRefused
+    from apps.transactions.sagas.engine import goto
+
+    # given: a join saga waiting for its pool's OPEN
+    fake.fail("game-pool", *["http_500"] * 10)
+    position = position_join(session=make_session("f1"), streamer_id=streamer.pk, amount="10")
+    saga = Saga.objects.get(position=position)
+    saga.refresh_from_db()
+    # when / then: open_pool may not skip the DEPOSIT
+    with pytest.raises(TransitionRefused):
+        goto(saga, "done")
+    assert (saga.step, Saga.objects.get(pk=saga.pk).step) == ("open_pool", "open_pool")

@@ -1,0 +1,65 @@
+"""The money flows as persisted state machines (sagas): join, leave and close-pool.
+
+``engine`` runs them (the saga model, the lease, ``saga_advance``); ``join``, ``leave`` and
+``close`` are one flow each, with its steps and transition table; ``pricing`` is the pool's
+pricing claim and the applying of a transfer's answer, shared by join and leave.
+
+What the rest of the project uses is exported here. Tests that replace one of these names
+must patch the module that looks it up (``close.close_saga_for``): patching this package only
+changes the name seen through it. Every caller looks the gateway up as
+``apps.transactions.gateways.gateway_for`` (the engine, staff actions, reconciliation), the one
+place the tests' in-memory operator replaces it.
+"""
+
+from apps.transactions.gateways import Gateway
+from apps.transactions.sagas.close import CLOSE_FLOW, CloseStep, close_begin, close_saga_for
+from apps.transactions.sagas.engine import (
+    FLOWS,
+    INLINE_WAIT_LIMIT,
+    SAGA_LEASE,
+    Flow,
+    StepContext,
+    Transition,
+    TransitionRefused,
+    backoff,
+    saga_advance,
+    sagas_due,
+)
+from apps.transactions.sagas.join import JOIN_FLOW, JoinStep, join_begin
+from apps.transactions.sagas.leave import (
+    LEAVE_FLOW,
+    MAX_REPRICES,
+    LeaveStep,
+    leave_begin,
+    pool_pay_out_all,
+)
+
+# The former name, still called by apps.transactions.reconciliation.
+pool_close_begin = close_begin
+
+__all__ = [
+    "CLOSE_FLOW",
+    "FLOWS",
+    "INLINE_WAIT_LIMIT",
+    "JOIN_FLOW",
+    "LEAVE_FLOW",
+    "MAX_REPRICES",
+    "SAGA_LEASE",
+    "CloseStep",
+    "Flow",
+    "Gateway",
+    "JoinStep",
+    "LeaveStep",
+    "StepContext",
+    "Transition",
+    "TransitionRefused",
+    "backoff",
+    "close_begin",
+    "close_saga_for",
+    "join_begin",
+    "leave_begin",
+    "pool_close_begin",
+    "pool_pay_out_all",
+    "saga_advance",
+    "sagas_due",
+]

@@ -1,0 +1,325 @@
+"""The saga engine: money flows as persisted state machines, run from what is stored.
+
+A saga is a ``Saga`` row: its ``kind`` names the flow (join, leave, close-pool), its ``step``
+the state the flow is in, and the flow's money movements are ``Transaction`` rows hanging off
+it. Nothing is kept in memory between two steps, so any worker can resume any saga. Every
+step follows the same rules (SPEC section 5):
+
+* **Rows before sends.** A transaction row, with its external id, is written *before* its
+  request is sent, and its attempt counter is bumped (``send``) before each send. A crash
+  anywhere resumes from the rows: a row that may have been sent is treated as "outcome
+  unknown".
+* **Ids.** Retries reuse the external id; a new id is only ever taken for a *new* movement
+  (a re-priced WITHDRAWAL, a rollback).
+* **Unknown is not an answer.** A timeout, 5xx or unreadable answer is never taken for a
+  failure or a success: a BET in doubt is rolled back, a transfer in doubt is asked again
+  with the same id while the pool stays claimed, a WIN in doubt is retried until paid.
+* **Resume from stored state.** Each step reads what it needs from the database (the saga,
+  its transactions, the pool) and is idempotent against it: running a step twice, or after
+  a crash half-way through it, never moves money twice.
+* **The lease.** Only one caller at a time advances a given saga: ``saga_advance`` takes a
+  short lease on the row (``lease_owner``, ``lease_expires_at``; ``SAGA_LEASE``) with a
+  conditional UPDATE, renews it after each step and drops it when it stops. A lease that
+  expired (its worker died) may be taken over.
+* **The pricing claim.** Only one saga at a time prices a given pool: the pool's pricing
+  claim (``Pool.pricing_saga``), taken and released by the pricing helpers of this package
+  (``apps.transactions.sagas.pricing``). Why a claim row owned by the saga and not a lock
+  owned by a process: apps/pools/services.py, "Serialisation".
+
+A flow module (``join``, ``leave``, ``close``) declares its steps as an enum
+(apps.transactions.models) and its transition table, a ``Flow``: for each step the function
+that runs it and the steps it may move the saga to. It registers the flow here
+(``flow_register``); ``saga_advance`` dispatches on (kind, step) through the registered
+tables, and ``goto``/``finish`` refuse a move the table does not declare.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.operators.clients import CallResult
+from apps.transactions import gateways
+from apps.transactions.gateways import Gateway
+from apps.transactions.models import SAGA_STEPS, Saga, Transaction
+
+logger = logging.getLogger(__name__)
+
+Kind = Transaction.Kind
+Status = Transaction.Status
+
+SAGA_LEASE = timedelta(seconds=120)
+INLINE_WAIT_LIMIT = 2.0
+
+
+@dataclass
+class StepContext:
+    """What a step talks to, and the ids of the sagas it started (advanced after it)."""
+
+    gateway: Gateway
+    spawned: list[int] = field(default_factory=list)
+
+
+StepFunction = Callable[[Saga, StepContext], None]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One step of a flow: the function that runs it, and the steps it may move the saga to.
+
+    Staying in the step (waiting for a retry, re-pricing) is always allowed.
+    """
+
+    run: StepFunction
+    goes_to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A flow's transition table: ``transitions[step]`` for every step that is not final."""
+
+    kind: str
+    steps: type[models.TextChoices]
+    transitions: Mapping[str, Transition]
+
+    def may_go(self, step: str, to: str) -> bool:
+        transition = self.transitions.get(step)
+        return transition is not None and to in transition.goes_to
+
+
+class TransitionRefused(RuntimeError):
+    """A step tried to move its saga somewhere its flow's table does not allow."""
+
+
+FLOWS: dict[str, Flow] = {}
+
+
+def flow_register(flow: Flow) -> Flow:
+    """Make ``flow`` the table the engine runs sagas of its kind by, once it is checked.
+
+    Its steps must be the enum apps.transactions.models lists for its kind (the database
+    refuses any other step), and every step of its table, and every step it goes to, one
+    of them.
+    """
+    if SAGA_STEPS.get(flow.kind) is not flow.steps:
+        raise ImproperlyConfigured(f"flow {flow.kind!r}: its steps are not SAGA_STEPS[kind]")
+    steps = set(flow.steps.values)
+    for step, transition in flow.transitions.items():
+        unknown = ({step} | set(transition.goes_to)) - steps
+        if unknown:
+            raise ImproperlyConfigured(f"flow {flow.kind!r}: unknown steps {sorted(unknown)}")
+    FLOWS[flow.kind] = flow
+    return flow
+
+
+def step_function(kind: str, step: str) -> StepFunction:
+    """The function that runs a saga of ``kind`` in ``step``."""
+    return FLOWS[kind].transitions[step].run
+
+
+# --- moving a saga -------------------------------------------------------------------
+
+
+def backoff(attempts: int, *, base: float = 1.0, cap: float = 300.0) -> float:
+    """Exponential backoff: 1, 2, 4, ... seconds, capped."""
+    return float(min(cap, base * 2 ** min(max(attempts, 0), 16)))
+
+
+def _check_move(saga: Saga, to: str) -> None:
+    if not FLOWS[saga.kind].may_go(saga.step, to):
+        raise TransitionRefused(f"{saga.kind} saga #{saga.pk}: {saga.step} -> {to} is not allowed")
+
+
+def goto(saga: Saga, step: str) -> None:
+    """Move the saga to ``step`` now, its attempts counted afresh."""
+    _check_move(saga, step)
+    saga.step = step
+    saga.attempts = 0
+    saga.next_run_at = None
+    saga.save(update_fields=["step", "attempts", "next_run_at", "updated_at"])
+
+
+def wait(saga: Saga, seconds: float, error: str = "", *, review: str = "") -> None:
+    """Stay in the step and try it again in ``seconds``; ``review`` flags the saga for staff."""
+    saga.attempts += 1
+    saga.next_run_at = timezone.now() + timedelta(seconds=seconds)
+    saga.last_error = error[:2000]
+    fields = ["attempts", "next_run_at", "last_error", "updated_at"]
+    if review and not saga.needs_review:
+        saga.needs_review = True
+        saga.review_reason = review[:255]
+        fields += ["needs_review", "review_reason"]
+    saga.save(update_fields=fields)
+
+
+def finish(saga: Saga, status: str) -> None:
+    """End the saga ``done`` or ``failed`` (its step becomes the same word)."""
+    step = "done" if status == Saga.Status.DONE else "failed"
+    _check_move(saga, step)
+    saga.status = status
+    saga.step = step
+    saga.next_run_at = None
+    saga.finished_at = timezone.now()
+    saga.save(update_fields=["status", "step", "next_run_at", "finished_at", "updated_at"])
+
+
+def position_id_of(saga: Saga) -> uuid.UUID:
+    """The id of the saga's position (a join's or a leave's; a close has none)."""
+    if saga.position_id is None:
+        raise ValueError(f"{saga.kind} saga #{saga.pk} has no position")
+    return saga.position_id
+
+
+# --- transactions --------------------------------------------------------------------
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return loaded
+
+
+def new_tx(saga: Saga, kind: str, amount: Decimal, **extra: Any) -> Transaction:
+    """Write a new movement of the saga (a new external id), before anything is sent."""
+    pool = saga.pool
+    position = saga.position
+    return Transaction.objects.create(
+        operator_id=saga.operator_id,
+        kind=kind,
+        amount=amount,
+        currency=pool.currency,
+        saga=saga,
+        pool=pool,
+        position=position,
+        follower_id=position.follower_id if position else None,
+        streamer_id=pool.streamer_id,
+        is_demo=saga.is_demo,
+        **extra,
+    )
+
+
+def send(tx: Transaction, call: Callable[[], CallResult]) -> CallResult:
+    """Count the attempt durably, then send."""
+    now = timezone.now()
+    Transaction.objects.filter(pk=tx.pk).update(attempts=F("attempts") + 1, last_attempt_at=now)
+    tx.attempts += 1
+    tx.last_attempt_at = now
+    return call()
+
+
+def record(tx: Transaction, result: CallResult, status: str) -> None:
+    """Store the answer to ``tx`` and its new status (balances and reference on success)."""
+    tx.status = status
+    tx.last_error_code = result.error_code
+    tx.last_error = result.error_message
+    fields = ["status", "last_error_code", "last_error", "updated_at"]
+    if result.data:
+        tx.response = _jsonable(result.data)
+        fields.append("response")
+    if status == Status.SUCCEEDED:
+        tx.balance_before = result.amount("oldBalance")
+        new_balance = result.amount("newBalance")  # wallet answers; transfers say "balance"
+        tx.balance_after = new_balance if new_balance is not None else result.amount("balance")
+        tx.operator_reference = str(result.data.get("clientTxId") or "")[:128]
+        fields += ["balance_before", "balance_after", "operator_reference"]
+    if status in (Status.SUCCEEDED, Status.FAILED, Status.ROLLED_BACK):
+        tx.completed_at = timezone.now()
+        fields.append("completed_at")
+    tx.save(update_fields=fields)
+
+
+# --- runner --------------------------------------------------------------------------
+
+
+def _lease_take(saga_id: int, owner: str) -> bool:
+    now = timezone.now()
+    return bool(
+        Saga.objects.filter(pk=saga_id, status=Saga.Status.RUNNING)
+        .filter(Q(lease_owner="") | Q(lease_expires_at__lt=now) | Q(lease_owner=owner))
+        .update(lease_owner=owner, lease_expires_at=now + SAGA_LEASE)
+    )
+
+
+def _lease_drop(saga_id: int, owner: str) -> None:
+    Saga.objects.filter(pk=saga_id, lease_owner=owner).update(lease_owner="", lease_expires_at=None)
+
+
+def saga_advance(saga_id: int, *, budget: float = 30.0, follow: bool = True) -> Saga:
+    """Drive one saga forward until it finishes, must wait, or ``budget`` seconds are spent.
+
+    Safe to call from anywhere, any number of times, concurrently: a lease on the saga row
+    lets one caller at a time run it, and every step is idempotent against stored state.
+    Short waits (a busy pool, a first retry) are slept through inline; longer ones are left
+    to the scheduler (``next_run_at``). Sagas this one spawned (a close, a pay-out) are
+    advanced after it when ``follow`` is set.
+    """
+    owner = uuid.uuid4().hex
+    if not _lease_take(saga_id, owner):
+        return Saga.objects.get(pk=saga_id)
+    spawned: list[int] = []
+    deadline = time.monotonic() + budget
+    try:
+        while True:
+            saga = Saga.objects.select_related(
+                "pool__streamer",
+                "pool__operator",
+                "operator",
+                "position__session",
+                "position__follower",
+            ).get(pk=saga_id)
+            if saga.status != Saga.Status.RUNNING:
+                break
+            if saga.next_run_at and saga.next_run_at > timezone.now():
+                delay = (saga.next_run_at - timezone.now()).total_seconds()
+                if delay <= min(INLINE_WAIT_LIMIT, deadline - time.monotonic()):
+                    time.sleep(max(delay, 0))
+                    continue
+                break
+            ctx = StepContext(gateway=gateways.gateway_for(saga.pool))
+            step_function(saga.kind, saga.step)(saga, ctx)
+            spawned.extend(ctx.spawned)
+            if time.monotonic() > deadline:
+                break
+            _lease_take(saga_id, owner)  # renew
+    except Exception:
+        # Whatever broke, the stored state is consistent (rows are written before sends):
+        # log it and let the scheduler resume the saga shortly.
+        logger.exception("Saga %s failed in a step; it will be resumed", saga_id)
+        Saga.objects.filter(pk=saga_id).update(next_run_at=timezone.now() + timedelta(seconds=5))
+    finally:
+        _lease_drop(saga_id, owner)
+    from apps.transactions.tasks import saga_schedule
+
+    remaining = max(deadline - time.monotonic(), 1.0)
+    for spawned_id in spawned:
+        if follow:
+            saga_advance(spawned_id, budget=remaining, follow=True)
+        else:
+            saga_schedule(Saga.objects.get(pk=spawned_id))
+    saga = Saga.objects.get(pk=saga_id)
+    if saga.status == Saga.Status.RUNNING:
+        saga_schedule(saga)
+    return saga
+
+
+def sagas_due(*, limit: int = 1000) -> list[int]:
+    """Ids of the running sagas whose time has come and that no live lease holds."""
+    now = timezone.now()
+    return list(
+        Saga.objects.filter(status=Saga.Status.RUNNING)
+        .filter(Q(next_run_at__isnull=True) | Q(next_run_at__lte=now))
+        .filter(Q(lease_owner="") | Q(lease_expires_at__lt=now))
+        .order_by("next_run_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )

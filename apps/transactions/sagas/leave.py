@@ -1,0 +1,252 @@
+"""The leave flow: a member is paid out, priced on a fresh balance (SPEC sections 4 and 5).
+
+State machine (``LeaveStep``)::
+
+    withdraw ──WITHDRAWAL applied, or nothing to pay (a bust pool)──▶ credit ──WIN paid──▶ done
+      │                                                                  │
+      ├─ pool claimed by another saga, balance unreadable: stay, retry   └─ WIN unpaid: stay,
+      ├─ INSUFFICIENT_BALANCE: stay, re-price with a new id             retry with the
+      │  (back off after every MAX_REPRICES)                                same id; flagged
+      ├─ WITHDRAWAL in doubt: stay, ask again with the same id              for review when
+      │  (the pool stays claimed)                                           refused or late
+      └─ WITHDRAWAL refused: stay, retry with backoff, flagged for review
+
+A leave never fails: money owed to a follower is retried until paid. ``leave_begin`` starts
+one for an active position; the pool's close begins as soon as its last member's WITHDRAWAL
+is applied (``close_spawn_if_empty``), not after the WIN.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.errors import ErrorCode
+from apps.followers.models import Position
+from apps.pools import services as pools
+from apps.pools.accounting import payout_for_units, units_after_redeem
+from apps.pools.models import Pool
+from apps.streamers.models import Stream
+from apps.transactions.models import LeaveStep, Saga, Transaction
+from apps.transactions.sagas.close import close_spawn_if_empty
+from apps.transactions.sagas.engine import (
+    Flow,
+    StepContext,
+    Transition,
+    backoff,
+    finish,
+    flow_register,
+    goto,
+    new_tx,
+    position_id_of,
+    record,
+    send,
+    wait,
+)
+from apps.transactions.sagas.pricing import pool_apply_transfer, pool_price, pricing_release
+
+__all__ = [
+    "LEAVE_FLOW",
+    "LEAVE_TRANSITIONS",
+    "MAX_REPRICES",
+    "LeaveStep",
+    "leave_begin",
+    "leave_credit",
+    "leave_withdraw",
+    "pool_bust_and_pay_out",
+    "pool_pay_out_all",
+    "pool_should_pay_out",
+]
+
+logger = logging.getLogger(__name__)
+
+Kind = Transaction.Kind
+Status = Transaction.Status
+
+MAX_REPRICES = 5
+
+
+def leave_begin(*, position: Position) -> Saga | None:
+    """Start the leave saga of an active position; None if it is not active (any more)."""
+    with transaction.atomic():
+        moved = Position.objects.filter(pk=position.pk, status=Position.Status.ACTIVE).update(
+            status=Position.Status.LEAVING, updated_at=timezone.now()
+        )
+        if not moved:
+            return None
+        return Saga.objects.create(
+            kind=Saga.Kind.LEAVE,
+            step=LeaveStep.WITHDRAW,
+            operator_id=position.pool.operator_id,
+            pool_id=position.pool_id,
+            position=position,
+            is_demo=position.is_demo,
+        )
+
+
+def pool_pay_out_all(pool: Pool) -> list[int]:
+    """Start a leave for every active position of the pool (stream end, bust)."""
+    started = []
+    for position in Position.objects.filter(
+        pool=pool, status=Position.Status.ACTIVE
+    ).select_related("pool"):
+        leave = leave_begin(position=position)
+        if leave is not None:
+            started.append(leave.pk)
+    return started
+
+
+def pool_should_pay_out(pool: Pool) -> bool:
+    """True when members must leave now: the pool is bust or no stream of the streamer is live."""
+    if pool.is_bust:
+        return True
+    return not Stream.objects.filter(
+        streamer_id=pool.streamer_id, status=Stream.Status.LIVE
+    ).exists()
+
+
+def pool_bust_and_pay_out(saga: Saga, ctx: StepContext) -> None:
+    """Flag the saga's pool bust and, the first time, start every member's leave (for 0)."""
+    if pools.pool_mark_bust(pool_id=saga.pool_id):
+        logger.warning("Pool %s is bust", saga.pool_id)
+        ctx.spawned.extend(pool_pay_out_all(Pool.objects.get(pk=saga.pool_id)))
+
+
+def leave_withdraw(saga: Saga, ctx: StepContext) -> None:
+    """Price the leave on a fresh balance and transfer WITHDRAWAL of the payout.
+
+    The payout of ``u`` units at balance ``B`` of a pool of ``U`` units is ``u * B / U``
+    rounded down to 8 places (``payout_for_units``); each re-pricing is a new WITHDRAWAL with
+    its own id, priced on a balance read anew.
+    """
+    withdrawals = saga.transactions.filter(kind=Kind.STREAMER_WITHDRAWAL)
+    tx = withdrawals.filter(status__in=[Status.PENDING, Status.UNKNOWN]).order_by("-pk").first()
+    pricing = pool_price(saga, ctx, read_balance=tx is None)
+    if pricing is None:
+        return None
+    pool = pricing.pool
+    position = Position.objects.get(pk=position_id_of(saga))
+    if tx is None:
+        balance = pricing.balance
+        if balance is None:
+            review = f"streamer-balance refused: {pricing.error_code}" if pricing.refused else ""
+            return wait(
+                saga,
+                backoff(saga.attempts, cap=600),
+                f"streamer-balance: {pricing.error_code}",
+                review=review,
+            )
+        payout = payout_for_units(
+            units=position.units, balance=balance, total_units=pool.total_units
+        )
+        if payout == 0:
+            return _leave_with_nothing(saga, ctx, pool=pool, position=position, balance=balance)
+        tx = new_tx(
+            saga,
+            Kind.STREAMER_WITHDRAWAL,
+            payout,
+            units=position.units,
+            priced_balance=balance,
+            priced_total_units=pool.total_units,
+        )
+    withdrawal = tx
+    result = send(withdrawal, lambda: ctx.gateway.transfer(tx=withdrawal, pool=pool))
+    if result.ok:
+        with transaction.atomic():
+            pool_apply_transfer(withdrawal, result, pool=pool)
+            Position.objects.filter(pk=position.pk).update(
+                units=0, payout=withdrawal.amount, updated_at=timezone.now()
+            )
+            goto(saga, LeaveStep.CREDIT)
+        # CLOSE goes as soon as the last member's WITHDRAWAL succeeded, not after the WIN.
+        close_spawn_if_empty(saga, ctx)
+        return None
+    if result.refused and result.error_code == ErrorCode.INSUFFICIENT_BALANCE:
+        # The balance moved since we read it: re-price with a new id (the pool stays claimed).
+        record(withdrawal, result, Status.FAILED)
+        if withdrawals.filter(status=Status.FAILED).count() % MAX_REPRICES == 0:
+            pricing_release(saga)
+            return wait(saga, backoff(saga.attempts, cap=60), "re-priced repeatedly, backing off")
+        return None
+    if result.refused:
+        record(withdrawal, result, Status.FAILED)
+        pricing_release(saga)
+        return wait(
+            saga,
+            backoff(saga.attempts, cap=600),
+            f"transfer WITHDRAWAL refused: {result.error_code}",
+            review=f"WITHDRAWAL refused: {result.error_code}",
+        )
+    record(withdrawal, result, Status.UNKNOWN)
+    return wait(
+        saga, backoff(withdrawal.attempts, cap=60), f"transfer WITHDRAWAL: {result.error_code}"
+    )
+
+
+def _leave_with_nothing(
+    saga: Saga, ctx: StepContext, *, pool: Pool, position: Position, balance: Decimal
+) -> None:
+    """Nothing to move on the operator's side (a bust pool): redeem the units without a
+    transfer, release the claim; the WIN of 0 still closes the follower's round."""
+    with transaction.atomic():
+        Pool.objects.filter(pk=pool.pk).update(
+            total_units=units_after_redeem(
+                total_units=pool.total_units,
+                redeemed=position.units,
+                streamer_units=pool.streamer_units,
+            ),
+            pricing_saga=None,
+            pricing_since=None,
+        )
+        Position.objects.filter(pk=position.pk).update(units=0, payout=0, updated_at=timezone.now())
+        goto(saga, LeaveStep.CREDIT)
+    if balance == 0 and pool.total_units > 0:
+        pool_bust_and_pay_out(saga, ctx)
+    close_spawn_if_empty(saga, ctx)
+
+
+def leave_credit(saga: Saga, ctx: StepContext) -> None:
+    """The WIN: wallet deposit of the payout, retried with the same id until paid."""
+    position = Position.objects.select_related("session", "follower").get(pk=position_id_of(saga))
+    tx = saga.transactions.filter(kind=Kind.FOLLOWER_CREDIT).first() or new_tx(
+        saga, Kind.FOLLOWER_CREDIT, position.payout or Decimal(0)
+    )
+    if tx.status != Status.SUCCEEDED:
+        result = send(tx, lambda: ctx.gateway.win(tx=tx, position=position))
+        if not result.ok:
+            record(tx, result, Status.UNKNOWN if result.unknown else Status.PENDING)
+            overdue = timezone.now() - tx.created_at > settings.COPYPOOL_WIN_REVIEW_AFTER
+            review = ""
+            if result.refused:
+                review = f"WIN refused: {result.error_code}"
+            elif overdue:
+                review = "WIN unpaid for more than 24 hours"
+            if review and not tx.needs_review:
+                Transaction.objects.filter(pk=tx.pk).update(needs_review=True)
+            return wait(
+                saga,
+                backoff(tx.attempts, base=2.0, cap=1800),
+                f"WIN: {result.error_code}",
+                review=review,
+            )
+        record(tx, result, Status.SUCCEEDED)
+    with transaction.atomic():
+        Position.objects.filter(pk=position.pk).update(
+            status=Position.Status.CLOSED, closed_at=timezone.now(), updated_at=timezone.now()
+        )
+        finish(saga, Saga.Status.DONE)
+    return None
+
+
+LEAVE_TRANSITIONS: dict[str, Transition] = {
+    LeaveStep.WITHDRAW: Transition(leave_withdraw, goes_to=(LeaveStep.CREDIT,)),
+    LeaveStep.CREDIT: Transition(leave_credit, goes_to=(LeaveStep.DONE,)),
+}
+
+LEAVE_FLOW = flow_register(
+    Flow(kind=Saga.Kind.LEAVE, steps=LeaveStep, transitions=LEAVE_TRANSITIONS)
+)

@@ -1,0 +1,127 @@
+"""Pricing a pool for a join's DEPOSIT or a leave's WITHDRAWAL, and applying the answer.
+
+A transfer is priced on the streamer's balance read right before it (SPEC section 4), while
+the saga holds the pool's pricing claim: no other join or leave of the pool can price on the
+same balance, and the claim stays taken until the transfer has a definite answer, however
+long that takes (apps/pools/services.py, "Serialisation"). Both flows go through the same
+two helpers:
+
+* ``pool_price`` claims the pool and reads the balance;
+* ``pool_apply_transfer`` records a transfer the operator applied, moves the pool's units
+  and balance on, and releases the claim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+from apps.operators.clients import CallResult
+from apps.pools import services as pools
+from apps.pools.accounting import units_after_issue, units_after_redeem
+from apps.pools.models import Pool
+from apps.transactions.models import Saga, Transaction
+from apps.transactions.sagas.engine import StepContext, record, wait
+
+Kind = Transaction.Kind
+Status = Transaction.Status
+
+CLAIM_POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """A pool claimed for pricing by one saga.
+
+    ``pool`` was loaded after the claim was taken, so its units are current: they only change
+    under the claim. ``reading`` is the streamer-balance answer, None when the balance was
+    not asked for (a transfer priced earlier is being re-sent).
+    """
+
+    pool: Pool
+    reading: CallResult | None = None
+
+    @property
+    def balance(self) -> Decimal | None:
+        """The balance just read; None when not read or unusable (the claim is released)."""
+        if self.reading is None or not self.reading.ok:
+            return None
+        return self.reading.amount("balance")
+
+    @property
+    def refused(self) -> bool:
+        """The operator refused to tell the balance (a definite answer, not a time-out)."""
+        return self.reading is not None and self.reading.refused
+
+    @property
+    def error_code(self) -> str:
+        return self.reading.error_code if self.reading is not None else ""
+
+
+def pool_price(saga: Saga, ctx: StepContext, *, read_balance: bool) -> Pricing | None:
+    """Claim the saga's pool for pricing and, when ``read_balance``, read the balance to price on.
+
+    None when another saga holds the claim: the saga then waits ``CLAIM_POLL_SECONDS`` and
+    tries again. A balance read is recorded as the pool's last known balance; an unusable
+    reading releases the claim at once (nothing was priced on it), and the caller decides
+    what the failure means for its flow. ``read_balance`` is False when the saga already
+    priced its transfer: the claim is then confirmed, the transfer re-sent as priced.
+    """
+    if not pools.pool_pricing_claim(pool_id=saga.pool_id, saga_id=saga.pk):
+        wait(saga, CLAIM_POLL_SECONDS, "waiting for the pool's pricing claim")
+        return None
+    pool = Pool.objects.select_related("streamer", "operator").get(pk=saga.pool_id)
+    if not read_balance:
+        return Pricing(pool=pool)
+    pricing = Pricing(pool=pool, reading=ctx.gateway.balance(pool=pool))
+    if pricing.balance is None:
+        pricing_release(saga)
+    else:
+        pools.pool_observe_balance(pool_id=pool.pk, balance=pricing.balance)
+    return pricing
+
+
+def pricing_release(saga: Saga) -> None:
+    """Give the pool's pricing claim up (the saga's transfer has a definite answer, or none
+    was priced)."""
+    pools.pool_pricing_release(pool_id=saga.pool_id, saga_id=saga.pk)
+
+
+def pool_apply_transfer(tx: Transaction, result: CallResult, *, pool: Pool) -> None:
+    """Record a transfer the operator applied, move the pool on, release its pricing claim.
+
+    Call it inside the database transaction that also updates the position and the saga's
+    step. Units change only under the pricing claim, so the total the transfer was priced on
+    (``tx.priced_total_units``) is still the pool's: a DEPOSIT issues ``tx.units`` on top of
+    it, a WITHDRAWAL redeems them (never below the streamer's own units). The pool's balance
+    becomes the one the operator answered, or, when it gave none, the priced balance plus the
+    DEPOSIT or minus the WITHDRAWAL.
+    """
+    record(tx, result, Status.SUCCEEDED)
+    deposit = tx.kind == Kind.STREAMER_DEPOSIT
+    priced_total_units, units = _priced(tx.priced_total_units), _priced(tx.units)
+    if deposit:
+        total_units = units_after_issue(total_units=priced_total_units, issued=units)
+    else:
+        total_units = units_after_redeem(
+            total_units=priced_total_units, redeemed=units, streamer_units=pool.streamer_units
+        )
+    balance = result.amount("balance")
+    if balance is None:
+        priced_balance = _priced(tx.priced_balance)
+        balance = priced_balance + tx.amount if deposit else priced_balance - tx.amount
+    Pool.objects.filter(pk=pool.pk).update(
+        total_units=total_units,
+        balance=balance,
+        balance_at=timezone.now(),
+        pricing_saga=None,
+        pricing_since=None,
+    )
+
+
+def _priced(value: Decimal | None) -> Decimal:
+    if value is None:
+        raise ValueError("the transfer was never priced")
+    return value
