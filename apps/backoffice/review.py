@@ -29,7 +29,6 @@ from django.utils import timezone
 
 from apps.core.errors import Conflict, ErrorCode, ValidationFailed
 from apps.followers.models import Position
-from apps.pools.models import Pool
 from apps.transactions import sagas
 from apps.transactions.models import JoinStep, Saga, Transaction
 from apps.transactions.services import saga_lease_held, saga_retry_now
@@ -176,9 +175,7 @@ def review_rollback(*, tx: Transaction, reason: str) -> Saga:
             completed_at=now,
             updated_at=now,
         )
-        Pool.objects.filter(pk=saga.pool_id, pricing_saga=saga.pk).update(
-            pricing_saga=None, pricing_since=None
-        )
+        sagas.claim_release(pool_id=saga.pool_id, saga_id=saga.pk)
         if saga.position_id:
             Position.objects.filter(pk=saga.position_id, failure_code="").update(
                 failure_code=STAFF_ROLLBACK_CODE,

@@ -90,6 +90,9 @@ class Saga(models.Model):
     review_reason = models.CharField(max_length=255, blank=True)
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Parked until the pool's pricing claim is released (apps.transactions.sagas.pricing):
+    # the release wakes it; ``next_run_at`` is only the fallback.
+    awaiting_claim = models.BooleanField(default=False)
     is_demo = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -100,6 +103,11 @@ class Saga(models.Model):
         indexes = [
             models.Index(
                 fields=["next_run_at"], condition=Q(status="running"), name="saga_runnable"
+            ),
+            models.Index(
+                fields=["pool", "id"],
+                condition=Q(status="running", awaiting_claim=True),
+                name="saga_awaiting_claim",
             ),
         ]
         constraints = [

@@ -92,7 +92,7 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
             is_demo=session.is_demo,
         )
         saga = sagas.join_begin(position=position)
-    sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
+    sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS, wait_inline=True)
     position.refresh_from_db()
     return position
 
@@ -110,7 +110,7 @@ def position_leave(*, session: PlayerSession, position_id: object) -> Position:
         raise Conflict(f"The position is {position.status}", code=ErrorCode.POSITION_NOT_ACTIVE)
     saga = sagas.leave_begin(position=position)
     if saga is not None:
-        sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
+        sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS, wait_inline=True)
     position.refresh_from_db()
     return position
 

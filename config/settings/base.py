@@ -162,6 +162,8 @@ CELERY_TIMEZONE = TIME_ZONE
 COPYPOOL_GAME_CODE = env("COPYPOOL_GAME_CODE", default="copystake-pool")
 COPYPOOL_WIN_REVIEW_AFTER = timedelta(hours=24)
 COPYPOOL_INLINE_SAGA_SECONDS = env.float("COPYPOOL_INLINE_SAGA_SECONDS", default=8.0)
+# Within a player's request, a retry due this soon is slept through instead of answering 202.
+COPYPOOL_INLINE_WAIT_SECONDS = env.float("COPYPOOL_INLINE_WAIT_SECONDS", default=2.0)
 
 # Failed admin logins are rate limited (django-axes).
 AXES_FAILURE_LIMIT = 5

@@ -15,13 +15,13 @@ from apps.transactions.gateways import Gateway
 from apps.transactions.sagas.close import CLOSE_FLOW, CloseStep, close_begin, close_saga_for
 from apps.transactions.sagas.engine import (
     FLOWS,
-    INLINE_WAIT_LIMIT,
     SAGA_LEASE,
     Flow,
     StepContext,
     Transition,
     TransitionRefused,
     backoff,
+    claim_release,
     saga_advance,
     sagas_due,
 )
@@ -38,9 +38,9 @@ from apps.transactions.sagas.leave import (
 pool_close_begin = close_begin
 
 __all__ = [
+    "claim_release",
     "CLOSE_FLOW",
     "FLOWS",
-    "INLINE_WAIT_LIMIT",
     "JOIN_FLOW",
     "LEAVE_FLOW",
     "MAX_REPRICES",

@@ -39,18 +39,22 @@ import json
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.operators.clients import CallResult
+from apps.pools import services as pools
 from apps.transactions import gateways
 from apps.transactions.gateways import Gateway
 from apps.transactions.models import SAGA_STEPS, Saga, Transaction
@@ -61,7 +65,6 @@ Kind = Transaction.Kind
 Status = Transaction.Status
 
 SAGA_LEASE = timedelta(seconds=120)
-INLINE_WAIT_LIMIT = 2.0
 
 
 @dataclass
@@ -255,20 +258,101 @@ def _lease_drop(saga_id: int, owner: str) -> None:
     Saga.objects.filter(pk=saga_id, lease_owner=owner).update(lease_owner="", lease_expires_at=None)
 
 
-def saga_advance(saga_id: int, *, budget: float = 30.0, follow: bool = True) -> Saga:
+def sagas_woken(saga_ids: list[int]) -> None:
+    """Sagas just made due by a released pricing claim: handed to a worker each, or, with no
+    broker, to the ``saga_advance`` run in progress, which drives them after its own saga."""
+    from apps.transactions.tasks import saga_schedule
+
+    followed = _woken.get()
+    if settings.CELERY_TASK_ALWAYS_EAGER and followed is not None:
+        followed.extend(saga_ids)
+        return
+    for saga in Saga.objects.filter(pk__in=saga_ids):
+        saga_schedule(saga)
+
+
+def claim_release(*, pool_id: int, saga_id: int) -> None:
+    """Release ``saga_id``'s claim on the pool (if it holds it) and wake the pool's parked
+    sagas. Every release of a pricing claim goes through here or ``pool_apply_transfer``."""
+    pools.pool_pricing_release(pool_id=pool_id, saga_id=saga_id)
+    claim_waiters_wake(pool_id=pool_id)
+
+
+def claim_waiters_wake(*, pool_id: int) -> list[int]:
+    """Make the pool's parked sagas due now and hand them on (``engine.sagas_woken``)."""
+    waiting = list(
+        Saga.objects.filter(pool_id=pool_id, status=Saga.Status.RUNNING, awaiting_claim=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if waiting:
+        Saga.objects.filter(pk__in=waiting, awaiting_claim=True).update(
+            awaiting_claim=False, next_run_at=None
+        )
+        sagas_woken(waiting)
+    return waiting
+
+
+# The sagas woken during the ``saga_advance`` run of this thread or task (see sagas_woken).
+_woken: ContextVar[list[int] | None] = ContextVar("sagas_woken", default=None)
+
+STEP_FAILURES_BEFORE_REVIEW = 5
+
+
+def saga_advance(
+    saga_id: int, *, budget: float = 30.0, follow: bool = True, wait_inline: bool = False
+) -> Saga:
     """Drive one saga forward until it finishes, must wait, or ``budget`` seconds are spent.
 
     Safe to call from anywhere, any number of times, concurrently: a lease on the saga row
     lets one caller at a time run it, and every step is idempotent against stored state.
-    Short waits (a busy pool, a first retry) are slept through inline; longer ones are left
-    to the scheduler (``next_run_at``). Sagas this one spawned (a close, a pay-out) are
-    advanced after it when ``follow`` is set.
+    A saga that must wait yields at once, its ``next_run_at`` telling the scheduler when to
+    take it up again; only with ``wait_inline`` (a player's request) are waits of up to
+    ``COPYPOOL_INLINE_WAIT_SECONDS`` (a setting) slept through. A saga parked on a pool's pricing claim never
+    sleeps: the release wakes it. Sagas this one started (a close, a pay-out) and sagas it
+    woke are advanced after it, within the budget, when ``follow`` is set (else handed to
+    workers).
     """
+    deadline = time.monotonic() + budget
+    queue: deque[int] = deque([saga_id])
+    done: set[int] = set()
+    woken: list[int] = []
+    token = _woken.set(woken)
+    try:
+        while queue:
+            current = queue.popleft()
+            if current in done:
+                continue
+            done.add(current)
+            spawned = _advance_one(current, deadline=deadline, wait_inline=wait_inline)
+            later = spawned + woken
+            woken.clear()
+            if follow and time.monotonic() < deadline:
+                queue.extend(later)
+            else:
+                _hand_over(later)
+    finally:
+        _woken.reset(token)
+    _hand_over(list(queue))
+    return Saga.objects.get(pk=saga_id)
+
+
+def _hand_over(saga_ids: list[int]) -> None:
+    """Sagas this run will not drive: a worker each (no-op with no broker: the resume does)."""
+    from apps.transactions.tasks import saga_schedule
+
+    for saga in Saga.objects.filter(pk__in=saga_ids, status=Saga.Status.RUNNING):
+        saga_schedule(saga)
+
+
+def _advance_one(saga_id: int, *, deadline: float, wait_inline: bool) -> list[int]:
+    """Run the saga's steps under its lease; returns the ids of the sagas it started."""
+    from apps.transactions.tasks import saga_schedule
+
     owner = uuid.uuid4().hex
     if not _lease_take(saga_id, owner):
-        return Saga.objects.get(pk=saga_id)
+        return []
     spawned: list[int] = []
-    deadline = time.monotonic() + budget
     try:
         while True:
             saga = Saga.objects.select_related(
@@ -282,7 +366,9 @@ def saga_advance(saga_id: int, *, budget: float = 30.0, follow: bool = True) -> 
                 break
             if saga.next_run_at and saga.next_run_at > timezone.now():
                 delay = (saga.next_run_at - timezone.now()).total_seconds()
-                if delay <= min(INLINE_WAIT_LIMIT, deadline - time.monotonic()):
+                inline = wait_inline and not saga.awaiting_claim
+                limit = settings.COPYPOOL_INLINE_WAIT_SECONDS
+                if inline and delay <= min(limit, deadline - time.monotonic()):
                     time.sleep(max(delay, 0))
                     continue
                 break
@@ -292,25 +378,39 @@ def saga_advance(saga_id: int, *, budget: float = 30.0, follow: bool = True) -> 
             if time.monotonic() > deadline:
                 break
             _lease_take(saga_id, owner)  # renew
-    except Exception:
-        # Whatever broke, the stored state is consistent (rows are written before sends):
-        # log it and let the scheduler resume the saga shortly.
-        logger.exception("Saga %s failed in a step; it will be resumed", saga_id)
-        Saga.objects.filter(pk=saga_id).update(next_run_at=timezone.now() + timedelta(seconds=5))
+    except Exception as error:
+        _step_failed(saga_id, error)
     finally:
         _lease_drop(saga_id, owner)
-    from apps.transactions.tasks import saga_schedule
-
-    remaining = max(deadline - time.monotonic(), 1.0)
-    for spawned_id in spawned:
-        if follow:
-            saga_advance(spawned_id, budget=remaining, follow=True)
-        else:
-            saga_schedule(Saga.objects.get(pk=spawned_id))
     saga = Saga.objects.get(pk=saga_id)
     if saga.status == Saga.Status.RUNNING:
         saga_schedule(saga)
-    return saga
+    return spawned
+
+
+def _step_failed(saga_id: int, error: Exception) -> None:
+    """A step raised. The stored state is consistent (rows are written before sends), so the
+    saga is resumed, with the backoff of any retry; after ``STEP_FAILURES_BEFORE_REVIEW``
+    failures in a row it is flagged for staff, still retrying. A pricing claim is given up
+    only when nothing was priced on it (no transfer of the saga is pending or in doubt)."""
+    logger.exception("Saga %s failed in a step; it will be resumed", saga_id)
+    saga = Saga.objects.get(pk=saga_id)
+    saga.attempts += 1
+    failures = saga.attempts
+    saga.next_run_at = timezone.now() + timedelta(seconds=backoff(failures, cap=600))
+    saga.last_error = f"step {saga.step} raised {type(error).__name__}: {error}"[:2000]
+    fields = ["attempts", "next_run_at", "last_error", "updated_at"]
+    if failures >= STEP_FAILURES_BEFORE_REVIEW and not saga.needs_review:
+        saga.needs_review = True
+        saga.review_reason = f"step {saga.step} keeps failing: {type(error).__name__}"[:255]
+        fields += ["needs_review", "review_reason"]
+    saga.save(update_fields=fields)
+    priced = saga.transactions.filter(
+        kind__in=[Kind.STREAMER_DEPOSIT, Kind.STREAMER_WITHDRAWAL],
+        status__in=[Status.PENDING, Status.UNKNOWN],
+    )
+    if not priced.exists():
+        claim_release(pool_id=saga.pool_id, saga_id=saga.pk)
 
 
 def sagas_due(*, limit: int = 1000) -> list[int]:

@@ -38,6 +38,7 @@ from apps.transactions.sagas.engine import (
     StepContext,
     Transition,
     backoff,
+    claim_waiters_wake,
     finish,
     flow_register,
     goto,
@@ -204,6 +205,7 @@ def _leave_with_nothing(
         )
         Position.objects.filter(pk=position.pk).update(units=0, payout=0, updated_at=timezone.now())
         goto(saga, LeaveStep.CREDIT)
+    claim_waiters_wake(pool_id=pool.pk)
     if balance == 0 and pool.total_units > 0:
         pool_bust_and_pay_out(saga, ctx)
     close_spawn_if_empty(saga, ctx)

@@ -9,6 +9,13 @@ two helpers:
 * ``pool_price`` claims the pool and reads the balance;
 * ``pool_apply_transfer`` records a transfer the operator applied, moves the pool's units
   and balance on, and releases the claim.
+
+A saga that cannot take the claim does not wait for it: it is parked (``awaiting_claim``) and
+yields at once, so that no worker and no resume pass is held by one pool while other pools
+have work. Every release of a claim goes through ``claim_release`` (or
+``pool_apply_transfer``), which wakes the pool's parked sagas: due now, handed to a worker
+(or, with no broker, to the saga engine run that released it). A parked saga also wakes on
+its own after ``CLAIM_PARK_SECONDS``, should a wake-up be lost with a crashed process.
 """
 
 from __future__ import annotations
@@ -23,12 +30,18 @@ from apps.pools import services as pools
 from apps.pools.accounting import units_after_issue, units_after_redeem
 from apps.pools.models import Pool
 from apps.transactions.models import Saga, Transaction
-from apps.transactions.sagas.engine import StepContext, record, wait
+from apps.transactions.sagas.engine import (
+    StepContext,
+    claim_release,
+    claim_waiters_wake,
+    record,
+    wait,
+)
 
 Kind = Transaction.Kind
 Status = Transaction.Status
 
-CLAIM_POLL_SECONDS = 0.5
+CLAIM_PARK_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -63,15 +76,18 @@ class Pricing:
 def pool_price(saga: Saga, ctx: StepContext, *, read_balance: bool) -> Pricing | None:
     """Claim the saga's pool for pricing and, when ``read_balance``, read the balance to price on.
 
-    None when another saga holds the claim: the saga then waits ``CLAIM_POLL_SECONDS`` and
-    tries again. A balance read is recorded as the pool's last known balance; an unusable
+    None when another saga holds the claim: the saga is parked until the claim is released
+    (``claim_park``) and its step ends. A balance read is recorded as the pool's last known balance; an unusable
     reading releases the claim at once (nothing was priced on it), and the caller decides
     what the failure means for its flow. ``read_balance`` is False when the saga already
     priced its transfer: the claim is then confirmed, the transfer re-sent as priced.
     """
     if not pools.pool_pricing_claim(pool_id=saga.pool_id, saga_id=saga.pk):
-        wait(saga, CLAIM_POLL_SECONDS, "waiting for the pool's pricing claim")
+        claim_park(saga)
         return None
+    if saga.awaiting_claim:
+        Saga.objects.filter(pk=saga.pk).update(awaiting_claim=False)
+        saga.awaiting_claim = False
     pool = Pool.objects.select_related("streamer", "operator").get(pk=saga.pool_id)
     if not read_balance:
         return Pricing(pool=pool)
@@ -85,8 +101,23 @@ def pool_price(saga: Saga, ctx: StepContext, *, read_balance: bool) -> Pricing |
 
 def pricing_release(saga: Saga) -> None:
     """Give the pool's pricing claim up (the saga's transfer has a definite answer, or none
-    was priced)."""
-    pools.pool_pricing_release(pool_id=saga.pool_id, saga_id=saga.pk)
+    was priced), and wake the sagas waiting for it."""
+    claim_release(pool_id=saga.pool_id, saga_id=saga.pk)
+
+
+def claim_park(saga: Saga) -> None:
+    """Park the saga until the pool's claim is released; it yields at once.
+
+    Parking and a release can cross: the holder may release between our failed claim and
+    the park. So the claim is looked at again after parking, and the saga woken at once if
+    it is free already.
+    """
+    holder = Pool.objects.values_list("pricing_saga", flat=True).get(pk=saga.pool_id)
+    wait(saga, CLAIM_PARK_SECONDS, f"waiting for the pool's pricing claim (saga #{holder})")
+    Saga.objects.filter(pk=saga.pk).update(awaiting_claim=True)
+    saga.awaiting_claim = True
+    if not Pool.objects.filter(pk=saga.pool_id, pricing_saga__isnull=False).exists():
+        claim_waiters_wake(pool_id=saga.pool_id)
 
 
 def pool_apply_transfer(tx: Transaction, result: CallResult, *, pool: Pool) -> None:
@@ -119,6 +150,7 @@ def pool_apply_transfer(tx: Transaction, result: CallResult, *, pool: Pool) -> N
         pricing_saga=None,
         pricing_since=None,
     )
+    claim_waiters_wake(pool_id=pool.pk)
 
 
 def _priced(value: Decimal | None) -> Decimal:

@@ -360,3 +360,99 @@ def test_a_step_may_not_move_its_saga_where_the_flow_does_not_go(fake, streamer,
     with pytest.raises(TransitionRefused):
         goto(saga, "done")
     assert (saga.step, Saga.objects.get(pk=saga.pk).step) == ("open_pool", "open_pool")
+
+
+# --- no pool waits for another; a claim waiter yields at once and is woken ---------------
+
+
+def test_a_join_that_cannot_take_the_claim_yields_at_once_and_is_woken_by_the_release(
+    fake, streamer, make_session
+):
+    import time
+
+    from apps.transactions.services import sagas_resume
+
+    # given a join whose transfer is in doubt: it keeps the pool's pricing claim
+    fake.fail("transfer", *["timeout_before"] * 3)
+    first = position_join(session=make_session("f1"), streamer_id=streamer.pk, amount="100")
+    assert first.status == "joining"
+    # when a second join arrives (with the request's inline budget of several seconds)
+    started = time.monotonic()
+    second = position_join(session=make_session("f2"), streamer_id=streamer.pk, amount="50")
+    elapsed = time.monotonic() - started
+    # then it answered at once, parked on the claim, not sleeping through the budget
+    assert second.status == "joining" and elapsed < 1.0
+    parked = Saga.objects.get(position=second)
+    assert parked.awaiting_claim and parked.next_run_at is not None
+    # when the first transfer's answer comes (its retry), releasing the claim
+    fake.faults["transfer"].clear()
+    Saga.objects.filter(position=first).update(next_run_at=None)
+    sagas_resume(budget=5)
+    # then the parked join was woken and driven in the same pass
+    second.refresh_from_db()
+    first.refresh_from_db()
+    assert first.status == second.status == "active"
+    assert not Saga.objects.get(position=second).awaiting_claim
+    assert fake.streamer_balance["streamer-1"] == D(1150)
+
+
+def test_a_resume_pass_is_not_held_by_one_pools_doubt(fake, operator, streamer, make_session):
+    import time
+
+    from apps.streamers.models import Streamer
+    from apps.transactions.services import sagas_resume
+
+    # given a follower of another streamer's pool whose WIN failed once: due again
+    other = Streamer.objects.create(
+        operator=operator, operator_user_id="streamer-2", display_name="T", currency="USD"
+    )
+    Stream.objects.create(streamer=other, status=Stream.Status.LIVE)
+    elsewhere = position_join(session=make_session("f9"), streamer_id=other.pk, amount="10")
+    fake.fail("deposit", "timeout_before")
+    left = position_leave(session=make_session("f9"), position_id=elsewhere.pk)
+    assert left.status == "leaving"
+    # ...and a pool whose transfer stays in doubt, with joins parked behind it
+    fake.fail("transfer", *["timeout_before"] * 50)
+    position_join(session=make_session("f1"), streamer_id=streamer.pk, amount="10")
+    for user in ("f2", "f3", "f4"):
+        position_join(session=make_session(user), streamer_id=streamer.pk, amount="10")
+    Saga.objects.filter(status="running").update(next_run_at=None)
+    # when one resume pass runs
+    started = time.monotonic()
+    sagas_resume(budget=30)
+    elapsed = time.monotonic() - started
+    # then the WIN was paid in that pass, and the pass did not wait on the blocked pool
+    left.refresh_from_db()
+    assert left.status == "closed"
+    assert elapsed < 3.0
+
+
+def test_a_step_that_raises_backs_off_and_is_flagged_after_repeated_failures(
+    fake, streamer, make_session, monkeypatch
+):
+    from apps.transactions.sagas import engine
+
+    # given a join whose deposit step raises every time
+    def broken(saga, ctx):
+        raise RuntimeError("unexpected")
+
+    real = engine.step_function
+    monkeypatch.setattr(
+        engine,
+        "step_function",
+        lambda kind, step: broken if (kind, step) == ("join", "deposit") else real(kind, step),
+    )
+    position = position_join(session=make_session("f1"), streamer_id=streamer.pk, amount="10")
+    saga = Saga.objects.get(position=position)
+    delays = []
+    for _ in range(engine.STEP_FAILURES_BEFORE_REVIEW):
+        saga.refresh_from_db()
+        delays.append((saga.next_run_at - saga.updated_at).total_seconds())
+        Saga.objects.filter(pk=saga.pk).update(next_run_at=None)
+        engine.saga_advance(saga.pk, budget=5)
+    saga.refresh_from_db()
+    # then each retry waited longer, the saga was flagged, and nothing was priced
+    assert delays == sorted(delays) and delays[-1] > delays[0]
+    assert saga.needs_review and "keeps failing" in saga.review_reason
+    assert saga.status == "running"
+    assert Pool.objects.get(pk=position.pool_id).pricing_saga is None
