@@ -53,8 +53,20 @@ def units_for_contribution(*, amount: Decimal, balance: Decimal, total_units: De
         return round_units_down(amount * total_units / balance)
 
 
+# Decimal columns on SQLite (development only) hold about 15 significant digits; anything
+# larger than this between two unit totals is a real accounting error, never float dust.
+UNIT_DUST = Decimal("1e-9")
+
+
 def payout_for_units(*, units: Decimal, balance: Decimal, total_units: Decimal) -> Decimal:
-    """What redeeming ``units`` pays at ``balance``: ``u * B / U`` rounded down to 8 places."""
+    """What redeeming ``units`` pays at ``balance``: ``u * B / U`` rounded down to 8 places.
+
+    A holding above the pool's total by no more than storage rounding (SQLite, the last
+    holder of a pool whose streamer has no units) is the whole pool; beyond that it is an
+    accounting error and refused.
+    """
+    if units > total_units and units - total_units <= UNIT_DUST:
+        units = total_units
     if units < 0 or units > total_units:
         raise ValueError("cannot redeem more units than the pool has")
     if units == 0 or balance <= 0:
@@ -68,11 +80,6 @@ def value_of_units(*, units: Decimal, balance: Decimal, total_units: Decimal) ->
     if total_units <= 0:
         return round_amount_down(units)
     return payout_for_units(units=min(units, total_units), balance=balance, total_units=total_units)
-
-
-# Decimal columns on SQLite (development only) hold about 15 significant digits; anything
-# larger than this between two unit totals is a real accounting error, never float dust.
-UNIT_DUST = Decimal("1e-9")
 
 
 def units_after_redeem(

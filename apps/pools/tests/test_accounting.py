@@ -168,3 +168,13 @@ def _simulate(opening, events):
             value_of_units(units=streamer_units, balance=balance, total_units=total_units)
             == balance
         )
+
+
+def test_a_holding_above_the_total_by_storage_dust_is_the_whole_pool():
+    # given the last holder's units stored a hair above the pool's total (SQLite floats)
+    total = Decimal("100.000000000000000000")
+    units = total + Decimal("1e-12")
+    # then they are paid the whole balance, and a real excess is still refused
+    assert payout_for_units(units=units, balance=Decimal("50"), total_units=total) == Decimal(50)
+    with pytest.raises(ValueError, match="more units than the pool has"):
+        payout_for_units(units=total + Decimal("0.001"), balance=Decimal("50"), total_units=total)
