@@ -635,6 +635,15 @@ def sandbox_play_round(
     return bets
 
 
+def sandbox_play_bet(*, account: SandboxAccount, percent: Decimal, wins: bool) -> bool:
+    """One settled bet of ``percent`` (0 to 1) of the streamer's balance: paid 2x or lost.
+    ``percent=1`` and a loss take the balance to zero (a bust). False when nothing was staked.
+    """
+    if not Decimal(0) < percent <= Decimal(1):
+        raise ValueError("percent must be above 0 and at most 1")
+    return _play_one(account_id=account.pk, percent=percent, wins=wins) is not None
+
+
 @transaction.atomic
 def _play_one(*, account_id: int, percent: Decimal, wins: bool) -> SandboxBet | None:
     account = SandboxAccount.objects.select_for_update().get(pk=account_id)

@@ -1,0 +1,194 @@
+"""The moves a simulated history is made of, one class each.
+
+A move draws what it does from the simulation's random generator and calls the same services
+the APIs, tasks and the sandbox operator call. Adding a money move to the product (a top-up,
+a partial leave, a stop-loss, a fee) means adding one class here, to ``MOVES``, and the
+invariant it must keep to ``invariants.py``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from django.conf import settings
+
+from apps.core.money import round_amount_down
+from apps.followers.models import Position
+from apps.sandbox.models import SandboxAccount
+from apps.sandbox.services import sandbox_play_bet
+from apps.sandbox.simulation.world import Tenant, World
+from apps.streamers.models import Stream, Streamer
+from apps.streamers.services import stream_start
+from apps.transactions.models import Saga
+from apps.transactions.services import position_join, position_leave, sagas_resume, streams_end
+
+
+@dataclass
+class Step:
+    """What the runner gives a move: the world and the seeded generator."""
+
+    world: World
+    rng: random.Random
+
+
+class Move(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def weight(self) -> int: ...
+
+    def run(self, step: Step) -> bool:
+        """Do it; False when there was nothing to do (no candidate)."""
+        ...
+
+
+def _tenant(step: Step) -> Tenant:
+    return step.rng.choice(step.world.tenants)
+
+
+def _live_streamers(tenant: Tenant) -> list[Streamer]:
+    live = set(
+        Stream.objects.filter(streamer__in=tenant.streamers, status=Stream.Status.LIVE).values_list(
+            "streamer_id", flat=True
+        )
+    )
+    return [streamer for streamer in tenant.streamers if streamer.pk in live]
+
+
+class Join:
+    """A follower joins a live streamer's pool with a random amount (refusals included:
+    more than the wallet holds, below the minimum, a bust pool)."""
+
+    name = "join"
+    weight = 10
+
+    def run(self, step: Step) -> bool:
+        tenant = _tenant(step)
+        streamers = _live_streamers(tenant)
+        if not streamers:
+            return False
+        user_id = step.rng.choice(sorted(tenant.sessions))
+        wallet = SandboxAccount.objects.get(operator=tenant.sandbox, user_id=user_id).balance
+        ceiling = max(min(wallet * Decimal("0.6"), tenant.operator.max_contribution), Decimal(1))
+        if step.rng.random() < 0.05:
+            ceiling = wallet + 100  # now and then more than the wallet holds: a 402
+        amount = round_amount_down(Decimal(str(step.rng.uniform(0.5, float(ceiling)))))
+        position_join(
+            session=tenant.sessions[user_id],
+            streamer_id=step.rng.choice(streamers).pk,
+            amount=str(amount),
+        )
+        return True
+
+
+class Leave:
+    """A follower leaves one of their active positions."""
+
+    name = "leave"
+    weight = 6
+
+    def run(self, step: Step) -> bool:
+        tenant = _tenant(step)
+        active = list(
+            Position.objects.filter(
+                pool__operator=tenant.operator, status=Position.Status.ACTIVE, is_demo=False
+            )
+            # Position ids are random UUIDs: order by what the history decided.
+            .order_by("created_at", "follower__operator_user_id")
+            .values_list("pk", "follower__operator_user_id")
+        )
+        if not active:
+            return False
+        position_id, user_id = step.rng.choice(active)
+        position_leave(session=tenant.sessions[user_id], position_id=position_id)
+        return True
+
+
+class Play:
+    """A streamer bets part of the balance: a win or a loss, settled at once."""
+
+    name = "play"
+    weight = 8
+
+    def run(self, step: Step) -> bool:
+        tenant = _tenant(step)
+        streamer = step.rng.choice(tenant.streamers)
+        account = SandboxAccount.objects.get(
+            operator=tenant.sandbox, user_id=streamer.operator_user_id
+        )
+        percent = Decimal(step.rng.randint(100, 2000)) / Decimal(10000)
+        return sandbox_play_bet(account=account, percent=percent, wins=step.rng.random() < 0.48)
+
+
+class Bust:
+    """A streamer loses everything: the pool is bust, its followers leave with nothing."""
+
+    name = "bust"
+    weight = 1
+
+    def run(self, step: Step) -> bool:
+        tenant = _tenant(step)
+        streamer = step.rng.choice(tenant.streamers)
+        account = SandboxAccount.objects.get(
+            operator=tenant.sandbox, user_id=streamer.operator_user_id
+        )
+        return sandbox_play_bet(account=account, percent=Decimal(1), wins=False)
+
+
+class StreamEnd:
+    """A live stream ends: every position in the streamer's pool is paid out."""
+
+    name = "stream_end"
+    weight = 2
+
+    def run(self, step: Step) -> bool:
+        tenant = _tenant(step)
+        streamers = _live_streamers(tenant)
+        if not streamers:
+            return False
+        streamer = step.rng.choice(streamers)
+        streams_end(stream=Stream.objects.get(streamer=streamer, status=Stream.Status.LIVE))
+        return True
+
+
+class StreamStart:
+    """An offline streamer goes live again."""
+
+    name = "stream_start"
+    weight = 2
+
+    def run(self, step: Step) -> bool:
+        tenant = _tenant(step)
+        live = {streamer.pk for streamer in _live_streamers(tenant)}
+        offline = [streamer for streamer in tenant.streamers if streamer.pk not in live]
+        if not offline:
+            return False
+        stream_start(streamer=step.rng.choice(offline), title="back on")
+        return True
+
+
+class Resume:
+    """A worker's resume pass (faults still on). Leases left by crashed passes have
+    expired by now: in this single-threaded world no saga is running between moves."""
+
+    name = "resume"
+    weight = 4
+
+    def run(self, step: Step) -> bool:
+        leases_expire()
+        sagas_resume(budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
+        return True
+
+
+def leases_expire() -> int:
+    """Time travel: every saga lease has expired and every backoff has passed."""
+    return Saga.objects.filter(status=Saga.Status.RUNNING).update(
+        next_run_at=None, lease_owner="", lease_expires_at=None
+    )
+
+
+MOVES: tuple[Move, ...] = (Join(), Leave(), Play(), Bust(), StreamEnd(), StreamStart(), Resume())
