@@ -31,7 +31,8 @@ from apps.core.errors import Conflict, ErrorCode, ValidationFailed
 from apps.followers.models import Position
 from apps.transactions import sagas
 from apps.transactions.models import JoinStep, Saga, Transaction
-from apps.transactions.services import saga_lease_held, saga_retry_now
+from apps.transactions.sagas import saga_lease_held
+from apps.transactions.services import saga_retry_now
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

@@ -8,9 +8,12 @@ stylesheet right-aligns with tabular figures; columns whose method name starts w
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -123,3 +126,37 @@ def duration(delta: timedelta | None) -> str:
 
 def age(since: datetime | None) -> str:
     return EMPTY if since is None else duration(timezone.now() - since)
+
+
+def _read(obj: object, path: str) -> Any:
+    """``obj.a.b`` for ``path="a.b"``; None when a link on the way is missing."""
+    for name in path.split("."):
+        if obj is None:
+            return None
+        obj = getattr(obj, name)
+    return obj
+
+
+def money_column(
+    field: str, description: str, *, currency: str | None = "currency", ordering: str | None = None
+) -> Callable[[Any, object], SafeString | str]:
+    """A changelist/detail column showing ``field`` as money (``money``), in the currency read
+    from ``currency`` (a dotted path on the object; None for no currency)."""
+
+    @admin.display(description=description, ordering=ordering)
+    def column(model_admin: Any, obj: object) -> SafeString | str:
+        return money(_read(obj, field), _read(obj, currency) or "" if currency else "")
+
+    return column
+
+
+def number_column(
+    field: str, description: str, *, places: int = 8, ordering: str | None = None
+) -> Callable[[Any, object], SafeString | str]:
+    """A column showing ``field`` (a dotted path) as a number with ``places`` decimals."""
+
+    @admin.display(description=description, ordering=ordering)
+    def column(model_admin: Any, obj: object) -> SafeString | str:
+        return number(_read(obj, field), places)
+
+    return column

@@ -3,6 +3,8 @@
 import json
 import re
 import secrets
+import uuid
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -31,3 +33,19 @@ def dumps(payload: Any) -> bytes:
 def loads(raw: bytes | str) -> Any:
     """Parse JSON keeping every number exact (floats become Decimal)."""
     return json.loads(raw, parse_float=Decimal, parse_int=int)
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as a JSON column stores it exactly: Decimals as strings (every digit kept),
+    dates and times in ISO 8601, UUIDs as text; containers walked, dict keys as text."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    return value

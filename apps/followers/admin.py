@@ -8,7 +8,14 @@ from __future__ import annotations
 from django.contrib import admin
 
 from apps.core.admin_base import BigTableAdminMixin, ReadOnlyAdminMixin
-from apps.core.admin_display import EMPTY, admin_link, badge, money, number, signed_percent
+from apps.core.admin_display import (
+    EMPTY,
+    admin_link,
+    badge,
+    money_column,
+    number_column,
+    signed_percent,
+)
 from apps.core.admin_filters import DateRangeFilter
 from apps.followers.models import Follower, PlayerSession, Position
 from apps.pools.models import Pool
@@ -83,17 +90,13 @@ class PositionAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
     def status_badge(self, position: Position):
         return badge(position.get_status_display(), position.status)
 
-    @admin.display(description="Contributed", ordering="contributed")
-    def money_contributed(self, position: Position):
-        return money(position.contributed, position.pool.currency)
+    money_contributed = money_column(
+        "contributed", "Contributed", currency="pool.currency", ordering="contributed"
+    )
 
-    @admin.display(description="Units", ordering="units")
-    def num_units(self, position: Position):
-        return number(position.units, 8)
+    num_units = number_column("units", "Units", ordering="units")
 
-    @admin.display(description="Payout", ordering="payout")
-    def money_payout(self, position: Position):
-        return money(position.payout, position.pool.currency)
+    money_payout = money_column("payout", "Payout", currency="pool.currency", ordering="payout")
 
     @admin.display(description="Result")
     def result_display(self, position: Position):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from apps.core.admin_base import ReadOnlyAdminMixin
-from apps.core.admin_display import badge, money
+from apps.core.admin_display import badge, money_column
 from apps.core.admin_filters import DateRangeFilter
 from apps.streamers.models import Stream, Streamer
 
@@ -68,9 +68,7 @@ class StreamerAdmin(admin.ModelAdmin):
             streamer.get_status_display(), "active" if streamer.status == "active" else "failed"
         )
 
-    @admin.display(description="Demo balance")
-    def money_demo_balance(self, streamer: Streamer):
-        return money(streamer.demo_balance)
+    money_demo_balance = money_column("demo_balance", "Demo balance", currency=None)
 
 
 @admin.register(Stream)

@@ -129,13 +129,6 @@ def pool_settle(*, pool: Pool) -> list[int]:
     return started
 
 
-def saga_lease_held(saga: Saga) -> bool:
-    """Whether a worker holds the saga's lease right now (it is being run)."""
-    return bool(
-        saga.lease_owner and saga.lease_expires_at and saga.lease_expires_at > timezone.now()
-    )
-
-
 def saga_retry_now(*, saga: Saga) -> Saga:
     """Drive a running saga now instead of at its next scheduled attempt."""
     saga.refresh_from_db()
@@ -143,7 +136,7 @@ def saga_retry_now(*, saga: Saga) -> Saga:
         raise Conflict(
             f"Saga #{saga.pk} is {saga.status}: nothing to retry", code=ErrorCode.SAGA_FINISHED
         )
-    if saga_lease_held(saga):
+    if sagas.saga_lease_held(saga):
         raise Conflict(
             f"Saga #{saga.pk} is being run by a worker right now; look again in a moment",
             code=ErrorCode.SAGA_BUSY,

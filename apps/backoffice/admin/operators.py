@@ -22,7 +22,7 @@ from apps.backoffice.admin_actions import (
 from apps.backoffice.admin_panels import staff_actions_panel
 from apps.backoffice.services import staff_action_record
 from apps.core.admin_base import AuditedHistoryAdmin, BigTableAdminMixin, ReadOnlyAdminMixin
-from apps.core.admin_display import EMPTY, admin_link, badge, number, pretty_json
+from apps.core.admin_display import EMPTY, admin_link, badge, number_column, pretty_json
 from apps.core.admin_filters import DateRangeFilter
 from apps.core.errors import ErrorCode
 from apps.operators import services
@@ -480,9 +480,7 @@ class CallLogAdmin(StaffActionsMixin, ReadOnlyAdminMixin, BigTableAdminMixin, ad
     def outcome_badge(self, call: CallLog):
         return badge(call.get_outcome_display(), call.outcome)
 
-    @admin.display(description="Latency (ms)", ordering="latency_ms")
-    def num_latency(self, call: CallLog):
-        return number(call.latency_ms, 0)
+    num_latency = number_column("latency_ms", "Latency (ms)", places=0, ordering="latency_ms")
 
     @admin.display(description="Signature")
     def verdict(self, call: CallLog):

@@ -34,7 +34,8 @@ from apps.core.admin_display import (
     badge,
     changelist_url,
     money,
-    number,
+    money_column,
+    number_column,
     signed_percent,
 )
 from apps.core.admin_filters import DateRangeFilter, currency_filter
@@ -49,7 +50,7 @@ from apps.transactions.models import Transaction
 from apps.transactions.services import pool_settle
 
 if TYPE_CHECKING:
-    from apps.backoffice.dashboard import LockedPool, PoolWithMembers
+    from apps.backoffice.dashboard import LockedPool
 
 CHART_POINTS = 500
 
@@ -174,17 +175,11 @@ class PoolColumns:
         label = {"pending": "Pending", "locked": "Locked", "released": "Released"}[pool.lock_state]
         return badge(label, pool.lock_state)
 
-    @admin.display(description="Balance", ordering="balance")
-    def money_balance(self, pool: Pool):
-        return money(pool.balance, pool.currency)
+    money_balance = money_column("balance", "Balance", ordering="balance")
 
-    @admin.display(description="NAV")
-    def num_nav(self, pool: Pool):
-        return number(pool.nav, 8)
+    num_nav = number_column("nav", "NAV")
 
-    @admin.display(description="Followers", ordering="members")
-    def num_members(self, pool: PoolWithMembers):
-        return number(pool.members, 0)
+    num_members = number_column("members", "Followers", places=0, ordering="members")
 
     @admin.display(description="Result")
     def result(self, pool: Pool):
@@ -228,17 +223,11 @@ class PositionInline(admin.TabularInline):
     def position_link(self, position: Position):
         return admin_link(Position, position.pk, str(position.pk)[:8] + "…")
 
-    @admin.display(description="Units")
-    def num_units(self, position: Position):
-        return number(position.units, 8)
+    num_units = number_column("units", "Units")
 
-    @admin.display(description="Contributed")
-    def money_contributed(self, position: Position):
-        return money(position.contributed)
+    money_contributed = money_column("contributed", "Contributed", currency=None)
 
-    @admin.display(description="Payout")
-    def money_payout(self, position: Position):
-        return money(position.payout)
+    money_payout = money_column("payout", "Payout", currency=None)
 
 
 class TransactionInline(admin.TabularInline):
@@ -277,9 +266,7 @@ class TransactionInline(admin.TabularInline):
     def status_badge(self, tx: Transaction):
         return badge(tx.get_status_display(), tx.status)
 
-    @admin.display(description="Amount")
-    def money_amount(self, tx: Transaction):
-        return money(tx.amount, tx.currency)
+    money_amount = money_column("amount", "Amount")
 
 
 @admin.register(Pool)
@@ -436,25 +423,15 @@ class PoolAdmin(
             changelist_url(PoolSnapshot, pool__id__exact=pool.pk),
         )
 
-    @admin.display(description="Opening balance (B0)")
-    def money_opening_balance(self, pool: Pool):
-        return money(pool.opening_balance, pool.currency)
+    money_opening_balance = money_column("opening_balance", "Opening balance (B0)")
 
-    @admin.display(description="Closing balance")
-    def money_closing_balance(self, pool: Pool):
-        return money(pool.closing_balance, pool.currency)
+    money_closing_balance = money_column("closing_balance", "Closing balance")
 
-    @admin.display(description="Total units")
-    def num_total_units(self, pool: Pool):
-        return number(pool.total_units, 18)
+    num_total_units = number_column("total_units", "Total units", places=18)
 
-    @admin.display(description="Streamer's units")
-    def num_streamer_units(self, pool: Pool):
-        return number(pool.streamer_units, 18)
+    num_streamer_units = number_column("streamer_units", "Streamer's units", places=18)
 
-    @admin.display(description="Followers' contributions")
-    def money_followers_contributed(self, pool: PoolWithMembers):
-        return money(pool.followers_contributed, pool.currency)
+    money_followers_contributed = money_column("followers_contributed", "Followers' contributions")
 
     @admin.display(description="Followers' units are worth")
     def money_followers_value(self, pool: Pool):
@@ -476,13 +453,9 @@ class PoolSnapshotAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin
     def pool_link(self, snapshot: PoolSnapshot):
         return admin_link(Pool, snapshot.pool_id)
 
-    @admin.display(description="Balance", ordering="balance")
-    def money_balance(self, snapshot: PoolSnapshot):
-        return money(snapshot.balance, snapshot.pool.currency)
+    money_balance = money_column("balance", "Balance", currency="pool.currency", ordering="balance")
 
-    @admin.display(description="NAV", ordering="nav")
-    def num_nav(self, snapshot: PoolSnapshot):
-        return number(snapshot.nav, 8)
+    num_nav = number_column("nav", "NAV", ordering="nav")
 
 
 # --- withdrawal locks ----------------------------------------------------------------
@@ -552,9 +525,9 @@ class WithdrawalLockAdmin(StaffActionsMixin, ReadOnlyAdminMixin, PoolColumns, ad
             f"for {age(pool.locked_at)}",
         )
 
-    @admin.display(description="Followers' contributions", ordering="followers_contributed")
-    def money_contributed(self, pool: LockedPool):
-        return money(pool.followers_contributed, pool.currency)
+    money_contributed = money_column(
+        "followers_contributed", "Followers' contributions", ordering="followers_contributed"
+    )
 
     @admin.display(description="Followers' value now")
     def money_followers_value(self, pool: Pool):

@@ -34,7 +34,8 @@ from apps.core.admin_display import (
     badge,
     changelist_url,
     money,
-    number,
+    money_column,
+    number_column,
     pretty_json,
 )
 from apps.core.admin_filters import DateRangeFilter, currency_filter
@@ -194,9 +195,7 @@ class TransactionColumns(ModelAdminMixin):
     def status_badge(self, tx: Transaction):
         return badge(tx.get_status_display(), tx.status)
 
-    @admin.display(description="Amount", ordering="amount")
-    def money_amount(self, tx: Transaction):
-        return money(tx.amount, tx.currency)
+    money_amount = money_column("amount", "Amount", ordering="amount")
 
     @admin.display(description="Operator", ordering="operator__name")
     def operator_name(self, tx: Transaction):
@@ -210,9 +209,7 @@ class TransactionColumns(ModelAdminMixin):
     def follower_name(self, tx: Transaction):
         return str(tx.follower) if tx.follower_id else EMPTY
 
-    @admin.display(description="Tries", ordering="attempts")
-    def num_attempts(self, tx: Transaction):
-        return number(tx.attempts, 0)
+    num_attempts = number_column("attempts", "Tries", places=0, ordering="attempts")
 
     @admin.display(description="Review", ordering="needs_review")
     def flagged(self, tx: Transaction):
@@ -315,25 +312,15 @@ class TransactionDetail(TransactionColumns):
     def rolls_back_link(self, tx: Transaction):
         return admin_link(Transaction, tx.rolls_back_id)
 
-    @admin.display(description="Units")
-    def num_units(self, tx: Transaction):
-        return number(tx.units, 18)
+    num_units = number_column("units", "Units", places=18)
 
-    @admin.display(description="Priced on balance")
-    def money_priced_balance(self, tx: Transaction):
-        return money(tx.priced_balance, tx.currency)
+    money_priced_balance = money_column("priced_balance", "Priced on balance")
 
-    @admin.display(description="Priced on total units")
-    def num_priced_total_units(self, tx: Transaction):
-        return number(tx.priced_total_units, 18)
+    num_priced_total_units = number_column("priced_total_units", "Priced on total units", places=18)
 
-    @admin.display(description="Balance before")
-    def money_balance_before(self, tx: Transaction):
-        return money(tx.balance_before, tx.currency)
+    money_balance_before = money_column("balance_before", "Balance before")
 
-    @admin.display(description="Balance after")
-    def money_balance_after(self, tx: Transaction):
-        return money(tx.balance_after, tx.currency)
+    money_balance_after = money_column("balance_after", "Balance after")
 
     @admin.display(description="Answer (as stored)")
     def answer(self, tx: Transaction):
@@ -593,9 +580,7 @@ class SagaTransactionInline(admin.TabularInline):
     def status_badge(self, tx: Transaction):
         return badge(tx.get_status_display(), tx.status)
 
-    @admin.display(description="Amount")
-    def money_amount(self, tx: Transaction):
-        return money(tx.amount, tx.currency)
+    money_amount = money_column("amount", "Amount")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -707,13 +692,9 @@ class DiscrepancyAdmin(StaffActionsMixin, ReadOnlyAdminMixin, BigTableAdminMixin
     def transaction_link(self, item: Discrepancy):
         return admin_link(Transaction, item.transaction_id)
 
-    @admin.display(description="Expected", ordering="expected")
-    def money_expected(self, item: Discrepancy):
-        return money(item.expected)
+    money_expected = money_column("expected", "Expected", currency=None, ordering="expected")
 
-    @admin.display(description="Actual", ordering="actual")
-    def money_actual(self, item: Discrepancy):
-        return money(item.actual)
+    money_actual = money_column("actual", "Actual", currency=None, ordering="actual")
 
     @admin.display(description="Details")
     def details_json(self, item: Discrepancy):
@@ -742,13 +723,9 @@ class ReconciliationRunAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.Model
     def status_badge(self, run: ReconciliationRun):
         return badge(run.get_status_display(), run.status)
 
-    @admin.display(description="Findings", ordering="findings")
-    def num_findings(self, run: ReconciliationRun):
-        return number(run.findings, 0)
+    num_findings = number_column("findings", "Findings", places=0, ordering="findings")
 
-    @admin.display(description="Duration (ms)", ordering="duration_ms")
-    def num_duration(self, run: ReconciliationRun):
-        return number(run.duration_ms, 0)
+    num_duration = number_column("duration_ms", "Duration (ms)", places=0, ordering="duration_ms")
 
     @admin.display(description="")
     def findings_link(self, run: ReconciliationRun):
@@ -779,26 +756,18 @@ class DailySettlementAdmin(
     list_filter = ("operator", currency_filter(pool_currencies), ("day", DateRangeFilter))
     list_select_related = ("operator",)
 
-    @admin.display(description="Money in", ordering="money_in")
-    def money_in(self, row: DailySettlement):
-        return money(row.money_in)
+    money_in = money_column("money_in", "Money in", currency=None, ordering="money_in")
 
-    @admin.display(description="Money out", ordering="money_out")
-    def money_out(self, row: DailySettlement):
-        return money(row.money_out)
+    money_out = money_column("money_out", "Money out", currency=None, ordering="money_out")
 
-    @admin.display(description="Rollbacks", ordering="rollbacks")
-    def money_rollbacks(self, row: DailySettlement):
-        return money(row.rollbacks)
+    money_rollbacks = money_column("rollbacks", "Rollbacks", currency=None, ordering="rollbacks")
 
-    @admin.display(description="Fees", ordering="fees")
-    def money_fees(self, row: DailySettlement):
-        return money(row.fees)
+    money_fees = money_column("fees", "Fees", currency=None, ordering="fees")
 
-    @admin.display(description="Open exposure", ordering="open_exposure")
-    def money_open_exposure(self, row: DailySettlement):
-        return money(row.open_exposure)
+    money_open_exposure = money_column(
+        "open_exposure", "Open exposure", currency=None, ordering="open_exposure"
+    )
 
-    @admin.display(description="Transactions", ordering="transactions_count")
-    def num_transactions(self, row: DailySettlement):
-        return number(row.transactions_count, 0)
+    num_transactions = number_column(
+        "transactions_count", "Transactions", places=0, ordering="transactions_count"
+    )

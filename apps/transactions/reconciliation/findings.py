@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core.wire import jsonable
 from apps.pools.models import Pool
 from apps.transactions.models import Discrepancy, ReconciliationRun
 
@@ -83,18 +83,6 @@ def pool_finding(
     )
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    return value
-
-
 def discrepancy_record(
     *, operator_id: int, finding: Finding, run: ReconciliationRun | None = None
 ) -> tuple[Discrepancy | None, str]:
@@ -104,7 +92,7 @@ def discrepancy_record(
     kind that staff already resolved: nothing is written, the row is None).
     """
     now = timezone.now()
-    details = _jsonable(finding.details)
+    details = jsonable(finding.details)
     for _ in range(3):
         existing = (
             Discrepancy.objects.filter(

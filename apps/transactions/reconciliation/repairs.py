@@ -30,7 +30,7 @@ def pool_lock_resend(*, pool: Pool) -> str:
 
 def pool_empty_close(*, pool_id: int) -> str:
     """Close an open pool with no members as the sagas do; returns the pool's state after."""
-    close = sagas.pool_close_begin(pool_id=pool_id)
+    close = sagas.close_begin(pool_id=pool_id)
     if close is not None:
         sagas.saga_advance(close.pk, budget=CLOSE_DRIVE_SECONDS, follow=False)
     return Pool.objects.values_list("state", flat=True).get(pk=pool_id)

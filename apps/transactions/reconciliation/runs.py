@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from apps.core.wire import jsonable
 from apps.operators import clients
 from apps.operators.clients import OperatorBalances
 from apps.operators.models import Operator
@@ -36,7 +37,6 @@ from apps.transactions.reconciliation.checks.win_overdue import check_win_overdu
 from apps.transactions.reconciliation.findings import (
     Finding,
     FindingSink,
-    _jsonable,
     run_operator_id,
 )
 from apps.transactions.reconciliation.readings import FETCH_BUDGET_SECONDS, Hooks, observe
@@ -131,7 +131,7 @@ def _reconcile_operator(
     run.auto_resolved = findings_auto_resolve(run=run, sink=sink)
     run.findings = sink.count
     run.found = sink.summary()
-    run.checked = _jsonable(
+    run.checked = jsonable(
         {
             "open_pools": answers.requested + claimed,
             "pools_claimed_skipped": claimed,

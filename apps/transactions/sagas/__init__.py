@@ -23,6 +23,7 @@ from apps.transactions.sagas.engine import (
     backoff,
     claim_release,
     saga_advance,
+    saga_lease_held,
     sagas_due,
 )
 from apps.transactions.sagas.join import JOIN_FLOW, JoinStep, join_begin
@@ -34,11 +35,9 @@ from apps.transactions.sagas.leave import (
     pool_pay_out_all,
 )
 
-# The former name, still called by apps.transactions.reconciliation.
-pool_close_begin = close_begin
-
 __all__ = [
     "claim_release",
+    "saga_lease_held",
     "CLOSE_FLOW",
     "FLOWS",
     "JOIN_FLOW",
@@ -58,7 +57,6 @@ __all__ = [
     "close_saga_for",
     "join_begin",
     "leave_begin",
-    "pool_close_begin",
     "pool_pay_out_all",
     "saga_advance",
     "sagas_due",

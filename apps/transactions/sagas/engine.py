@@ -35,7 +35,6 @@ tables, and ``goto``/``finish`` refuse a move the table does not declare.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -43,7 +42,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +52,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.core.wire import jsonable
 from apps.operators.clients import CallResult
 from apps.pools import services as pools
 from apps.transactions import gateways
@@ -188,11 +188,6 @@ def position_id_of(saga: Saga) -> uuid.UUID:
 # --- transactions --------------------------------------------------------------------
 
 
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(json.dumps(data, default=str))
-    return loaded
-
-
 def new_tx(saga: Saga, kind: str, amount: Decimal, **extra: Any) -> Transaction:
     """Write a new movement of the saga (a new external id), before anything is sent."""
     pool = saga.pool
@@ -228,7 +223,7 @@ def record(tx: Transaction, result: CallResult, status: str) -> None:
     tx.last_error = result.error_message
     fields = ["status", "last_error_code", "last_error", "updated_at"]
     if result.data:
-        tx.response = _jsonable(result.data)
+        tx.response = jsonable(result.data)
         fields.append("response")
     if status == Status.SUCCEEDED:
         tx.balance_before = result.amount("oldBalance")
@@ -245,11 +240,21 @@ def record(tx: Transaction, result: CallResult, status: str) -> None:
 # --- runner --------------------------------------------------------------------------
 
 
+def lease_free(now: datetime) -> Q:
+    """Sagas no live lease holds: never leased, dropped, or expired (its worker died)."""
+    return Q(lease_owner="") | Q(lease_expires_at__lt=now)
+
+
+def saga_lease_held(saga: Saga) -> bool:
+    """Whether a worker holds the saga's lease right now (it is being run)."""
+    return not Saga.objects.filter(pk=saga.pk).filter(lease_free(timezone.now())).exists()
+
+
 def _lease_take(saga_id: int, owner: str) -> bool:
     now = timezone.now()
     return bool(
         Saga.objects.filter(pk=saga_id, status=Saga.Status.RUNNING)
-        .filter(Q(lease_owner="") | Q(lease_expires_at__lt=now) | Q(lease_owner=owner))
+        .filter(lease_free(now) | Q(lease_owner=owner))
         .update(lease_owner=owner, lease_expires_at=now + SAGA_LEASE)
     )
 
@@ -419,7 +424,7 @@ def sagas_due(*, limit: int = 1000) -> list[int]:
     return list(
         Saga.objects.filter(status=Saga.Status.RUNNING)
         .filter(Q(next_run_at__isnull=True) | Q(next_run_at__lte=now))
-        .filter(Q(lease_owner="") | Q(lease_expires_at__lt=now))
+        .filter(lease_free(now))
         .order_by("next_run_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
