@@ -28,15 +28,17 @@ FAULTS = (
     "http_500_before",  # a 500 before anything happened
     "http_500_after",  # the operator applied it, then answered 500
     "drop_after",  # the operator applied it; the connection dropped
-    "malformed_after",  # the operator applied it; the answer is garbage
+    "malformed_after",  # the operator answered; its body arrives garbled (same status)
     "slow",  # answered, slowly (within the timeout)
     "crash_before",  # our process died before sending (the step's row is persisted)
     "crash_after",  # our process died after the operator applied it
 )
+# Garbled bodies: none can be read as an answer (a balance, a wallet result). An operator
+# that answers a readable lie (a success it did not apply) is outside what can be recovered.
 MALFORMED = (
     b'{"balance": 1234567890123456789012345678901.5, "currency": "USD"}',
-    b'{"balance": 1, "currency": "\\ud800"}',
-    b'{"code": 200, "data": {"newBalance": "\\u0000"}}',
+    b'{"balance": "\\ud800", "currency": "USD"}',
+    b'{"code": 200, "data": "\\u0000"}',
     b"\x00\xff\xfe garbage",
     b"[" * 5000,
 )
@@ -94,7 +96,7 @@ class FaultyTransport(httpx.BaseTransport):
             raise httpx.RemoteProtocolError("simulated dropped connection", request=request)
         if fault == "malformed_after":
             body = self.rng.choice(MALFORMED)
-            return httpx.Response(200, content=body, request=request)
+            return httpx.Response(answer.status_code, content=body, request=request)
         if fault == "crash_after":
             raise SimulatedCrash(f"crash after {route}")
         return answer
