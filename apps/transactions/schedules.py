@@ -51,7 +51,7 @@ SCHEDULES: tuple[Schedule, ...] = (
     ),
     Schedule(
         name="Streams: start and end on schedule",
-        task="apps.streamers.tasks.streams_schedule_task",
+        task="apps.transactions.tasks.streams_schedule_task",
         every=timedelta(seconds=30),
         expire_seconds=30,
         description=(
@@ -62,7 +62,7 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule(
         name="Pools: snapshot balances and NAV",
         # The task's registered name (stored by beat); it is defined in apps.transactions.tasks.
-        task="apps.pools.tasks.pools_snapshot_task",
+        task="apps.transactions.tasks.pools_snapshot_task",
         every=timedelta(minutes=5),
         expire_seconds=300,
         description=(

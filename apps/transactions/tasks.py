@@ -68,7 +68,6 @@ def sagas_drive(saga_ids: Sequence[int]) -> None:
 
 # Registered under its old module's name: beat's stored schedules refer to the task by it.
 @shared_task(
-    name="apps.pools.tasks.pools_snapshot_task",
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
@@ -127,9 +126,7 @@ def settlement_task(days: int = 2) -> int:
 # --- streams: follow their schedule (start when due, end when due and pay out) ----------
 
 
-# The registered names are the ones beat's stored schedules have always used.
 @shared_task(
-    name="apps.streamers.tasks.streams_schedule_task",
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
@@ -159,7 +156,6 @@ def streams_schedule_task() -> dict:
 
 
 @shared_task(
-    name="apps.streamers.tasks.stream_end_task",
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,

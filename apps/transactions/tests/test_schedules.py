@@ -58,8 +58,8 @@ def test_every_scheduled_task_exists_and_is_late_acknowledged():
         assert task.acks_late and task.reject_on_worker_lost, schedule.task
     assert {s.task for s in SCHEDULES} == {
         "apps.transactions.tasks.sagas_resume_task",
-        "apps.streamers.tasks.streams_schedule_task",
-        "apps.pools.tasks.pools_snapshot_task",
+        "apps.transactions.tasks.streams_schedule_task",
+        "apps.transactions.tasks.pools_snapshot_task",
         "apps.transactions.tasks.reconcile_task",
         "apps.transactions.tasks.settlement_task",
     }
@@ -85,7 +85,7 @@ def test_install_creates_every_schedule_once_and_keeps_staff_changes():
     assert (settlement.crontab.minute, settlement.crontab.hour) == ("10", "*")
     assert PeriodicTask.objects.filter(task__startswith="apps.").count() == len(SCHEDULES)
     # when: staff slow the snapshots down and switch reconciliation off
-    snapshot = PeriodicTask.objects.get(task="apps.pools.tasks.pools_snapshot_task")
+    snapshot = PeriodicTask.objects.get(task="apps.transactions.tasks.pools_snapshot_task")
     snapshot.interval = IntervalSchedule.objects.create(every=30, period="minutes")
     snapshot.save()
     PeriodicTask.objects.filter(task="apps.transactions.tasks.reconcile_task").update(
