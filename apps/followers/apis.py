@@ -10,12 +10,19 @@
 from __future__ import annotations
 
 from django.core.validators import RegexValidator
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.errors import ErrorCode
 from apps.followers.authentication import IsPlayer, PlayerTokenAuthentication
 from apps.followers.models import Position
 from apps.followers.selectors import (
@@ -26,14 +33,16 @@ from apps.followers.selectors import (
 from apps.followers.services import demo_session_open, player_session_open
 from apps.followers.tokens import player_url
 from apps.operators.apis import (
-    ERROR_RESPONSES,
+    OPERATOR_ERROR_RESPONSES,
     OperatorApiView,
     StrictCharField,
     UrlOutputSerializer,
+    error_responses,
 )
 from apps.pools.selectors import lobby_list
 
 
+@extend_schema_serializer(component_name="Position")
 class PositionOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     poolId = serializers.IntegerField(source="pool_id")
@@ -57,6 +66,21 @@ class PlayerApi(APIView):
     permission_classes = [IsPlayer]
 
 
+# What every player endpoint may answer: the operator disabled (400), no valid token (401), an
+# ``Accept`` without JSON (406).
+PLAYER_ERROR_RESPONSES = error_responses(
+    400,
+    401,
+    406,
+    descriptions={
+        400: f"`{ErrorCode.COPYSTAKE_OFF}`: CopyStake is disabled for the player's operator.",
+        401: f"No valid player token: missing, garbage, tampered (`{ErrorCode.UNAUTHORIZED}`) "
+        f"or expired (`{ErrorCode.SESSION_EXPIRED}`).",
+    },
+)
+
+
+@extend_schema_serializer(component_name="LobbyPool")
 class LobbyPoolSerializer(serializers.Serializer):
     poolId = serializers.IntegerField(source="pk")
     state = serializers.CharField()
@@ -67,6 +91,7 @@ class LobbyPoolSerializer(serializers.Serializer):
 
 
 class LobbyApi(PlayerApi):
+    @extend_schema_serializer(component_name="LobbyEntry")
     class OutputSerializer(serializers.Serializer):
         streamerId = serializers.IntegerField(source="streamer.pk")
         name = serializers.CharField(source="streamer.display_name")
@@ -80,22 +105,56 @@ class LobbyApi(PlayerApi):
         def get_pool(self, entry):
             return LobbyPoolSerializer(entry.pool).data if entry.pool else None
 
-    @extend_schema(responses=OutputSerializer(many=True))
+    @extend_schema(
+        tags=["player"],
+        operation_id="player_lobby",
+        summary="Live streamers and their open pools",
+        responses={200: OutputSerializer(many=True), **PLAYER_ERROR_RESPONSES},
+    )
     def get(self, request: Request) -> Response:
         session = request.auth
         entries = lobby_list(operator=session.follower.operator, is_demo=session.is_demo)
         return Response(self.OutputSerializer(entries, many=True).data)
 
 
+# Position ids are UUIDs; anything else is simply not found (404), like another's position.
+POSITION_ID = OpenApiParameter(
+    "position_id",
+    OpenApiTypes.UUID,
+    OpenApiParameter.PATH,
+    description="The position's `id`.",
+)
+
+
 class PositionListApi(PlayerApi):
-    @extend_schema(responses=PositionOutputSerializer(many=True))
+    @extend_schema(
+        tags=["player"],
+        operation_id="player_positions",
+        summary="The player's positions, newest first (at most 500)",
+        responses={200: PositionOutputSerializer(many=True), **PLAYER_ERROR_RESPONSES},
+    )
     def get(self, request: Request) -> Response:
         positions = position_list_for_follower(follower=request.user)[:500]
         return Response(PositionOutputSerializer(positions, many=True).data)
 
 
 class PositionDetailApi(PlayerApi):
-    @extend_schema(responses=PositionOutputSerializer)
+    @extend_schema(
+        tags=["player"],
+        operation_id="player_position",
+        summary="One of the player's positions",
+        parameters=[POSITION_ID],
+        responses={
+            200: PositionOutputSerializer,
+            **PLAYER_ERROR_RESPONSES,
+            **error_responses(
+                404,
+                descriptions={
+                    404: f"`{ErrorCode.POSITION_NOT_FOUND}`: no such position of this player."
+                },
+            ),
+        },
+    )
     def get(self, request: Request, position_id: str) -> Response:
         position = position_get_for_follower(follower=request.user, position_id=position_id)
         return Response(PositionOutputSerializer(position).data)
@@ -132,7 +191,7 @@ class PlayerInitApi(OperatorApiView):
         operation_id="copystake_init",
         summary="Open a player session",
         request={"application/json": InputSerializer},
-        responses={200: OutputSerializer, **ERROR_RESPONSES},
+        responses={200: OutputSerializer, **OPERATOR_ERROR_RESPONSES},
     )
     def post(self, request):
         data = self.validated(self.InputSerializer)
@@ -157,7 +216,7 @@ class PlayerInitDemoApi(OperatorApiView):
         operation_id="copystake_init_demo",
         summary="Open a demo session (play money, no wallet)",
         request={"application/json": InputSerializer},
-        responses={200: OutputSerializer, **ERROR_RESPONSES},
+        responses={200: OutputSerializer, **OPERATOR_ERROR_RESPONSES},
     )
     def post(self, request):
         data = self.validated(self.InputSerializer)

@@ -12,13 +12,14 @@ that mounts them all under one prefix is ``config.urls``.
 
 from decimal import Decimal
 
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
 from apps.core import wire
+from apps.core.errors import ErrorCode
 from apps.core.parsers import AnyContentJSONParser
 from apps.operators.authentication import (
     InboundCallLogMixin,
@@ -77,11 +78,41 @@ class UrlOutputSerializer(serializers.Serializer):
     url = serializers.CharField(help_text="The CopyStake page, with the player token.")
 
 
-ERROR_RESPONSES = {
-    400: ErrorSerializer,
-    401: ErrorSerializer,
-    403: ErrorSerializer,
+# What each error status of the two APIs means; every one carries an ``Error`` body.
+ERROR_STATUSES = {
+    400: f"Invalid request: a field is missing or invalid (`{ErrorCode.VALIDATION}`), the body "
+    f"is not JSON (`{ErrorCode.MALFORMED_JSON}`), or a rule refused it; "
+    f"`{ErrorCode.COPYSTAKE_OFF}` when the operator is disabled.",
+    401: f"Missing or wrong `X-API-KEY` or `X-REQUEST-SIGNATURE` (`{ErrorCode.UNAUTHORIZED}`).",
+    402: f"Not enough money (`{ErrorCode.INSUFFICIENT_BALANCE}`).",
+    403: f"Forbidden (`{ErrorCode.FORBIDDEN}`: an address outside the operator's allowlist).",
+    404: "No such resource of this operator or follower.",
+    406: f"The `Accept` header admits no JSON answer (`{ErrorCode.NOT_ACCEPTABLE}`).",
+    409: "The request conflicts with the current state.",
+    413: f"The request body is too large (`{ErrorCode.PAYLOAD_TOO_LARGE}`).",
+    415: f"The body is not `application/json` (`{ErrorCode.UNSUPPORTED_MEDIA_TYPE}`).",
+    422: "The request is well formed but cannot be processed.",
 }
+
+
+def error_responses(
+    *statuses: int, descriptions: dict[int, str] | None = None, serializer=None
+) -> dict[int, OpenApiResponse]:
+    """``extend_schema(responses=...)`` entries: an ``Error`` body (or ``serializer``) for each
+    status, described by ``ERROR_STATUSES`` or by ``descriptions`` where an operation says more."""
+    descriptions = descriptions or {}
+    return {
+        status: OpenApiResponse(
+            serializer or ErrorSerializer,
+            description=descriptions.get(status) or ERROR_STATUSES[status],
+        )
+        for status in statuses
+    }
+
+
+# Every operator endpoint may answer these: a refused body, key, signature or address, an
+# ``Accept`` without JSON, a body over Django's upload limit.
+OPERATOR_ERROR_RESPONSES = error_responses(400, 401, 403, 406, 413)
 
 
 class OperatorApiView(InboundCallLogMixin, APIView):

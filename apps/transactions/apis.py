@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import (
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_serializer,
@@ -18,13 +19,19 @@ from rest_framework.response import Response
 
 from apps.core.errors import ErrorCode, TransactionNotFound
 from apps.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
-from apps.followers.apis import PlayerApi, PositionOutputSerializer
+from apps.followers.apis import (
+    PLAYER_ERROR_RESPONSES,
+    POSITION_ID,
+    PlayerApi,
+    PositionOutputSerializer,
+)
 from apps.followers.models import Position
 from apps.operators.apis import (
-    ERROR_RESPONSES,
+    OPERATOR_ERROR_RESPONSES,
     ErrorSerializer,
     OperatorApiView,
     StrictCharField,
+    error_responses,
 )
 from apps.transactions import idempotency, services
 from apps.transactions.models import Transaction
@@ -76,7 +83,17 @@ class TransactionStatusApi(OperatorApiView):
         operation_id="copystake_transaction_status",
         summary="The type, status and amount of one of the operator's transactions",
         request={"application/json": InputSerializer},
-        responses={200: OutputSerializer, 404: ErrorSerializer, **ERROR_RESPONSES},
+        responses={
+            200: OutputSerializer,
+            **OPERATOR_ERROR_RESPONSES,
+            **error_responses(
+                404,
+                descriptions={
+                    404: f"`{ErrorCode.TRANSACTION_NOT_FOUND}`: the operator was never sent a "
+                    "transaction with this id."
+                },
+            ),
+        },
     )
     def post(self, request):
         data = self.validated(self.InputSerializer)
@@ -112,15 +129,75 @@ class _RawValue(serializers.Field):
         return value
 
 
+@extend_schema_serializer(component_name="JoinError")
+class JoinErrorSerializer(ErrorSerializer):
+    position = PositionOutputSerializer(
+        required=False, help_text="The failed position, when the join got as far as the wallet."
+    )
+
+
 class PoolJoinApi(PlayerApi):
+    @extend_schema_serializer(component_name="PoolJoinRequest")
     class InputSerializer(serializers.Serializer):
         streamerId = serializers.IntegerField(min_value=1, max_value=2**62)
         amount = _RawValue()
 
     @extend_schema(
+        tags=["player"],
+        operation_id="player_join",
+        summary="Join a live streamer's pool",
         request=InputSerializer,
-        responses={201: PositionOutputSerializer, 202: PositionOutputSerializer},
         parameters=[idempotency.SCHEMA_PARAMETER],
+        responses={
+            201: OpenApiResponse(
+                PositionOutputSerializer, description="Joined: the position is active."
+            ),
+            202: OpenApiResponse(
+                PositionOutputSerializer,
+                description="Still joining: the operator has not answered yet; the position is "
+                "`joining`.",
+            ),
+            **PLAYER_ERROR_RESPONSES,
+            **error_responses(
+                400,
+                401,
+                402,
+                403,
+                404,
+                409,
+                serializer=JoinErrorSerializer,
+                descriptions={
+                    400: "Invalid request or a rule of the join: "
+                    f"`{ErrorCode.VALIDATION}`, `{ErrorCode.MALFORMED_JSON}`, "
+                    f"`{ErrorCode.INVALID_AMOUNT}`, `{ErrorCode.LIMIT_EXCEEDED}`, "
+                    f"`{ErrorCode.CURRENCY_MISMATCH}`, `{ErrorCode.INVALID_IDEMPOTENCY_KEY}`, "
+                    f"`{ErrorCode.COPYSTAKE_OFF}`.",
+                    401: f"No valid player token (`{ErrorCode.UNAUTHORIZED}`, "
+                    f"`{ErrorCode.SESSION_EXPIRED}`), or the wallet refused the player's token "
+                    f"(`{ErrorCode.INVALID_TOKEN}`, with the failed `position`).",
+                    402: f"`{ErrorCode.INSUFFICIENT_BALANCE}`: the wallet refused the BET; "
+                    "with the failed `position`.",
+                    403: f"`{ErrorCode.SELF_FOLLOW}`, `{ErrorCode.FOLLOWER_BLOCKED}`, or the "
+                    f"wallet or operator forbade it (`{ErrorCode.FORBIDDEN}`, "
+                    f"`{ErrorCode.TRANSFER_FORBIDDEN}`, with the failed `position`).",
+                    404: f"`{ErrorCode.STREAMER_NOT_FOUND}`: no such streamer at this operator.",
+                    409: f"`{ErrorCode.STREAMER_OFFLINE}`, the pool cannot take the join "
+                    f"(`{ErrorCode.POOL_FULL}`, `{ErrorCode.POOL_BUSY}`, "
+                    f"`{ErrorCode.POOL_CLOSING}`, `{ErrorCode.POOL_BUST}`), the `Idempotency-Key` is in use "
+                    f"(`{ErrorCode.REQUEST_IN_PROGRESS}`, `{ErrorCode.REQUEST_INTERRUPTED}`), or "
+                    "the join failed after the BET and was rolled back (its own code, with the "
+                    "failed `position`).",
+                },
+            ),
+            **error_responses(
+                415,
+                422,
+                descriptions={
+                    422: f"`{ErrorCode.IDEMPOTENCY_KEY_REUSED}`: the `Idempotency-Key` was used "
+                    "before for another request."
+                },
+            ),
+        },
     )
     @idempotency.idempotent
     def post(self, request: Request) -> Response:
@@ -149,7 +226,32 @@ class PoolJoinApi(PlayerApi):
 
 class PositionLeaveApi(PlayerApi):
     @extend_schema(
-        request=None, responses={200: PositionOutputSerializer, 202: PositionOutputSerializer}
+        tags=["player"],
+        operation_id="player_leave",
+        summary="Leave a pool: pay the position out",
+        parameters=[POSITION_ID],
+        request=None,
+        responses={
+            200: OpenApiResponse(
+                PositionOutputSerializer,
+                description="Paid out: the position is `closed` with its `payout`.",
+            ),
+            202: OpenApiResponse(
+                PositionOutputSerializer,
+                description="Still leaving: the position is `leaving`; its `payout` is set once "
+                "the WITHDRAWAL is priced.",
+            ),
+            **PLAYER_ERROR_RESPONSES,
+            **error_responses(
+                404,
+                409,
+                descriptions={
+                    404: f"`{ErrorCode.POSITION_NOT_FOUND}`: no such position of this player.",
+                    409: f"`{ErrorCode.POSITION_NOT_ACTIVE}`: the position is still joining, "
+                    "or failed.",
+                },
+            ),
+        },
     )
     def post(self, request: Request, position_id: str) -> Response:
         position = services.position_leave(session=request.auth, position_id=position_id)
