@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -40,6 +39,8 @@ from apps.operators.apis import (
     error_responses,
 )
 from apps.pools.selectors import lobby_list
+
+CURRENCY_PATTERN = r"^[A-Z]{3,8}$"
 
 
 @extend_schema_serializer(component_name="Position")
@@ -176,7 +177,8 @@ class PlayerInitApi(OperatorApiView):
         userToken = StrictCharField(source="user_token", max_length=4096)
         currency = StrictCharField(
             max_length=8,
-            validators=[RegexValidator(r"^[A-Z]{3,8}$", "Must be 3 to 8 capital letters.")],
+            pattern=CURRENCY_PATTERN,
+            pattern_message="Must be 3 to 8 capital letters.",
         )
         language = StrictCharField(max_length=10, required=False, allow_blank=True)
         streamId = StrictCharField(

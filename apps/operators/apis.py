@@ -12,6 +12,8 @@ that mounts them all under one prefix is ``config.urls``.
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
@@ -52,12 +54,53 @@ class ExactJSONRenderer(JSONRenderer):
         return self._plain(self._encoder.default(value))
 
 
-class StrictCharField(serializers.CharField):
-    """A string, and only a string: no numbers coerced to text. Never trims."""
+# Whitespace as ``str.strip`` sees it (what "blank" means for a field), spelt out so that the
+# schema's patterns and every JSON Schema validator read the same characters (ECMA-262's ``\s``
+# lacks \x1c-\x1f and adds U+FEFF).
+WHITESPACE = (
+    r"\t\n\v\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# Text without NUL, which no text field takes (DRF refuses it, PostgreSQL cannot store it). Not
+# empty: a field that may be blank takes "" besides (drf-spectacular then documents
+# ``oneOf: [pattern, maxLength 0]``, so the pattern must not match "" as well).
+TEXT_PATTERN = r"^[^\u0000]+$"
+# The same, with at least one character that is not whitespace.
+NON_BLANK_TEXT_PATTERN = rf"^[^\u0000]*[^\u0000{WHITESPACE}][^\u0000]*$"
+_PATTERN_MESSAGES = {
+    TEXT_PATTERN: "Must not contain NUL characters.",
+    NON_BLANK_TEXT_PATTERN: "Must contain a character other than whitespace, and no NUL.",
+}
 
-    def __init__(self, **kwargs):
+
+class FullMatchValidator(RegexValidator):
+    """A ``RegexValidator`` that must match the whole value, as a JSON Schema ``pattern``
+    anchored with ``^...$`` does in ECMA-262 (Python's ``$`` also matches before a final
+    newline, so ``search`` would take ``"USD\\n"`` for ``^[A-Z]{3,8}$``). The schema shows the
+    regex as written."""
+
+    def __call__(self, value):
+        if not self.regex.fullmatch(str(value)):
+            raise ValidationError(self.message, code=self.code, params={"value": value})
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: no numbers coerced to text. Never trims.
+
+    Not blank (unless ``allow_blank``): at least one character that is not whitespace. The
+    schema states it as a ``pattern`` (``NON_BLANK_TEXT_PATTERN``, or ``TEXT_PATTERN`` when blank
+    is allowed: DRF takes "" before any validator runs), which the field also enforces, so the
+    two cannot disagree; a field with a pattern of its own (``pattern=``) takes that one instead.
+    """
+
+    def __init__(self, *, pattern: str | None = None, pattern_message: str = "", **kwargs):
         kwargs.setdefault("trim_whitespace", False)
+        if not kwargs.get("allow_blank", False):
+            kwargs.setdefault("min_length", 1)
         super().__init__(**kwargs)
+        if pattern is None:
+            pattern = TEXT_PATTERN if self.allow_blank else NON_BLANK_TEXT_PATTERN
+        message = pattern_message or _PATTERN_MESSAGES.get(pattern, f"Must match {pattern}.")
+        self.validators.append(FullMatchValidator(pattern, message))
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
