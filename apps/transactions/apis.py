@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
@@ -118,11 +121,43 @@ FAILURE_STATUS = {
 }
 
 
-@extend_schema_field({"oneOf": [{"type": "string", "example": "10.5"}, {"type": "number"}]})
-class _RawValue(serializers.Field):
-    """Passed through untouched: the service parses amounts strictly (numbers or strings)."""
+# A positive amount of at most 8 places below 10^12, as a JSON number or a string in plain
+# notation (no sign, exponent, spaces or leading zeros). Either way it is parsed exactly.
+AMOUNT_TEXT = re.compile(r"^(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,8})?$")
+AMOUNT_SCHEMA = {
+    "oneOf": [
+        {
+            "type": "string",
+            "pattern": AMOUNT_TEXT.pattern,
+            "not": {"pattern": r"^0(?:\.0+)?$"},
+            "example": "10.5",
+        },
+        {
+            "type": "number",
+            "exclusiveMinimum": True,
+            "minimum": 0,
+            "exclusiveMaximum": True,
+            "maximum": 10**12,
+            "multipleOf": float(Decimal(1).scaleb(-AMOUNT_PLACES)),
+        },
+    ],
+    "description": "A positive amount with at most 8 decimal places, below 10^12: a JSON "
+    'number or a string in plain notation (`"10.5"`).',
+}
+
+
+@extend_schema_field(AMOUNT_SCHEMA)
+class AmountField(serializers.Field):
+    """A JSON number or a plain-notation string, passed on untouched: the service parses it
+    exactly (``parse_amount``) and refuses what is not a positive amount of 8 places."""
+
+    default_error_messages = {"invalid": 'Must be a number or a decimal string such as "10.5".'}
 
     def to_internal_value(self, data):
+        if isinstance(data, str) and not AMOUNT_TEXT.fullmatch(data):
+            raise serializers.ValidationError(
+                self.error_messages["invalid"], code=ErrorCode.INVALID_AMOUNT
+            )
         return data
 
     def to_representation(self, value):
@@ -140,7 +175,7 @@ class PoolJoinApi(PlayerApi):
     @extend_schema_serializer(component_name="PoolJoinRequest")
     class InputSerializer(serializers.Serializer):
         streamerId = serializers.IntegerField(min_value=1, max_value=2**62)
-        amount = _RawValue()
+        amount = AmountField()
 
     @extend_schema(
         tags=["player"],
