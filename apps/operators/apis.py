@@ -110,6 +110,16 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer, and only that: no strings, booleans or numbers with a fraction (``"5"``,
+    ``true`` and ``5.0`` are refused, as the schema's ``type: integer`` says)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 @extend_schema_serializer(component_name="Error")
 class ErrorSerializer(serializers.Serializer):
     errorCode = serializers.CharField()

@@ -34,6 +34,7 @@ from apps.operators.apis import (
     ErrorSerializer,
     OperatorApiView,
     StrictCharField,
+    StrictIntegerField,
     error_responses,
 )
 from apps.transactions import idempotency, services
@@ -174,7 +175,7 @@ class JoinErrorSerializer(ErrorSerializer):
 class PoolJoinApi(PlayerApi):
     @extend_schema_serializer(component_name="PoolJoinRequest")
     class InputSerializer(serializers.Serializer):
-        streamerId = serializers.IntegerField(min_value=1, max_value=2**62)
+        streamerId = StrictIntegerField(min_value=1, max_value=2**62)
         amount = AmountField()
 
     @extend_schema(

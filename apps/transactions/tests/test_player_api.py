@@ -355,3 +355,27 @@ def test_an_amount_in_exponent_notation_is_refused_with_the_amount_code(
         "errorMessage": 'amount: Must be a number or a decimal string such as "10.5".',
     }
     assert not Transaction.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "streamer_id_json", ["%d", '"%d"', "%d.0", "%de0", "true", "0", "4611686018427387905"]
+)
+def test_join_takes_exactly_the_streamer_ids_its_schema_documents(
+    fake, streamer, make_session, streamer_id_json
+):
+    # given: the real id, as a JSON integer or something else
+    client = client_for(make_session("f1"))
+    text = streamer_id_json % streamer.pk if "%d" in streamer_id_json else streamer_id_json
+    documented = jsonschema_rs.Draft4Validator(join_request_property("streamerId")).is_valid(
+        json.loads(text)
+    )
+    body = b'{"streamerId": %s, "amount": "10"}' % text.encode()
+    # when
+    response = client.post("/api/v1/pools/join", data=body, content_type="application/json")
+    # then: only a JSON integer in range is a streamer id ("1", 1.0, true are not)
+    assert (response.status_code == 201) == (streamer_id_json == "%d"), response.content
+    if response.status_code != 201:
+        assert response.status_code == 400
+        assert response.json()["errorCode"] == "ERR_VALIDATION"
+        assert response.json()["errorMessage"].startswith("streamerId: ")
+    assert documented == (streamer_id_json == "%d")
