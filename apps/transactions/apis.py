@@ -11,6 +11,7 @@ import re
 from decimal import Decimal
 
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -165,6 +166,17 @@ class AmountField(serializers.Field):
         return value
 
 
+# ``idempotency.SCHEMA_PARAMETER`` with the key's length as the decorator enforces it.
+IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.HEADER,
+    {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_CHARS},
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Repeat a request safely: a repeat with the same key and body gets the first "
+    f"answer. 1 to {idempotency.MAX_KEY_CHARS} characters.",
+)
+
+
 @extend_schema_serializer(component_name="JoinError")
 class JoinErrorSerializer(ErrorSerializer):
     position = PositionOutputSerializer(
@@ -183,7 +195,7 @@ class PoolJoinApi(PlayerApi):
         operation_id="player_join",
         summary="Join a live streamer's pool",
         request=InputSerializer,
-        parameters=[idempotency.SCHEMA_PARAMETER],
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             201: OpenApiResponse(
                 PositionOutputSerializer, description="Joined: the position is active."

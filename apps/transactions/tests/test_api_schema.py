@@ -83,3 +83,29 @@ def test_a_failed_join_answers_a_documented_status_with_its_position(
     body = response.json()
     assert set(body) == {"errorCode", "errorMessage", "position"}
     assert (body["errorCode"], body["position"]["status"]) == ("ERR_INSUFFICIENT_BALANCE", "failed")
+
+
+@pytest.mark.parametrize(("length", "status"), [(0, 400), (1, 201), (128, 201), (129, 400)])
+def test_the_idempotency_key_takes_the_lengths_the_schema_documents(
+    client, schema, fake, streamer, make_session, length, status
+):
+    from apps.followers.tokens import player_token_issue
+
+    # given
+    (header,) = schema["paths"]["/api/v1/pools/join"]["post"]["parameters"]
+    token = player_token_issue(make_session("f1"))
+    # when
+    response = client.post(
+        "/api/v1/pools/join",
+        {"streamerId": streamer.pk, "amount": "10"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_IDEMPOTENCY_KEY="k" * length,
+    )
+    # then
+    assert (header["name"], header["in"]) == ("Idempotency-Key", "header")
+    assert not header.get("required", False)
+    assert header["schema"] == {"type": "string", "minLength": 1, "maxLength": 128}
+    assert response.status_code == status
+    if status == 400:
+        assert response.json()["errorCode"] == "ERR_INVALID_IDEMPOTENCY_KEY"
