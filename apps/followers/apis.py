@@ -38,9 +38,19 @@ from apps.operators.apis import (
     UrlOutputSerializer,
     error_responses,
 )
+from apps.pools.models import Pool
 from apps.pools.selectors import lobby_list
 
 CURRENCY_PATTERN = r"^[A-Z]{3,8}$"
+
+
+# A decimal in plain notation, as the serializers write them (``DecimalField`` and ``value``).
+AMOUNT_STRING = {
+    "type": "string",
+    "format": "decimal",
+    "pattern": r"^\d{1,12}\.\d{8}$",
+    "example": "100.00000000",
+}
 
 
 @extend_schema_serializer(component_name="Position")
@@ -48,16 +58,28 @@ class PositionOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     poolId = serializers.IntegerField(source="pool_id")
     streamerId = serializers.IntegerField(source="pool.streamer_id")
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Position.Status.values)
     units = serializers.DecimalField(max_digits=40, decimal_places=18)
     contributed = serializers.DecimalField(max_digits=20, decimal_places=8)
-    payout = serializers.DecimalField(max_digits=20, decimal_places=8, allow_null=True)
-    value = serializers.SerializerMethodField()
+    payout = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=8,
+        allow_null=True,
+        help_text="What the leave paid (or is paying); null until the position leaves.",
+    )
+    value = serializers.SerializerMethodField(
+        help_text="What the position would pay if it left now, at the pool's last known balance."
+    )
     currency = serializers.CharField(source="pool.currency")
-    failureCode = serializers.CharField(source="failure_code", allow_blank=True)
+    failureCode = serializers.CharField(
+        source="failure_code",
+        allow_blank=True,
+        help_text="The code a failed join failed with; empty otherwise.",
+    )
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
 
+    @extend_schema_field(AMOUNT_STRING)
     def get_value(self, position: Position) -> str:
         return f"{position_value(position):.8f}"
 
@@ -84,7 +106,7 @@ PLAYER_ERROR_RESPONSES = error_responses(
 @extend_schema_serializer(component_name="LobbyPool")
 class LobbyPoolSerializer(serializers.Serializer):
     poolId = serializers.IntegerField(source="pk")
-    state = serializers.CharField()
+    state = serializers.ChoiceField(choices=[Pool.State.OPEN, Pool.State.CLOSING])
     balance = serializers.DecimalField(max_digits=20, decimal_places=8)
     totalUnits = serializers.DecimalField(source="total_units", max_digits=40, decimal_places=18)
     followers = serializers.IntegerField(source="members")
@@ -98,9 +120,9 @@ class LobbyApi(PlayerApi):
         name = serializers.CharField(source="streamer.display_name")
         currency = serializers.CharField(source="streamer.currency")
         streamId = serializers.UUIDField(source="stream.uid")
-        title = serializers.CharField(source="stream.title")
+        title = serializers.CharField(source="stream.title", allow_blank=True)
         nav = serializers.DecimalField(max_digits=40, decimal_places=18, allow_null=True)
-        pool = serializers.SerializerMethodField()
+        pool = serializers.SerializerMethodField(help_text="The open pool; null when none is.")
 
         @extend_schema_field(LobbyPoolSerializer(allow_null=True))
         def get_pool(self, entry):

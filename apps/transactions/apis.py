@@ -52,6 +52,21 @@ TRANSACTION_TYPES = {
 TRANSACTION_STATUSES = [status.upper() for status in Transaction.Status.values]
 
 
+@extend_schema_field(
+    {
+        "type": "number",
+        "minimum": 0,
+        "exclusiveMaximum": True,
+        "maximum": 10**12,
+        "multipleOf": float(Decimal(1).scaleb(-AMOUNT_PLACES)),
+        "description": "A JSON number with its exact digits (8 decimal places); 0 only for a "
+        "WIN of nothing.",
+    }
+)
+class WireAmountField(serializers.DecimalField):
+    """An amount written as a JSON number with its exact digits (``ExactJSONRenderer``)."""
+
+
 class TransactionStatusApi(OperatorApiView):
     """The type, status, amount and currency of a transaction by the id the operator was sent.
 
@@ -68,7 +83,7 @@ class TransactionStatusApi(OperatorApiView):
         id = serializers.CharField(source="external_id")
         type = serializers.SerializerMethodField()
         status = serializers.SerializerMethodField()
-        amount = serializers.DecimalField(
+        amount = WireAmountField(
             max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, coerce_to_string=False
         )
         currency = serializers.CharField()

@@ -2,6 +2,7 @@
 
 import pytest
 
+from apps.core.tests.openapi import component_validator
 from apps.operators.tests.factories import make_operator, post_signed
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +91,54 @@ def test_an_accept_header_without_json_answers_406_as_documented(client):
             "errorCode": "ERR_NOT_ACCEPTABLE",
             "errorMessage": "Could not satisfy the request Accept header.",
         }
+
+
+def test_a_position_documents_its_status_values_and_decimal_strings(schema):
+    position = schema["components"]["schemas"]["Position"]
+    status = schema["components"]["schemas"][
+        position["properties"]["status"]["$ref"].rsplit("/", 1)[1]
+    ]
+    assert status["enum"] == ["joining", "active", "leaving", "closed", "failed"]
+    assert position["properties"]["payout"]["nullable"] is True
+    assert position["properties"]["value"]["pattern"] == r"^\d{1,12}\.\d{8}$"
+    assert set(position["required"]) >= {
+        "id",
+        "poolId",
+        "streamerId",
+        "status",
+        "units",
+        "contributed",
+        "payout",
+        "value",
+        "currency",
+        "createdAt",
+        "updatedAt",
+    }
+
+
+def test_lobby_and_positions_answer_bodies_their_schema_describes(
+    client, schema, fake, streamer, make_session
+):
+    from apps.followers.tokens import player_token_issue
+
+    # given: an open pool with one active and one closed position
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {player_token_issue(make_session('f1'))}"}
+    for _ in range(2):
+        joined = client.post(
+            "/api/v1/pools/join",
+            {"streamerId": streamer.pk, "amount": "10"},
+            content_type="application/json",
+            **auth,
+        )
+    client.post(f"/api/v1/positions/{joined.json()['id']}/leave", **auth)
+    # when
+    lobby = client.get("/api/v1/lobby", **auth).json()
+    positions = client.get("/api/v1/positions", **auth).json()
+    # then
+    assert [p["status"] for p in positions] == ["closed", "active"]
+    assert lobby[0]["pool"] is not None
+    for body, component in [
+        *((e, "LobbyEntry") for e in lobby),
+        *((p, "Position") for p in positions),
+    ]:
+        component_validator(schema, component).validate(body)

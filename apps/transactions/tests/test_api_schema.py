@@ -2,6 +2,8 @@
 
 import pytest
 
+from apps.core.tests.openapi import component_validator
+
 pytestmark = pytest.mark.django_db
 
 
@@ -109,3 +111,35 @@ def test_the_idempotency_key_takes_the_lengths_the_schema_documents(
     assert response.status_code == status
     if status == 400:
         assert response.json()["errorCode"] == "ERR_INVALID_IDEMPOTENCY_KEY"
+
+
+def test_transaction_status_documents_the_amount_as_a_json_number(schema):
+    status = schema["components"]["schemas"]["CopyStakeTransactionStatus"]
+    assert status["properties"]["amount"] == {
+        "type": "number",
+        "minimum": 0,
+        "exclusiveMaximum": True,
+        "maximum": 10**12,
+        "multipleOf": 1e-08,
+        "description": "A JSON number with its exact digits (8 decimal places); 0 only for a "
+        "WIN of nothing.",
+    }
+
+
+def test_a_win_of_nothing_is_answered_as_its_schema_describes(client, schema):
+    from apps.operators.tests.factories import encode, make_operator, post_signed
+    from apps.transactions.models import Transaction
+
+    # given: a bust pool's WIN of 0
+    operator, credentials = make_operator()
+    win = Transaction.objects.create(
+        operator=operator, kind=Transaction.Kind.FOLLOWER_CREDIT, amount=0, currency="USD"
+    )
+    # when
+    response = post_signed(
+        client, credentials, "/api/v1/copystake/transaction-status", encode({"id": win.external_id})
+    )
+    # then
+    assert response.status_code == 200
+    assert (response.json()["type"], response.json()["amount"]) == ("WIN", 0)
+    component_validator(schema, "CopyStakeTransactionStatus").validate(response.json())
