@@ -83,19 +83,14 @@ def api_exception_handler(exc, context) -> Response:
 
 
 def _detail_code(detail) -> str | None:
-    """An exception may pick its wire code: ``ValidationError(msg, code=ErrorCode.X)``."""
+    """An exception may pick its wire code: ``ValidationError(msg, code=ErrorCode.X)``. The code
+    is the first error's, the one ``_first_message`` reports, so code and message agree."""
     if isinstance(detail, dict):
-        items = list(detail.values())
-    elif isinstance(detail, list):
-        items = detail
-    else:
-        code = getattr(detail, "code", None)
-        return code if is_error_code(code) else None
-    for item in items:
-        code = _detail_code(item)
-        if code:
-            return code
-    return None
+        return _detail_code(next(iter(detail.values()))) if detail else None
+    if isinstance(detail, list):
+        return _detail_code(detail[0]) if detail else None
+    code = getattr(detail, "code", None)
+    return code if is_error_code(code) else None
 
 
 def _error_json(code: str, message: str, status: int) -> JsonResponse:

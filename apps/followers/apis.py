@@ -9,13 +9,19 @@
 
 from __future__ import annotations
 
-from django.core.validators import RegexValidator
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.errors import ErrorCode
 from apps.followers.authentication import (
     IsPlayer,
     PlayerTokenAuthentication,
@@ -31,29 +37,56 @@ from apps.followers.selectors import (
 from apps.followers.services import demo_session_open, player_session_open
 from apps.followers.tokens import player_url
 from apps.operators.apis import (
-    ERROR_RESPONSES,
+    OPERATOR_ERROR_RESPONSES,
     OperatorApiView,
     StrictCharField,
     UrlOutputSerializer,
+    error_responses,
 )
+from apps.pools.models import Pool
 from apps.pools.selectors import lobby_list
 
+CURRENCY_PATTERN = r"^[A-Z]{3,8}$"
 
+
+# A decimal in plain notation, as the serializers write them (``DecimalField`` and ``value``).
+AMOUNT_STRING = {
+    "type": "string",
+    "format": "decimal",
+    "pattern": r"^\d{1,12}\.\d{8}$",
+    "example": "100.00000000",
+}
+
+
+@extend_schema_serializer(component_name="Position")
 class PositionOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     poolId = serializers.IntegerField(source="pool_id")
     streamerId = serializers.IntegerField(source="pool.streamer_id")
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Position.Status.values)
     units = serializers.DecimalField(max_digits=40, decimal_places=18)
     contributed = serializers.DecimalField(max_digits=20, decimal_places=8)
-    payout = serializers.DecimalField(max_digits=20, decimal_places=8, allow_null=True)
+    payout = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=8,
+        allow_null=True,
+        help_text="What the leave paid (or is paying); null until the position leaves.",
+    )
     # Not ``get_value``, the default: that would override ``Field.get_value`` of the serializer.
-    value = serializers.SerializerMethodField(method_name="get_position_value")
+    value = serializers.SerializerMethodField(
+        method_name="get_position_value",
+        help_text="What the position would pay if it left now, at the pool's last known balance.",
+    )
     currency = serializers.CharField(source="pool.currency")
-    failureCode = serializers.CharField(source="failure_code", allow_blank=True)
+    failureCode = serializers.CharField(
+        source="failure_code",
+        allow_blank=True,
+        help_text="The code a failed join failed with; empty otherwise.",
+    )
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
 
+    @extend_schema_field(AMOUNT_STRING)
     def get_position_value(self, position: Position) -> str:
         return f"{position_value(position):.8f}"
 
@@ -63,9 +96,24 @@ class PlayerApi(APIView):
     permission_classes = [IsPlayer]
 
 
+# What every player endpoint may answer: the operator disabled (400), no valid token (401), an
+# ``Accept`` without JSON (406).
+PLAYER_ERROR_RESPONSES = error_responses(
+    400,
+    401,
+    406,
+    descriptions={
+        400: f"`{ErrorCode.COPYSTAKE_OFF}`: CopyStake is disabled for the player's operator.",
+        401: f"No valid player token: missing, garbage, tampered (`{ErrorCode.UNAUTHORIZED}`) "
+        f"or expired (`{ErrorCode.SESSION_EXPIRED}`).",
+    },
+)
+
+
+@extend_schema_serializer(component_name="LobbyPool")
 class LobbyPoolSerializer(serializers.Serializer):
     poolId = serializers.IntegerField(source="pk")
-    state = serializers.CharField()
+    state = serializers.ChoiceField(choices=[Pool.State.OPEN, Pool.State.CLOSING])
     balance = serializers.DecimalField(max_digits=20, decimal_places=8)
     totalUnits = serializers.DecimalField(source="total_units", max_digits=40, decimal_places=18)
     followers = serializers.IntegerField(source="members")
@@ -73,30 +121,50 @@ class LobbyPoolSerializer(serializers.Serializer):
 
 
 class LobbyApi(PlayerApi):
+    @extend_schema_serializer(component_name="LobbyEntry")
     class OutputSerializer(serializers.Serializer):
         streamerId = serializers.IntegerField(source="streamer.pk")
         name = serializers.CharField(source="streamer.display_name")
         currency = serializers.CharField(source="streamer.currency")
         streamId = serializers.UUIDField(source="stream.uid")
-        title = serializers.CharField(source="stream.title")
+        title = serializers.CharField(source="stream.title", allow_blank=True)
         nav = serializers.DecimalField(max_digits=40, decimal_places=18, allow_null=True)
-        pool = serializers.SerializerMethodField()
+        pool = serializers.SerializerMethodField(help_text="The open pool; null when none is.")
 
         @extend_schema_field(LobbyPoolSerializer(allow_null=True))
         def get_pool(self, entry):
             return LobbyPoolSerializer(entry.pool).data if entry.pool else None
 
-    @extend_schema(responses=OutputSerializer(many=True))
+    @extend_schema(
+        tags=["player"],
+        operation_id="player_lobby",
+        summary="Live streamers and their open pools",
+        responses={200: OutputSerializer(many=True), **PLAYER_ERROR_RESPONSES},
+    )
     def get(self, request: Request) -> Response:
         session = player_session(request)
         entries = lobby_list(operator=session.follower.operator, is_demo=session.is_demo)
         return Response(self.OutputSerializer(entries, many=True).data)
 
 
+# Position ids are UUIDs; anything else is simply not found (404), like another's position.
+POSITION_ID = OpenApiParameter(
+    "position_id",
+    OpenApiTypes.UUID,
+    OpenApiParameter.PATH,
+    description="The position's `id`.",
+)
+
+
 class PositionListApi(PlayerApi):
     open_while_operator_disabled = True  # money out is never trapped
 
-    @extend_schema(responses=PositionOutputSerializer(many=True))
+    @extend_schema(
+        tags=["player"],
+        operation_id="player_positions",
+        summary="The player's positions, newest first (at most 500)",
+        responses={200: PositionOutputSerializer(many=True), **PLAYER_ERROR_RESPONSES},
+    )
     def get(self, request: Request) -> Response:
         positions = position_list_for_follower(follower=player_follower(request))[:500]
         return Response(PositionOutputSerializer(positions, many=True).data)
@@ -105,7 +173,22 @@ class PositionListApi(PlayerApi):
 class PositionDetailApi(PlayerApi):
     open_while_operator_disabled = True  # money out is never trapped
 
-    @extend_schema(responses=PositionOutputSerializer)
+    @extend_schema(
+        tags=["player"],
+        operation_id="player_position",
+        summary="One of the player's positions",
+        parameters=[POSITION_ID],
+        responses={
+            200: PositionOutputSerializer,
+            **PLAYER_ERROR_RESPONSES,
+            **error_responses(
+                404,
+                descriptions={
+                    404: f"`{ErrorCode.POSITION_NOT_FOUND}`: no such position of this player."
+                },
+            ),
+        },
+    )
     def get(self, request: Request, position_id: str) -> Response:
         position = position_get_for_follower(
             follower=player_follower(request), position_id=position_id
@@ -129,7 +212,8 @@ class PlayerInitApi(OperatorApiView):
         userToken = StrictCharField(source="user_token", max_length=4096)
         currency = StrictCharField(
             max_length=8,
-            validators=[RegexValidator(r"^[A-Z]{3,8}$", "Must be 3 to 8 capital letters.")],
+            pattern=CURRENCY_PATTERN,
+            pattern_message="Must be 3 to 8 capital letters.",
         )
         language = StrictCharField(max_length=10, required=False, allow_blank=True)
         streamId = StrictCharField(
@@ -144,7 +228,7 @@ class PlayerInitApi(OperatorApiView):
         operation_id="copystake_init",
         summary="Open a player session",
         request={"application/json": InputSerializer},
-        responses={200: OutputSerializer, **ERROR_RESPONSES},
+        responses={200: OutputSerializer, **OPERATOR_ERROR_RESPONSES},
     )
     def post(self, request):
         data = self.validated(self.InputSerializer)
@@ -169,7 +253,7 @@ class PlayerInitDemoApi(OperatorApiView):
         operation_id="copystake_init_demo",
         summary="Open a demo session (play money, no wallet)",
         request={"application/json": InputSerializer},
-        responses={200: OutputSerializer, **ERROR_RESPONSES},
+        responses={200: OutputSerializer, **OPERATOR_ERROR_RESPONSES},
     )
     def post(self, request):
         data = self.validated(self.InputSerializer)

@@ -7,7 +7,11 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 from drf_spectacular.utils import (
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_serializer,
@@ -18,14 +22,21 @@ from rest_framework.response import Response
 
 from apps.core.errors import ErrorCode, TransactionNotFound
 from apps.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
-from apps.followers.apis import PlayerApi, PositionOutputSerializer
+from apps.followers.apis import (
+    PLAYER_ERROR_RESPONSES,
+    POSITION_ID,
+    PlayerApi,
+    PositionOutputSerializer,
+)
 from apps.followers.authentication import player_session
 from apps.followers.models import Position
 from apps.operators.apis import (
-    ERROR_RESPONSES,
+    OPERATOR_ERROR_RESPONSES,
     ErrorSerializer,
     OperatorApiView,
     StrictCharField,
+    StrictIntegerField,
+    error_responses,
 )
 from apps.transactions import idempotency, services
 from apps.transactions.models import Transaction
@@ -39,6 +50,21 @@ TRANSACTION_TYPES: dict[str, str] = {  # Kind members are the ``kind`` column's 
     Transaction.Kind.FOLLOWER_ROLLBACK: "ROLLBACK",
 }
 TRANSACTION_STATUSES = [status.upper() for status in Transaction.Status.values]
+
+
+@extend_schema_field(
+    {
+        "type": "number",
+        "minimum": 0,
+        "exclusiveMaximum": True,
+        "maximum": 10**12,
+        "multipleOf": float(Decimal(1).scaleb(-AMOUNT_PLACES)),
+        "description": "A JSON number with its exact digits (8 decimal places); 0 only for a "
+        "WIN of nothing.",
+    }
+)
+class WireAmountField(serializers.DecimalField):
+    """An amount written as a JSON number with its exact digits (``ExactJSONRenderer``)."""
 
 
 class TransactionStatusApi(OperatorApiView):
@@ -57,7 +83,7 @@ class TransactionStatusApi(OperatorApiView):
         id = serializers.CharField(source="external_id")
         type = serializers.SerializerMethodField()
         status = serializers.SerializerMethodField()
-        amount = serializers.DecimalField(
+        amount = WireAmountField(
             max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, coerce_to_string=False
         )
         currency = serializers.CharField()
@@ -77,7 +103,17 @@ class TransactionStatusApi(OperatorApiView):
         operation_id="copystake_transaction_status",
         summary="The type, status and amount of one of the operator's transactions",
         request={"application/json": InputSerializer},
-        responses={200: OutputSerializer, 404: ErrorSerializer, **ERROR_RESPONSES},
+        responses={
+            200: OutputSerializer,
+            **OPERATOR_ERROR_RESPONSES,
+            **error_responses(
+                404,
+                descriptions={
+                    404: f"`{ErrorCode.TRANSACTION_NOT_FOUND}`: the operator was never sent a "
+                    "transaction with this id."
+                },
+            ),
+        },
     )
     def post(self, request):
         data = self.validated(self.InputSerializer)
@@ -102,26 +138,118 @@ FAILURE_STATUS: dict[str, int] = {
 }
 
 
-@extend_schema_field({"oneOf": [{"type": "string", "example": "10.5"}, {"type": "number"}]})
-class _RawValue(serializers.Field):
-    """Passed through untouched: the service parses amounts strictly (numbers or strings)."""
+# A positive amount of at most 8 places below 10^12, as a JSON number or a string in plain
+# notation (no sign, exponent, spaces or leading zeros). Either way it is parsed exactly.
+AMOUNT_TEXT = re.compile(r"^(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,8})?$")
+AMOUNT_SCHEMA = {
+    "oneOf": [
+        {
+            "type": "string",
+            "pattern": AMOUNT_TEXT.pattern,
+            "not": {"pattern": r"^0(?:\.0+)?$"},
+            "example": "10.5",
+        },
+        {
+            "type": "number",
+            "exclusiveMinimum": True,
+            "minimum": 0,
+            "exclusiveMaximum": True,
+            "maximum": 10**12,
+            "multipleOf": float(Decimal(1).scaleb(-AMOUNT_PLACES)),
+        },
+    ],
+    "description": "A positive amount with at most 8 decimal places, below 10^12: a JSON "
+    'number or a string in plain notation (`"10.5"`).',
+}
+
+
+@extend_schema_field(AMOUNT_SCHEMA)
+class AmountField(serializers.Field):
+    """A JSON number or a plain-notation string, passed on untouched: the service parses it
+    exactly (``parse_amount``) and refuses what is not a positive amount of 8 places."""
+
+    default_error_messages = {"invalid": 'Must be a number or a decimal string such as "10.5".'}
 
     def to_internal_value(self, data):
+        if isinstance(data, str) and not AMOUNT_TEXT.fullmatch(data):
+            raise serializers.ValidationError(
+                self.error_messages["invalid"], code=ErrorCode.INVALID_AMOUNT
+            )
         return data
 
     def to_representation(self, value):
         return value
 
 
+@extend_schema_serializer(component_name="JoinError")
+class JoinErrorSerializer(ErrorSerializer):
+    position = PositionOutputSerializer(
+        required=False, help_text="The failed position, when the join got as far as the wallet."
+    )
+
+
 class PoolJoinApi(PlayerApi):
+    @extend_schema_serializer(component_name="PoolJoinRequest")
     class InputSerializer(serializers.Serializer):
-        streamerId = serializers.IntegerField(min_value=1, max_value=2**62)
-        amount = _RawValue()
+        streamerId = StrictIntegerField(min_value=1, max_value=2**62)
+        amount = AmountField()
 
     @extend_schema(
+        tags=["player"],
+        operation_id="player_join",
+        summary="Join a live streamer's pool",
         request=InputSerializer,
-        responses={201: PositionOutputSerializer, 202: PositionOutputSerializer},
         parameters=[idempotency.SCHEMA_PARAMETER],
+        responses={
+            201: OpenApiResponse(
+                PositionOutputSerializer, description="Joined: the position is active."
+            ),
+            202: OpenApiResponse(
+                PositionOutputSerializer,
+                description="Still joining: the operator has not answered yet; the position is "
+                "`joining`.",
+            ),
+            **PLAYER_ERROR_RESPONSES,
+            **error_responses(
+                400,
+                401,
+                402,
+                403,
+                404,
+                409,
+                serializer=JoinErrorSerializer,
+                descriptions={
+                    400: "Invalid request or a rule of the join: "
+                    f"`{ErrorCode.VALIDATION}`, `{ErrorCode.MALFORMED_JSON}`, "
+                    f"`{ErrorCode.INVALID_AMOUNT}`, `{ErrorCode.LIMIT_EXCEEDED}`, "
+                    f"`{ErrorCode.CURRENCY_MISMATCH}`, `{ErrorCode.INVALID_IDEMPOTENCY_KEY}`, "
+                    f"`{ErrorCode.COPYSTAKE_OFF}`.",
+                    401: f"No valid player token (`{ErrorCode.UNAUTHORIZED}`, "
+                    f"`{ErrorCode.SESSION_EXPIRED}`), or the wallet refused the player's token "
+                    f"(`{ErrorCode.INVALID_TOKEN}`, with the failed `position`).",
+                    402: f"`{ErrorCode.INSUFFICIENT_BALANCE}`: the wallet refused the BET; "
+                    "with the failed `position`.",
+                    403: f"`{ErrorCode.SELF_FOLLOW}`, `{ErrorCode.FOLLOWER_BLOCKED}`, or the "
+                    f"wallet or operator forbade it (`{ErrorCode.FORBIDDEN}`, "
+                    f"`{ErrorCode.TRANSFER_FORBIDDEN}`, with the failed `position`).",
+                    404: f"`{ErrorCode.STREAMER_NOT_FOUND}`: no such streamer at this operator.",
+                    409: f"`{ErrorCode.STREAMER_OFFLINE}`, the pool cannot take the join "
+                    f"(`{ErrorCode.POOL_FULL}`, `{ErrorCode.POOL_BUSY}`, "
+                    f"`{ErrorCode.POOL_CLOSING}`, `{ErrorCode.POOL_BUST}`), the `Idempotency-Key` is in use "
+                    f"(`{ErrorCode.REQUEST_IN_PROGRESS}`, `{ErrorCode.REQUEST_INTERRUPTED}`), or "
+                    "the join failed after the BET and was rolled back (its own code, with the "
+                    "failed `position`).",
+                },
+            ),
+            **error_responses(
+                415,
+                422,
+                descriptions={
+                    422: f"`{ErrorCode.IDEMPOTENCY_KEY_REUSED}`: the `Idempotency-Key` was used "
+                    "before for another request."
+                },
+            ),
+        },
     )
     @idempotency.idempotent
     def post(self, request: Request) -> Response:
@@ -152,7 +280,32 @@ class PositionLeaveApi(PlayerApi):
     open_while_operator_disabled = True  # money out is never trapped
 
     @extend_schema(
-        request=None, responses={200: PositionOutputSerializer, 202: PositionOutputSerializer}
+        tags=["player"],
+        operation_id="player_leave",
+        summary="Leave a pool: pay the position out",
+        parameters=[POSITION_ID],
+        request=None,
+        responses={
+            200: OpenApiResponse(
+                PositionOutputSerializer,
+                description="Paid out: the position is `closed` with its `payout`.",
+            ),
+            202: OpenApiResponse(
+                PositionOutputSerializer,
+                description="Still leaving: the position is `leaving`; its `payout` is set once "
+                "the WITHDRAWAL is priced.",
+            ),
+            **PLAYER_ERROR_RESPONSES,
+            **error_responses(
+                404,
+                409,
+                descriptions={
+                    404: f"`{ErrorCode.POSITION_NOT_FOUND}`: no such position of this player.",
+                    409: f"`{ErrorCode.POSITION_NOT_ACTIVE}`: the position is still joining, "
+                    "or failed.",
+                },
+            ),
+        },
     )
     def post(self, request: Request, position_id: str) -> Response:
         position = services.position_leave(session=player_session(request), position_id=position_id)

@@ -43,10 +43,11 @@ HEADER = "Idempotency-Key"
 MAX_KEY_CHARS = 128
 SCHEMA_PARAMETER = OpenApiParameter(
     HEADER,
-    str,
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS},
     OpenApiParameter.HEADER,
     required=False,
-    description="Repeat a request safely: a repeat with the same key gets the first answer.",
+    description="Repeat a request safely: a repeat with the same key and body gets the first "
+    f"answer. 1 to {MAX_KEY_CHARS} characters.",
 )
 INTERRUPTED = {
     "errorCode": ErrorCode.REQUEST_INTERRUPTED,

@@ -113,6 +113,21 @@ def test_validation_error_may_pick_its_wire_code():
     assert handle(exc) == (400, {"errorCode": "ERR_LIMIT", "errorMessage": "amount: too small"})
 
 
+def test_the_code_is_the_first_errors_like_the_message():
+    # given: the first field's error has no wire code, the second's has one
+    exc = drf.ValidationError(
+        {
+            "streamerId": [drf.ErrorDetail("This field may not be null.", code="null")],
+            "amount": [drf.ErrorDetail("Not plain notation", code="ERR_INVALID_AMOUNT")],
+        }
+    )
+    # then: code and message both come from streamerId's error
+    assert handle(exc) == (
+        400,
+        {"errorCode": "ERR_VALIDATION", "errorMessage": "streamerId: This field may not be null."},
+    )
+
+
 def test_api_exception_code_starting_with_err_is_the_wire_code():
     # given
     exc = drf.AuthenticationFailed("Player session expired", code="ERR_SESSION_EXPIRED")

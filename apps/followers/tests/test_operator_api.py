@@ -1,7 +1,9 @@
 import json
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import jsonschema_rs
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -11,6 +13,7 @@ from rest_framework.test import APIRequestFactory
 
 from apps.followers.authentication import PlayerTokenAuthentication
 from apps.followers.models import Follower, PlayerSession
+from apps.operators.apis import NON_BLANK_TEXT_PATTERN, TEXT_PATTERN, WHITESPACE
 from apps.operators.models import CallLog
 from apps.operators.services import operator_rotate_credential, operator_set_enabled
 from apps.operators.signatures import copystake_signature
@@ -618,3 +621,72 @@ def test_rotating_an_unknown_credential_is_refused():
     # then
     with pytest.raises(ValidationError):
         operator_rotate_credential(operator=operator, which="name")
+
+
+# --- the schema says what the fields take -------------------------------------------------
+
+
+def documented_valid(prop: dict, value) -> bool:
+    """Whether the request schema's property takes ``value`` (OpenAPI 3.0 ``nullable``)."""
+    if value is None:
+        return bool(prop.get("nullable"))
+    return jsonschema_rs.Draft4Validator(
+        {k: v for k, v in prop.items() if k != "nullable"}
+    ).is_valid(value)
+
+
+TEXT_SAMPLES = ["", " ", "\t\n", "\u3000", "\x1c", "\ufeff", "a", " a ", "a\x00", "\x00", "é"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        *[("operatorUserId", value) for value in TEXT_SAMPLES],
+        *[("userToken", value) for value in TEXT_SAMPLES],
+        *[("language", value) for value in [*TEXT_SAMPLES, "x" * 10, "x" * 11]],
+        *[("username", value) for value in TEXT_SAMPLES],
+        *[("streamId", value) for value in ["", None, "\x00"]],
+        *[("currency", value) for value in ["USD", "USD\n", "\nUSD", "US", "DEMOCOIN", "usd"]],
+    ],
+)
+def test_init_takes_exactly_what_its_schema_documents(client, field, value):
+    # given
+    _, credentials = make_operator()
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    prop = schema["components"]["schemas"]["CopyStakeInitRequest"]["properties"][field]
+    # when
+    response = post_signed(client, credentials, INIT, init_body(**{field: value}))
+    # then: accepted exactly when the schema says the value is valid
+    assert response.status_code in (200, 400), response.content
+    assert (response.status_code == 200) == documented_valid(prop, value), response.content
+
+
+def test_a_currency_with_a_trailing_newline_is_refused(client):
+    # given: Python's `$` matches before a final newline; the pattern must match it all
+    _, credentials = make_operator()
+    # when
+    response = post_signed(client, credentials, INIT, init_body(currency="USD\n"))
+    # then
+    assert response.status_code == 400
+    assert response.json()["errorMessage"] == "currency: Must be 3 to 8 capital letters."
+    assert PlayerSession.objects.count() == 0
+
+
+def test_text_fields_document_their_length_and_pattern(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    props = schema["components"]["schemas"]["CopyStakeInitRequest"]["properties"]
+    assert (props["operatorUserId"]["minLength"], props["operatorUserId"]["maxLength"]) == (1, 128)
+    assert props["operatorUserId"]["pattern"] == NON_BLANK_TEXT_PATTERN
+    assert props["currency"]["pattern"] == "^[A-Z]{3,8}$"
+    # blank allowed: either a NUL-free text or "", never both (oneOf)
+    assert props["language"]["oneOf"] == [
+        {"type": "string", "maxLength": 10, "pattern": TEXT_PATTERN},
+        {"type": "string", "maxLength": 0},
+    ]
+
+
+def test_whitespace_is_what_str_strip_strips():
+    # "blank" is `not value.strip()`; the schema's pattern spells the same characters out
+    whitespace = {chr(c) for c in range(0x110000) if chr(c).isspace()}
+    spelt_out = {chr(c) for c in range(0x10000) if re.fullmatch(f"[{WHITESPACE}]", chr(c))}
+    assert spelt_out == whitespace

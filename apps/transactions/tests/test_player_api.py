@@ -1,7 +1,9 @@
 """The player API over DRF's test client, with the sagas talking to the in-memory operator."""
 
+import json
 from decimal import Decimal
 
+import jsonschema_rs
 import pytest
 from rest_framework.test import APIClient
 
@@ -339,3 +341,103 @@ def test_a_disabled_operator_stops_joins_but_never_traps_money(fake, streamer, m
     assert left.status_code == 200, left.content
     assert left.json()["status"] == "closed"
     assert fake.wallet["f1"] == Decimal(500)
+
+
+# --- the schema says what pools/join takes ------------------------------------------------
+
+
+def join_request_property(field: str) -> dict:
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    return schema["components"]["schemas"]["PoolJoinRequest"]["properties"][field]
+
+
+@pytest.mark.parametrize(
+    "amount_json",
+    [
+        # valid: a JSON number or a plain decimal string, positive, at most 8 places
+        '"10"',
+        '"10.5"',
+        '"10.00000001"',
+        '"1.5"',
+        "10",
+        "10.5",
+        "1e1",
+        "10.00000001",
+        # invalid
+        '" 10"',
+        '"10 "',
+        '"+10"',
+        '"1e1"',
+        '"010"',
+        '"10."',
+        '".5"',
+        '"10.000000001"',
+        '"-10"',
+        '"0"',
+        '"0.00"',
+        '"\\u0661\\u0660"',
+        '"NaN"',
+        '"Infinity"',
+        '""',
+        "0",
+        "-1",
+        "0.000000001",
+        "true",
+        "null",
+        "[10]",
+    ],
+)
+def test_join_takes_exactly_the_amounts_its_schema_documents(
+    fake, streamer, make_session, amount_json
+):
+    # given
+    client = client_for(make_session("f1"))
+    amount = join_request_property("amount")
+    documented = jsonschema_rs.Draft4Validator(amount).is_valid(json.loads(amount_json))
+    body = b'{"streamerId": %d, "amount": %s}' % (streamer.pk, amount_json.encode())
+    # when
+    response = client.post("/api/v1/pools/join", data=body, content_type="application/json")
+    # then: joined exactly when the schema calls the amount valid, else refused as invalid
+    if documented:
+        assert response.status_code == 201, response.content
+    else:
+        assert response.status_code == 400, response.content
+        assert response.json()["errorCode"] in ("ERR_INVALID_AMOUNT", "ERR_VALIDATION")
+
+
+def test_an_amount_in_exponent_notation_is_refused_with_the_amount_code(
+    fake, streamer, make_session
+):
+    response = client_for(make_session("f1")).post(
+        "/api/v1/pools/join", {"streamerId": streamer.pk, "amount": "1e1"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "errorCode": "ERR_INVALID_AMOUNT",
+        "errorMessage": 'amount: Must be a number or a decimal string such as "10.5".',
+    }
+    assert not Transaction.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "streamer_id_json", ["%d", '"%d"', "%d.0", "%de0", "true", "0", "4611686018427387905"]
+)
+def test_join_takes_exactly_the_streamer_ids_its_schema_documents(
+    fake, streamer, make_session, streamer_id_json
+):
+    # given: the real id, as a JSON integer or something else
+    client = client_for(make_session("f1"))
+    text = streamer_id_json % streamer.pk if "%d" in streamer_id_json else streamer_id_json
+    documented = jsonschema_rs.Draft4Validator(join_request_property("streamerId")).is_valid(
+        json.loads(text)
+    )
+    body = b'{"streamerId": %s, "amount": "10"}' % text.encode()
+    # when
+    response = client.post("/api/v1/pools/join", data=body, content_type="application/json")
+    # then: only a JSON integer in range is a streamer id ("1", 1.0, true are not)
+    assert (response.status_code == 201) == (streamer_id_json == "%d"), response.content
+    if response.status_code != 201:
+        assert response.status_code == 400
+        assert response.json()["errorCode"] == "ERR_VALIDATION"
+        assert response.json()["errorMessage"].startswith("streamerId: ")
+    assert documented == (streamer_id_json == "%d")

@@ -1,6 +1,7 @@
 import json
 from decimal import Decimal
 
+import jsonschema_rs
 import pytest
 from django.db import connection
 
@@ -156,3 +157,17 @@ def test_transaction_status_with_a_lone_surrogate_is_answered_and_logged(client)
     row = CallLog.objects.get(endpoint="transaction-status")
     assert row.response_status == 400
     row.request_body.encode("utf-8")
+
+
+@pytest.mark.parametrize("value", ["", " ", "\u3000", "a\x00", "x" * 65])
+def test_an_id_the_schema_refuses_is_refused_and_documented_so(client, value):
+    # given
+    _, credentials = make_operator()
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    prop = schema["components"]["schemas"]["CopyStakeTransactionStatusRequest"]["properties"]["id"]
+    # when
+    response = post_signed(client, credentials, STATUS, encode({"id": value}))
+    # then
+    assert not jsonschema_rs.Draft4Validator(prop).is_valid(value)
+    assert response.status_code == 400
+    assert response.json()["errorCode"] == "ERR_VALIDATION"
