@@ -5,6 +5,7 @@ to show the demo banner, and its small script (``static/play/play.js``) calls th
 with ``Authorization: Bearer <token>``. Operators embed it in an iframe, so it may be framed.
 """
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -67,4 +68,6 @@ def play_page(request: HttpRequest) -> HttpResponse:
     response = render(request, "play/page.html", context, status=401 if error else 200)
     # The token travels in the query string: never leak it to other sites.
     response["Referrer-Policy"] = "no-referrer"
+    # Operators frame this page: the site's policy without its frame-ancestors 'none'.
+    response._csp_config = settings.COPYPOOL_PLAY_CSP
     return response

@@ -16,6 +16,7 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from apps.followers.models import Position  # noqa: E402
+from tests.browser.conftest import csp_violations  # noqa: E402
 from tests.e2e.conftest import assert_ledgers_match  # noqa: E402
 from tests.e2e.world import build_world, init_url, operator_call  # noqa: E402
 
@@ -51,15 +52,18 @@ def chromium():
 
 @pytest.fixture
 def play_page(chromium):
-    """A fresh page; any script error on it fails the test."""
+    """A fresh page; any script error or anything the Content-Security-Policy blocks on it
+    fails the test."""
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    blocked = csp_violations(page)
     yield page
     context.close()
     assert not errors, errors
+    assert not blocked, blocked
 
 
 @pytest.fixture
