@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 FERNET = "ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc="
 
@@ -142,3 +144,30 @@ def test_production_transport_security_comes_from_the_environment():
         SESSION_COOKIE_SECURE="false",
         CSRF_COOKIE_SECURE="false",
     ) == ["False", "300", "False", "False", "False", "False"]
+
+
+OTHER_FERNET = "c2Vjb25kLWZpZWxkLWtleS0zMi1ieXRlcy1sb25nISE="
+
+
+@pytest.mark.parametrize("module", ["config.settings.local", "config.settings.production"])
+@pytest.mark.parametrize(
+    "keys, which",
+    [
+        ("not-a-fernet-key", "key 1 of 1"),
+        (FERNET[:-4], "key 1 of 1"),  # too short
+        (f"{FERNET},{FERNET[:-1]}!", "key 2 of 2"),  # the second, kept for rotation, is bad
+        (f"{FERNET},,{OTHER_FERNET}", "key 2 of 3"),  # an empty entry
+        (" , ", "key 1 of 2"),
+    ],
+)
+def test_a_malformed_field_encryption_key_refuses_to_start(module, keys, which):
+    result = run_settings(module, SECRET_KEY="x" * 50, FIELD_ENCRYPTION_KEY=keys)
+    assert result.returncode != 0
+    assert f"FIELD_ENCRYPTION_KEY: {which} is not a valid Fernet key" in result.stderr
+    # the message never echoes the key material
+    assert FERNET[:-4] not in result.stderr
+
+
+def test_several_valid_field_encryption_keys_start():
+    result = run_settings("config.settings.local", FIELD_ENCRYPTION_KEY=f"{FERNET}, {OTHER_FERNET}")
+    assert result.returncode == 0, result.stderr

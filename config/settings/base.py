@@ -4,6 +4,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -16,10 +18,27 @@ SECRET_KEY = env("SECRET_KEY", default="insecure-dev-key-do-not-use-in-productio
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+
+def checked_fernet_keys(value: str) -> str:
+    """``FIELD_ENCRYPTION_KEY`` as given, once every comma-separated key in it is a Fernet
+    key; otherwise start-up stops here, naming the bad key by position, never by value."""
+    keys = value.split(",")
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.strip().encode())
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"FIELD_ENCRYPTION_KEY: key {number} of {len(keys)} is not a valid Fernet key "
+                "(32 url-safe Base64-encoded bytes; comma-separate several to rotate)"
+            ) from None
+    return value
+
+
 # Fernet key (32 url-safe Base64 bytes) that encrypts operator secrets at rest.
 # The development default is fixed so a local database stays readable across restarts.
-FIELD_ENCRYPTION_KEY = env(
-    "FIELD_ENCRYPTION_KEY", default="ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc="
+FIELD_ENCRYPTION_KEY = checked_fernet_keys(
+    env("FIELD_ENCRYPTION_KEY", default="ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc=")
 )
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 

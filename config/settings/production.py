@@ -3,13 +3,13 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import INSTALLED_APPS, env
+from config.settings.base import INSTALLED_APPS, checked_fernet_keys, env
 
 for _required in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY"):
     if not env.str(_required, default=""):
         raise ImproperlyConfigured(f"{_required} must be set in the environment in production")
 SECRET_KEY = env.str("SECRET_KEY")
-FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY")
+FIELD_ENCRYPTION_KEY = checked_fernet_keys(env.str("FIELD_ENCRYPTION_KEY"))
 
 DEBUG = env.bool("DEBUG", default=False)
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
