@@ -12,6 +12,7 @@ from apps.core.errors import ErrorCode
 from apps.core.fields import EncryptedTextField, masked
 from apps.core.history import staff_history_user
 from apps.core.money import amount_field_kwargs
+from apps.operators.validators import validate_operator_url
 
 
 def api_key_digest(key: str) -> str:
@@ -44,10 +45,14 @@ class Operator(models.Model):
         default=True, help_text=f"Off: every operator call answers {ErrorCode.COPYSTAKE_OFF}."
     )
     callback_url = models.URLField(
-        max_length=500, help_text="Base of transfer, streamer-balance, game-pool."
+        max_length=500,
+        validators=[validate_operator_url],
+        help_text="Base of transfer, streamer-balance, game-pool (https).",
     )
     wallet_url = models.URLField(
-        max_length=500, help_text="Base of /auth, /withdraw, /deposit, /rollback."
+        max_length=500,
+        validators=[validate_operator_url],
+        help_text="Base of /auth, /withdraw, /deposit, /rollback (https).",
     )
 
     # Issued by CopyStake to the operator (inbound X-API-KEY): only its digest is kept.

@@ -41,6 +41,11 @@ FIELD_ENCRYPTION_KEY = checked_fernet_keys(
     env("FIELD_ENCRYPTION_KEY", default="ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc=")
 )
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+# Development switch: operator URLs may use plain http and loopback or private addresses
+# (the sandbox on 127.0.0.1). Off unless set; on in the local and test settings.
+COPYPOOL_ALLOW_INSECURE_OPERATOR_URLS = env.bool(
+    "COPYPOOL_ALLOW_INSECURE_OPERATOR_URLS", default=False
+)
 
 INSTALLED_APPS = [
     "apps.backoffice.admin_site.CopyPoolAdminConfig",  # django.contrib.admin with the dashboard

@@ -15,6 +15,10 @@ DEBUG = env.bool("DEBUG", default=False)
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 if SANDBOX_ENABLED:
     INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox"]
+# Operator URLs: https to public hosts only (apps/operators/validators.py).
+COPYPOOL_ALLOW_INSECURE_OPERATOR_URLS = env.bool(
+    "COPYPOOL_ALLOW_INSECURE_OPERATOR_URLS", default=False
+)
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))  # noqa: F405
 WHITENOISE_USE_FINDERS = False
 STORAGES = {
