@@ -112,14 +112,18 @@ class Operator(models.Model):
         return "•" * 6 + self.api_key_hint if self.api_key_hint else ""
 
     def allows_ip(self, address: str | None) -> bool:
-        networks = parse_ip_allowlist(self.ip_allowlist)
-        if not networks:
+        """Any address when the allowlist is empty; otherwise only those its readable entries
+        name. An allowlist whose entries are all unreadable (saved around validation) lets
+        nobody in: it was meant to restrict, so it must not fail open."""
+        if not self.ip_allowlist.strip():
             return True
         try:
             ip = ipaddress.ip_address(address or "")
         except ValueError:
             return False
-        return any(ip in network for network in networks)
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # an IPv4 client seen through a dual-stack socket
+        return any(ip in network for network in parse_ip_allowlist(self.ip_allowlist))
 
 
 class CallLog(models.Model):
