@@ -5,6 +5,7 @@ view still answer in the same shape.
 """
 
 import logging
+import math
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -73,6 +74,8 @@ def api_exception_handler(exc, context) -> Response:
         headers = {}
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
+        if isinstance(exc, drf.Throttled) and exc.wait is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
         return error_response(
             _detail_code(exc.detail) or code, _first_message(exc.detail), status, headers
         )

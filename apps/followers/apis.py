@@ -24,6 +24,7 @@ from apps.followers.selectors import (
     position_value,
 )
 from apps.followers.services import demo_session_open, player_session_open
+from apps.followers.throttles import PlayerRateThrottle
 from apps.followers.tokens import player_url
 from apps.operators.apis import (
     ERROR_RESPONSES,
@@ -55,6 +56,7 @@ class PositionOutputSerializer(serializers.Serializer):
 class PlayerApi(APIView):
     authentication_classes = [PlayerTokenAuthentication]
     permission_classes = [IsPlayer]
+    throttle_classes = [PlayerRateThrottle]
 
 
 class LobbyPoolSerializer(serializers.Serializer):

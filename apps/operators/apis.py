@@ -25,6 +25,7 @@ from apps.operators.authentication import (
     IsOperator,
     OperatorSignatureAuthentication,
 )
+from apps.operators.throttles import OperatorRateThrottle
 
 # --- Wire plumbing -------------------------------------------------------------------------
 
@@ -87,6 +88,7 @@ ERROR_RESPONSES = {
 class OperatorApiView(InboundCallLogMixin, APIView):
     authentication_classes = [OperatorSignatureAuthentication]
     permission_classes = [IsOperator]
+    throttle_classes = [OperatorRateThrottle]
     parser_classes = [AnyContentJSONParser]
     renderer_classes = [ExactJSONRenderer]
 

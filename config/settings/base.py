@@ -1,5 +1,6 @@
 """Settings shared by every environment; everything variable comes from the environment."""
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -171,6 +172,19 @@ STATIC_URL = "static/"
 WHITENOISE_USE_FINDERS = True
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
+
+def checked_rate(name: str, default: str) -> str:
+    """A throttle rate from the environment, ``<requests>/<s|m|h|d>``, checked at start-up."""
+    value = env.str(name, default=default).strip()
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name} must look like 600/min (requests per s, m, h or d)")
+    return value
+
+
+# The shared cache: rate-limit counts (and anything else cached). Per process by default;
+# production wants one shared by every web process, e.g. redis://host:6379/1.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -180,6 +194,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": True,
+    # Rate limits (apps/core/throttles.py): per operator on the operator API, per follower on
+    # the player API. Generous defaults: the demo's background traffic and the test suite
+    # stay far below them.
+    "DEFAULT_THROTTLE_RATES": {
+        "operator": checked_rate("COPYPOOL_OPERATOR_API_RATE", "6000/min"),
+        "player": checked_rate("COPYPOOL_PLAYER_API_RATE", "600/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CopyPool API",
