@@ -103,7 +103,10 @@ def production_env(**extra: str) -> dict[str, str]:
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    # Not the test run's own switches (the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE, which
+    # check --deploy rightly warns about): production has none of them.
+    dropped = {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
     clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.production")
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True

@@ -149,6 +149,9 @@ def play_page(request: HttpRequest) -> HttpResponse:
     so that the browser keeps one per embedding site and keeps it where third-party cookies
     are blocked but partitioned ones are not (Chrome's incognito and blocking modes; Firefox
     partitions every third-party cookie anyway). It lives as long as the player session.
+    Partitioned also keeps the framing open to any site safe: a page of another site that
+    frames ``/play/`` is another partition and gets no cookie, so it has no session to
+    clickjack (before, it had no token either).
     Where a browser refuses every third-party cookie (Safari's default, some privacy
     settings), the framed page cannot keep the token across the redirect and says there is no
     player session; opened on its own (top level) it works everywhere.
