@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from apps.followers.models import Follower, PlayerSession
@@ -12,6 +13,13 @@ from apps.operators.tests.factories import OperatorFactory
 from apps.streamers.models import Stream, Streamer
 from apps.transactions import gateways
 from apps.transactions.tests.fakes import FakeOperator
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: rate-limit counts are keyed by row ids, which a
+    rolled-back test hands on to the next one."""
+    cache.clear()
 
 
 @pytest.fixture

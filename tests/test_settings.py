@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 FERNET = "ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc="
 
@@ -73,7 +75,8 @@ def test_production_serves_collected_static_files(tmp_path):
         "from django.core.management import call_command; call_command('collectstatic', '--noinput', verbosity=0); "
         "from django.test import Client; c = Client(); "
         "from django.contrib.staticfiles.storage import staticfiles_storage as s; "
-        "print(c.get(s.url('play/play.js')).status_code, c.get(s.url('admin/css/base.css')).status_code)"
+        "print(c.get(s.url('play/play.js'), secure=True).status_code, "
+        "c.get(s.url('admin/css/base.css'), secure=True).status_code)"
     )
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
     clean.update(
@@ -84,3 +87,90 @@ def test_production_serves_collected_static_files(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["200", "200"]
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    """What production requires, with a strong random SECRET_KEY (``check --deploy`` judges it)."""
+    import secrets
+
+    return {
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "FIELD_ENCRYPTION_KEY": FERNET,
+        "ALLOWED_HOSTS": "copypool.example",
+        "DATABASE_URL": "postgres://u@127.0.0.1:5432/db",
+        **extra,
+    }
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    # Not the test run's own switches (the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE, which
+    # check --deploy rightly warns about): production has none of them.
+    dropped = {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
+    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.production")
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+
+
+def test_check_deploy_finds_nothing_to_warn_about_in_production():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+    assert "WARNINGS" not in result.stdout + result.stderr
+
+
+def test_production_transport_security_comes_from_the_environment():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
+        "s.SECURE_HSTS_PRELOAD, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+    )
+
+    def read(**env: str) -> list[str]:
+        clean = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        clean.update(production_env(**env), DJANGO_SETTINGS_MODULE="config.settings.production")
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout.split()
+
+    # safe defaults: HTTPS only, HSTS for a year on every subdomain, cookies only over HTTPS
+    assert read() == ["True", "31536000", "True", "True", "True", "True"]
+    # each can be turned down (a staging host behind plain HTTP, a first HSTS rollout)
+    assert read(
+        SECURE_SSL_REDIRECT="false",
+        SECURE_HSTS_SECONDS="300",
+        SECURE_HSTS_INCLUDE_SUBDOMAINS="false",
+        SECURE_HSTS_PRELOAD="false",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+    ) == ["False", "300", "False", "False", "False", "False"]
+
+
+OTHER_FERNET = "c2Vjb25kLWZpZWxkLWtleS0zMi1ieXRlcy1sb25nISE="
+
+
+@pytest.mark.parametrize("module", ["config.settings.local", "config.settings.production"])
+@pytest.mark.parametrize(
+    "keys, which",
+    [
+        ("not-a-fernet-key", "key 1 of 1"),
+        (FERNET[:-4], "key 1 of 1"),  # too short
+        (f"{FERNET},{FERNET[:-1]}!", "key 2 of 2"),  # the second, kept for rotation, is bad
+        (f"{FERNET},,{OTHER_FERNET}", "key 2 of 3"),  # an empty entry
+        (" , ", "key 1 of 2"),
+    ],
+)
+def test_a_malformed_field_encryption_key_refuses_to_start(module, keys, which):
+    result = run_settings(module, SECRET_KEY="x" * 50, FIELD_ENCRYPTION_KEY=keys)
+    assert result.returncode != 0
+    assert f"FIELD_ENCRYPTION_KEY: {which} is not a valid Fernet key" in result.stderr
+    # the message never echoes the key material
+    assert FERNET[:-4] not in result.stderr
+
+
+def test_several_valid_field_encryption_keys_start():
+    result = run_settings("config.settings.local", FIELD_ENCRYPTION_KEY=f"{FERNET}, {OTHER_FERNET}")
+    assert result.returncode == 0, result.stderr

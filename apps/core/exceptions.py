@@ -5,6 +5,7 @@ view still answer in the same shape.
 """
 
 import logging
+import math
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -75,6 +76,9 @@ def api_exception_handler(exc, context) -> Response:
         auth_header = getattr(exc, "auth_header", None)
         if auth_header:
             headers["WWW-Authenticate"] = auth_header
+        wait = getattr(exc, "wait", None) if isinstance(exc, drf.Throttled) else None
+        if wait is not None:  # DRF sets Throttled.wait (seconds) in its constructor
+            headers["Retry-After"] = str(max(1, math.ceil(wait)))
         return error_response(
             _detail_code(exc.detail) or code, _first_message(exc.detail), status, headers
         )

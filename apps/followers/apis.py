@@ -35,6 +35,7 @@ from apps.followers.selectors import (
     position_value,
 )
 from apps.followers.services import demo_session_open, player_session_open
+from apps.followers.throttles import PlayerRateThrottle
 from apps.followers.tokens import player_url
 from apps.operators.apis import (
     OPERATOR_ERROR_RESPONSES,
@@ -94,6 +95,7 @@ class PositionOutputSerializer(serializers.Serializer):
 class PlayerApi(APIView):
     authentication_classes = [PlayerTokenAuthentication]
     permission_classes = [IsPlayer]
+    throttle_classes = [PlayerRateThrottle]
 
 
 # What every player endpoint may answer: the operator disabled (400), no valid token (401), an

@@ -5,18 +5,37 @@ to show the demo banner, and its small script (``static/play/play.js``) calls th
 with ``Authorization: Bearer <token>``. Operators embed it in an iframe, so it may be framed.
 """
 
-from django.http import HttpRequest, HttpResponse
+from http.cookies import Morsel
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.request import split_domain_port
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from apps.core.errors import ApplicationError
 from apps.followers.models import PlayerSession
-from apps.followers.tokens import MAX_TOKEN_CHARS, player_token_read
+from apps.followers.tokens import MAX_TOKEN_CHARS, PLAYER_PAGE_PATH, player_token_read
 
 API_BASE = "/api/v1/"
 MAX_STREAM_CHARS = 64
+PLAY_COOKIE = "copypool_play"
+# Browsers treat these as secure contexts even over plain http: a Secure cookie sticks there.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+class _PartitionedMorsel(Morsel):
+    """A cookie with the ``Partitioned`` attribute (CHIPS), which Python's ``http.cookies``
+    only learns in 3.14: the browser keeps it per embedding site, and keeps it at all where
+    third-party cookies are otherwise blocked (Chrome's incognito and "block third-party
+    cookies" modes)."""
+
+    def OutputString(self, attrs=None) -> str:  # noqa: N802 (the stdlib's name)
+        return super().OutputString(attrs) + "; Partitioned"
 
 
 def _player_name(session: PlayerSession) -> str:
@@ -42,29 +61,116 @@ def _page_config(session: PlayerSession | None, token: str, stream: str) -> dict
     return config
 
 
+def _cookie_can_be_secure(request: HttpRequest) -> bool:
+    host, _ = split_domain_port(request.get_host())
+    return request.is_secure() or host in LOOPBACK_HOSTS or host.endswith(".localhost")
+
+
+def _store_play_cookie(request: HttpRequest, response: HttpResponse, token: str, seconds: int):
+    """Set (or, with ``seconds=0``, clear) the page's cookie; see ``play_page``."""
+    secure = _cookie_can_be_secure(request)
+    response.set_cookie(
+        PLAY_COOKIE,
+        token,
+        max_age=seconds,
+        path=PLAYER_PAGE_PATH,
+        secure=secure,
+        httponly=True,
+        # Framed by the operator's site, the page is a third party: only SameSite=None is sent
+        # there, and browsers take SameSite=None only with Secure. Plain http (development on
+        # a non-loopback host) gets Lax: the page then works when opened on its own.
+        samesite="None" if secure else "Lax",
+    )
+    if secure:
+        plain = response.cookies[PLAY_COOKIE]
+        partitioned = _PartitionedMorsel()
+        partitioned.set(plain.key, plain.value, plain.coded_value)
+        partitioned.update(plain)
+        response.cookies[PLAY_COOKIE] = partitioned
+
+
+def _error_page(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    context = {
+        "session": None,
+        "is_demo": False,
+        "error": {"errorCode": error.code, "errorMessage": error.message},
+        "config": _page_config(None, "", ""),
+    }
+    response = render(request, "play/page.html", context, status=401)
+    if PLAY_COOKIE in request.COOKIES:
+        _store_play_cookie(request, response, "", seconds=0)
+    return response
+
+
+def _exchange(request: HttpRequest) -> HttpResponse:
+    """``/play/?token=...``: keep the token in the page's cookie, answer with ``/play/``
+    without it (every other parameter kept)."""
+    token = request.GET.get("token", "").strip()[: MAX_TOKEN_CHARS + 1]
+    try:
+        session = player_token_read(token)
+    except ApplicationError as error:
+        return _error_page(request, error)
+    params = [(name, value) for name, value in request.GET.items() if name != "token"]
+    location = PLAYER_PAGE_PATH + (f"?{urlencode(params)}" if params else "")
+    response = HttpResponseRedirect(location)
+    lifetime = int((session.expires_at - timezone.now()).total_seconds())
+    _store_play_cookie(request, response, token, seconds=max(1, lifetime))
+    return response
+
+
+def _no_referrer(response: HttpResponse) -> HttpResponse:
+    response["Referrer-Policy"] = "no-referrer"
+    # Operators frame this page: the site's policy without its frame-ancestors 'none'.
+    # Django's CSP middleware reads a per-response policy from this attribute.
+    response._csp_config = settings.COPYPOOL_PLAY_CSP  # type: ignore[attr-defined]
+    return response
+
+
 @xframe_options_exempt
 @never_cache
 @require_GET
 def play_page(request: HttpRequest) -> HttpResponse:
-    """``/play/?token=...&stream=<uuid>``: the lobby, or that broadcast when ``stream`` is set.
+    """``/play/?stream=<uuid>``: the lobby, or that broadcast when ``stream`` is set.
 
-    Without a token the script looks for the one this tab already opened (sessionStorage).
+    **Where the token goes.** ``init`` returns ``/play/?token=...``. That first request
+    exchanges it: the token is checked, kept in an HttpOnly cookie scoped to ``/play/``, and
+    the browser is redirected to the same URL without it. From then on no URL carries the
+    token: not the address bar or history, not a ``Referer`` (also ``no-referrer``), not a
+    bookmark or a shared link, and not the access logs of later requests (the first request
+    line is redacted by the logging filter and the gunicorn logger: docs/operations.md).
+    The page renders the token from the cookie into its config for its script, which sends it
+    as ``Authorization: Bearer`` (never as a cookie: the player API takes no cookies, so the
+    cookie gives no cross-site request any power) and keeps it in this tab's sessionStorage.
+
+    **Why a cookie of its own and not the Django session.** The page is framed by the
+    operator's site, so it is a third party there: the session cookie (SameSite=Lax, shared
+    with the admin, where it must stay Lax) is not sent into a cross-site frame. This cookie is
+    ``SameSite=None; Secure; Partitioned``: None so that a framed page gets it, Secure because
+    browsers refuse None without it (http://localhost counts as secure for this), Partitioned
+    so that the browser keeps one per embedding site and keeps it where third-party cookies
+    are blocked but partitioned ones are not (Chrome's incognito and blocking modes; Firefox
+    partitions every third-party cookie anyway). It lives as long as the player session.
+    Partitioned also keeps the framing open to any site safe: a page of another site that
+    frames ``/play/`` is another partition and gets no cookie, so it has no session to
+    clickjack (before, it had no token either).
+    Where a browser refuses every third-party cookie (Safari's default, some privacy
+    settings), the framed page cannot keep the token across the redirect and says there is no
+    player session; opened on its own (top level) it works everywhere.
     """
-    token = request.GET.get("token", "").strip()[: MAX_TOKEN_CHARS + 1]
+    if "token" in request.GET:
+        return _no_referrer(_exchange(request))
+    token = request.COOKIES.get(PLAY_COOKIE, "").strip()[: MAX_TOKEN_CHARS + 1]
     stream = request.GET.get("stream", "").strip()[:MAX_STREAM_CHARS]
-    session, error = None, None
+    session = None
     if token:
         try:
             session = player_token_read(token)
-        except ApplicationError as exc:
-            error = {"errorCode": exc.code, "errorMessage": exc.message}
+        except ApplicationError as error:
+            return _no_referrer(_error_page(request, error))
     context = {
         "session": session,
         "is_demo": bool(session and session.is_demo),
-        "error": error,
+        "error": None,
         "config": _page_config(session, token, stream),
     }
-    response = render(request, "play/page.html", context, status=401 if error else 200)
-    # The token travels in the query string: never leak it to other sites.
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return _no_referrer(render(request, "play/page.html", context))

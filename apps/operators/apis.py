@@ -29,6 +29,7 @@ from apps.operators.authentication import (
     IsOperator,
     OperatorSignatureAuthentication,
 )
+from apps.operators.throttles import OperatorRateThrottle
 
 # --- Wire plumbing -------------------------------------------------------------------------
 
@@ -177,6 +178,7 @@ OPERATOR_ERROR_RESPONSES = error_responses(400, 401, 403, 406, 413)
 class OperatorApiView(InboundCallLogMixin, APIView):
     authentication_classes = [OperatorSignatureAuthentication]
     permission_classes = [IsOperator]
+    throttle_classes = [OperatorRateThrottle]
     parser_classes = [AnyContentJSONParser]
     renderer_classes = [ExactJSONRenderer]
 

@@ -12,6 +12,7 @@ from apps.core.errors import ErrorCode
 from apps.core.fields import EncryptedTextField, masked
 from apps.core.history import staff_history_user
 from apps.core.money import amount_field_kwargs
+from apps.operators.validators import validate_operator_url
 
 
 def api_key_digest(key: str) -> str:
@@ -44,10 +45,14 @@ class Operator(models.Model):
         default=True, help_text=f"Off: every operator call answers {ErrorCode.COPYSTAKE_OFF}."
     )
     callback_url = models.URLField(
-        max_length=500, help_text="Base of transfer, streamer-balance, game-pool."
+        max_length=500,
+        validators=[validate_operator_url],
+        help_text="Base of transfer, streamer-balance, game-pool (https).",
     )
     wallet_url = models.URLField(
-        max_length=500, help_text="Base of /auth, /withdraw, /deposit, /rollback."
+        max_length=500,
+        validators=[validate_operator_url],
+        help_text="Base of /auth, /withdraw, /deposit, /rollback (https).",
     )
 
     # Issued by CopyStake to the operator (inbound X-API-KEY): only its digest is kept.
@@ -107,14 +112,18 @@ class Operator(models.Model):
         return "•" * 6 + self.api_key_hint if self.api_key_hint else ""
 
     def allows_ip(self, address: str | None) -> bool:
-        networks = parse_ip_allowlist(self.ip_allowlist)
-        if not networks:
+        """Any address when the allowlist is empty; otherwise only those its readable entries
+        name. An allowlist whose entries are all unreadable (saved around validation) lets
+        nobody in: it was meant to restrict, so it must not fail open."""
+        if not self.ip_allowlist.strip():
             return True
         try:
             ip = ipaddress.ip_address(address or "")
         except ValueError:
             return False
-        return any(ip in network for network in networks)
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # an IPv4 client seen through a dual-stack socket
+        return any(ip in network for network in parse_ip_allowlist(self.ip_allowlist))
 
 
 class CallLog(models.Model):

@@ -1,9 +1,13 @@
 """Settings shared by every environment; everything variable comes from the environment."""
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -15,12 +19,34 @@ SECRET_KEY = env("SECRET_KEY", default="insecure-dev-key-do-not-use-in-productio
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+
+def checked_fernet_keys(value: str) -> str:
+    """``FIELD_ENCRYPTION_KEY`` as given, once every comma-separated key in it is a Fernet
+    key; otherwise start-up stops here, naming the bad key by position, never by value."""
+    keys = value.split(",")
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.strip().encode())
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"FIELD_ENCRYPTION_KEY: key {number} of {len(keys)} is not a valid Fernet key "
+                "(32 url-safe Base64-encoded bytes; comma-separate several to rotate)"
+            ) from None
+    return value
+
+
 # Fernet key (32 url-safe Base64 bytes) that encrypts operator secrets at rest.
 # The development default is fixed so a local database stays readable across restarts.
-FIELD_ENCRYPTION_KEY = env(
-    "FIELD_ENCRYPTION_KEY", default="ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc="
+FIELD_ENCRYPTION_KEY = checked_fernet_keys(
+    env("FIELD_ENCRYPTION_KEY", default="ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc=")
 )
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+# Development switch: operator URLs may use plain http and loopback or private addresses
+# (the sandbox on 127.0.0.1). Off unless set; on in the local and test settings.
+COPYPOOL_ALLOW_INSECURE_OPERATOR_URLS = env.bool(
+    "COPYPOOL_ALLOW_INSECURE_OPERATOR_URLS", default=False
+)
 
 INSTALLED_APPS = [
     "apps.backoffice.admin_site.CopyPoolAdminConfig",  # django.contrib.admin with the dashboard
@@ -48,6 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Serves collected static files (admin, the /play/ page) from the web process itself.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -55,9 +82,38 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Clickjacking: no page may be framed (X-Frame-Options for old browsers, frame-ancestors for
+# the rest), except the player page, which operators embed (apps.followers.views.play_page).
+# Scripts only from this origin: the admin, the player page and the API docs load theirs from
+# files; a template that must inline one marks it with ``nonce="{{ csp_nonce }}"``; the one
+# inline handler left (django-import-export's "select all" on the export form) is allowed by
+# its hash alone. Inline styles stay allowed (Django's admin and the charts use them).
+X_FRAME_OPTIONS = "DENY"
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [
+        CSP.SELF,
+        CSP.NONCE,
+        CSP.UNSAFE_HASHES,
+        "'sha256-wid4zL8fR53ZYy1ljOepzR77Dn6vWUUxuNnnWWBP3I8='",  # onSelectToggleChange(event)
+    ],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "worker-src": [CSP.SELF, "blob:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# The player page's policy: the same, but any site may frame it.
+COPYPOOL_PLAY_CSP = {name: value for name, value in SECURE_CSP.items() if name != "frame-ancestors"}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -73,6 +129,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -115,6 +172,19 @@ STATIC_URL = "static/"
 WHITENOISE_USE_FINDERS = True
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
+
+def checked_rate(name: str, default: str) -> str:
+    """A throttle rate from the environment, ``<requests>/<s|m|h|d>``, checked at start-up."""
+    value = env.str(name, default=default).strip()
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name} must look like 600/min (requests per s, m, h or d)")
+    return value
+
+
+# The shared cache: rate-limit counts (and anything else cached). Per process by default;
+# production wants one shared by every web process, e.g. redis://host:6379/1.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -124,6 +194,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": True,
+    # Rate limits (apps/core/throttles.py): per operator on the operator API, per follower on
+    # the player API. Generous defaults: the demo's background traffic and the test suite
+    # stay far below them.
+    "DEFAULT_THROTTLE_RATES": {
+        "operator": checked_rate("COPYPOOL_OPERATOR_API_RATE", "6000/min"),
+        "player": checked_rate("COPYPOOL_PLAYER_API_RATE", "600/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CopyPool API",
@@ -171,11 +248,24 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 
+# Every handler redacts player tokens from URLs in messages (apps/core/logging.py); Django's
+# request-line logger (runserver, the demo server) writes through it too.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_tokens": {"()": "apps.core.logging.RedactTokensFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

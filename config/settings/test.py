@@ -7,6 +7,7 @@ from config.settings.base import DATABASES, env
 
 DEBUG = False
 SANDBOX_ENABLED = True
+COPYPOOL_ALLOW_INSECURE_OPERATOR_URLS = True  # the sandbox and fakes on 127.0.0.1, over http
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

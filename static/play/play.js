@@ -1,7 +1,9 @@
 /* CopyStake player page: lobby and broadcast over the player API (no framework).
  *
- * The player token comes from the page's query string (the URL that `init` returned); it is
- * kept in memory and in this tab's sessionStorage, and sent as `Authorization: Bearer`.
+ * The player token comes from the page's config, rendered by the server from the page's own
+ * cookie (the `?token=` of the URL that `init` returned is exchanged for it by a redirect, so
+ * no URL carries it); it is kept in memory and in this tab's sessionStorage, and sent as
+ * `Authorization: Bearer`.
  * Amounts are handled as decimal strings (BigInt for sums), never as floats.
  */
 (function () {

@@ -43,13 +43,33 @@ def chromium():
         browser.close()
 
 
+def csp_violations(page) -> list[str]:
+    """Collects what the Content-Security-Policy blocked on ``page`` (Chromium reports each
+    refusal as a console error); a test asserts the list stays empty. The list is also kept
+    as ``page.csp_blocked``, for a test that expects a refusal to take it out."""
+    blocked: list[str] = []
+    page.csp_blocked = blocked
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    return blocked
+
+
 @pytest.fixture
 def page(chromium):
+    """A fresh page; anything the Content-Security-Policy blocks on it fails the test."""
     context = chromium.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    blocked = csp_violations(page)
     yield page
     context.close()
+    assert not blocked, blocked
 
 
 @pytest.fixture

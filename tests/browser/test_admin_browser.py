@@ -120,3 +120,24 @@ def test_transactions_export_csv(logged_in, live_server, world, screenshot):
     amount_at = rows[0].index("amount")
     assert all(len(row[amount_at].split(".")[1]) == 8 for row in rows[1:])
     assert download.suggested_filename.endswith(".csv")
+
+
+def test_pages_with_scripts_of_their_own_work_under_the_csp(logged_in, live_server, screenshot):
+    """Swagger UI, Redoc and the periodic-task form run scripts the policy must let through
+    (the ``page`` fixture fails on anything it blocks)."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    page = logged_in
+    page.goto(f"{live_server.url}/api/docs/")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "CopyPool API" in page.locator(".swagger-ui .info .title").inner_text()
+    screenshot("13-api-docs")
+    page.goto(f"{live_server.url}/api/redoc/")
+    page.wait_for_selector("h1:has-text('CopyPool API')")
+    # Redoc's footer logo comes from its CDN: refused, as everything from outside is.
+    page.csp_blocked[:] = [text for text in page.csp_blocked if "cdn.redoc.ly" not in text]
+    every = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.SECONDS)
+    task = PeriodicTask.objects.create(name="csp-check", task="csp.check", interval=every)
+    page.goto(f"{live_server.url}/admin/django_celery_beat/periodictask/{task.pk}/change/")
+    page.wait_for_selector("#id_crontab")
+    assert page.evaluate("typeof readableCrontabs") == "object"

@@ -16,6 +16,7 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from apps.followers.models import Position  # noqa: E402
+from tests.browser.conftest import csp_violations  # noqa: E402
 from tests.e2e.conftest import assert_ledgers_match  # noqa: E402
 from tests.e2e.world import build_world, init_url, operator_call  # noqa: E402
 
@@ -51,15 +52,18 @@ def chromium():
 
 @pytest.fixture
 def play_page(chromium):
-    """A fresh page; any script error on it fails the test."""
+    """A fresh page; any script error or anything the Content-Security-Policy blocks on it
+    fails the test."""
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    blocked = csp_violations(page)
     yield page
     context.close()
     assert not errors, errors
+    assert not blocked, blocked
 
 
 @pytest.fixture
@@ -86,6 +90,10 @@ def test_follower_joins_and_leaves_a_pool_from_the_init_url(world, play_page):
     cards = page.get_by_test_id("streamer-card")
     expect(cards).to_have_count(2)
     expect(page.get_by_test_id("demo-banner")).to_be_hidden()
+    # and: the token was exchanged for the page's cookie; no URL of the page carries it
+    assert "token=" not in page.url
+    [cookie] = page.context.cookies()
+    assert (cookie["name"], cookie["httpOnly"], cookie["path"]) == ("copypool_play", True, "/play/")
     _shot(page, "lobby")
 
     # when: the follower opens s1's broadcast and joins with 10
@@ -132,6 +140,10 @@ def test_page_renders_inside_an_iframe(world, play_page):
     expect(frame.get_by_test_id("broadcast")).to_be_visible()
     expect(frame.locator("#b-name")).to_have_text("Streamer s2")
     expect(frame.get_by_test_id("pool-value")).to_have_text("—")
+    # and: the framed page swapped its ?token= for its cookie, and kept the stream
+    [framed] = [f for f in play_page.frames if f != play_page.main_frame]
+    assert "token=" not in framed.url
+    assert framed.url.split("#")[0].endswith(f"/play/?stream={world.streams['s2'].uid}")
     frame.get_by_test_id("join-amount").fill("5")
     frame.get_by_test_id("join-button").click()
     expect(frame.locator('[data-testid="position"][data-status="active"]')).to_have_count(1)

@@ -97,8 +97,13 @@ def test_demo_serves_the_admin_and_fills_pools(tmp_path):
             lambda: (m := PLAYER_URL.search("".join(output))) and m.group(0), 30, "the player URL"
         )
         token = url.split("token=", 1)[1].split("&", 1)[0]
-        page = _get(url)
-        assert page is not None and page.status_code == 200
+        # the page swaps the URL's token for its cookie, then serves itself without it
+        exchange = _get(url)
+        assert exchange is not None and exchange.status_code == 302
+        assert "token=" not in exchange.headers["Location"]
+        cookie = f"copypool_play={exchange.cookies['copypool_play']}"
+        page = _get(f"{base}{exchange.headers['Location']}", headers={"Cookie": cookie})
+        assert page is not None and page.status_code == 200 and token in page.text
         # then: within seconds, live pools with followers
         lobby = _until(
             lambda: (

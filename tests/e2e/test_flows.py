@@ -167,8 +167,13 @@ def test_transaction_status_and_demo_mode_over_http(world):
 
 def test_page_url_from_init_serves_the_player_page(world):
     url = init_url(world, "f1", stream=world.streams["s1"])
-    # when
-    page = httpx.get(url, timeout=10)
+    # when: the browser opens it, and follows the redirect with the cookie it was given
+    exchange = httpx.get(url, timeout=10)
+    assert exchange.status_code == 302
+    location = exchange.headers["Location"]
+    assert location == f"/play/?stream={world.streams['s1'].uid}"
+    cookie = f"copypool_play={exchange.cookies['copypool_play']}"
+    page = httpx.get(f"{world.base}{location}", headers={"Cookie": cookie}, timeout=10)
     # then
     assert page.status_code == 200
     assert "X-Frame-Options" not in page.headers

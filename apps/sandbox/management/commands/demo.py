@@ -34,6 +34,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from apps.core.logging import RedactTokensFilter
 from apps.core.money import amount_to_wire
 from apps.sandbox.demo import DemoLoops, DemoWorld, demo_setup, pool_rows
 
@@ -140,6 +141,7 @@ def _log_to_file(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(RedactTokensFilter())  # request lines carry /play/?token=...
     loggers = [logging.getLogger()] + [
         logger
         for logger in logging.Logger.manager.loggerDict.values()
