@@ -209,3 +209,15 @@ def schedules_install(
         )
     models.PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
     return changes
+
+
+def schedules_install_migration(apps: Any, schema_editor: Any) -> None:
+    """``schedules_install`` for a data migration, on the migration's historical models."""
+    schedules_install(
+        models=BeatModels(
+            PeriodicTask=apps.get_model("django_celery_beat", "PeriodicTask"),
+            PeriodicTasks=apps.get_model("django_celery_beat", "PeriodicTasks"),
+            IntervalSchedule=apps.get_model("django_celery_beat", "IntervalSchedule"),
+            CrontabSchedule=apps.get_model("django_celery_beat", "CrontabSchedule"),
+        )
+    )

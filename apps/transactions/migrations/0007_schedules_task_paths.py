@@ -6,16 +6,9 @@ from django.db import migrations
 
 
 def install(apps, schema_editor):
-    from apps.transactions.schedules import BeatModels, schedules_install
+    from apps.transactions.schedules import schedules_install_migration
 
-    schedules_install(
-        models=BeatModels(
-            PeriodicTask=apps.get_model("django_celery_beat", "PeriodicTask"),
-            PeriodicTasks=apps.get_model("django_celery_beat", "PeriodicTasks"),
-            IntervalSchedule=apps.get_model("django_celery_beat", "IntervalSchedule"),
-            CrontabSchedule=apps.get_model("django_celery_beat", "CrontabSchedule"),
-        )
-    )
+    schedules_install_migration(apps, schema_editor)
 
 
 class Migration(migrations.Migration):
