@@ -8,6 +8,7 @@ faults at the same calls, and the same history.
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -29,7 +30,7 @@ FAULTS = (
     "http_500_after",  # the operator applied it, then answered 500
     "drop_after",  # the operator applied it; the connection dropped
     "malformed_after",  # the operator answered; its body arrives garbled (same status)
-    "slow",  # answered, slowly (within the timeout)
+    "slow",  # answered, slowly (SLOW_SECONDS, within any timeout)
     "crash_before",  # our process died before sending (the step's row is persisted)
     "crash_after",  # our process died after the operator applied it
 )
@@ -42,6 +43,9 @@ MALFORMED = (
     b"\x00\xff\xfe garbage",
     b"[" * 5000,
 )
+
+
+SLOW_SECONDS = 0.05
 
 
 @dataclass
@@ -88,6 +92,8 @@ class FaultyTransport(httpx.BaseTransport):
         if fault == "crash_before":
             raise SimulatedCrash(f"crash before {route}")
         answer = self._forward(request)
+        if fault == "slow":
+            time.sleep(SLOW_SECONDS)  # wall time only: no budget or clock decides anything here
         if fault == "timeout_after":
             raise httpx.ReadTimeout("simulated timeout after the operator applied it")
         if fault == "http_500_after":
