@@ -105,6 +105,10 @@ def join_debit(saga: Saga, ctx: StepContext) -> None:
     tx = saga.transactions.get(kind=Kind.FOLLOWER_DEBIT)
     if tx.status == Status.SUCCEEDED:
         return goto(saga, JoinStep.OPEN_POOL)
+    if tx.status == Status.FAILED:
+        # Refused before a crash, the join not yet marked failed: never send it again.
+        _set_position_failure(position, tx.last_error_code, "The wallet refused the bet")
+        return _join_failed(saga, ctx)
     if tx.status == Status.UNKNOWN or (tx.status == Status.PENDING and tx.attempts > 0):
         # Sent before a crash, answer never recorded: the outcome is unknown.
         Transaction.objects.filter(pk=tx.pk, status=Status.PENDING).update(status=Status.UNKNOWN)

@@ -456,3 +456,24 @@ def test_a_step_that_raises_backs_off_and_is_flagged_after_repeated_failures(
     assert saga.needs_review and "keeps failing" in saga.review_reason
     assert saga.status == "running"
     assert Pool.objects.get(pk=position.pool_id).pricing_saga is None
+
+
+def test_a_bet_refused_before_a_crash_is_never_sent_again(fake, streamer, make_session):
+    from apps.transactions.sagas import engine
+
+    # given a join whose BET was refused (402) and recorded, the process dying before the
+    # join was marked failed
+    fake.wallet["f1"] = D(5)
+    position = position_join(session=make_session("f1"), streamer_id=streamer.pk, amount="10")
+    saga = Saga.objects.get(position=position)
+    Saga.objects.filter(pk=saga.pk).update(status="running", step="debit", finished_at=None)
+    Position.objects.filter(pk=position.pk).update(status="joining")
+    calls = len(fake.calls)
+    fake.wallet["f1"] = D(500)  # meanwhile the follower topped their wallet up
+    # when the saga is resumed
+    engine.saga_advance(saga.pk, budget=5)
+    # then the BET was not sent again: the join fails as it was answered
+    assert [route for route, _ in fake.calls[calls:]] == []
+    position.refresh_from_db()
+    assert position.status == "failed" and position.failure_code == "ERR_INSUFFICIENT_BALANCE"
+    assert fake.wallet["f1"] == D(500)
