@@ -66,6 +66,8 @@ class StaffActionSpec[M: models.Model]:
     bulk: bool = True
     dangerous: bool = False
     max_objects: int = 50
+    # Only for actions that move no money (a reading, a connection test): a money action
+    # asks staff to write why, never offers a reason to accept with one click.
     initial_reason: str = ""
     # Whether the button makes sense for this object right now (never a security check).
     available: Callable[[M], bool] | None = None

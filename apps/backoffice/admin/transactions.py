@@ -149,7 +149,6 @@ RETRY = StaffActionSpec(
     "the same external id, signed afresh. The operator treats a repeat as the same request.",
     available=_saga_running,
     preview=_retry_preview,
-    initial_reason="Retry after checking with the operator",
 )
 ROLLBACK = StaffActionSpec(
     name="transaction_roll_back",
@@ -603,7 +602,6 @@ class SagaAdmin(StaffActionsMixin, ReadOnlyAdminMixin, BigTableAdminMixin, admin
             run=_saga_retry,
             description="Drives the saga now instead of at its next scheduled attempt.",
             available=lambda saga: saga.status == Saga.Status.RUNNING,
-            initial_reason="Retry after checking with the operator",
         ),
     )
     list_display = (

@@ -148,6 +148,24 @@ def test_retry_now_settles_a_transfer_in_doubt_with_the_same_id(
     assert "is done" in action.message and "the transaction is succeeded" in action.message
 
 
+def test_retry_now_offers_no_reason_to_confirm_with_one_click(
+    root, fake, streamer, make_session, short_inline_budget
+):
+    # given a transfer in doubt, whose retry re-sends money
+    deposit = deposit_in_doubt(fake, make_session, streamer)
+    # when staff open the confirmation page
+    url = reverse("admin:backoffice_reviewitem_act", args=[deposit.pk, "transaction_retry_now"])
+    page = root.get(url)
+    # then the reason is theirs to write: the field is empty, and confirming without one
+    # changes nothing
+    assert page.status_code == 200
+    assert page.context["form"]["reason"].value() in (None, "")
+    refused = root.post(url, {"confirm": "yes"})
+    assert refused.status_code == 200 and not StaffAction.objects.exists()
+    deposit.refresh_from_db()
+    assert deposit.status == "unknown"
+
+
 def test_retry_now_of_a_finished_saga_is_refused(root, fake, streamer, make_session):
     join(make_session, streamer)
     bet = Transaction.objects.get(kind="follower_debit")
