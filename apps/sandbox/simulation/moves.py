@@ -50,6 +50,13 @@ def _tenant(step: Step) -> Tenant:
     return step.rng.choice(step.world.tenants)
 
 
+def _streamer_account(step: Step) -> SandboxAccount:
+    """A streamer of a tenant, drawn from the seed: their account at the sandbox."""
+    tenant = _tenant(step)
+    streamer = step.rng.choice(tenant.streamers)
+    return SandboxAccount.objects.get(operator=tenant.sandbox, user_id=streamer.operator_user_id)
+
+
 def _live_streamers(tenant: Tenant) -> list[Streamer]:
     live = set(
         Stream.objects.filter(streamer__in=tenant.streamers, status=Stream.Status.LIVE).values_list(
@@ -115,11 +122,7 @@ class Play:
     weight = 8
 
     def run(self, step: Step) -> bool:
-        tenant = _tenant(step)
-        streamer = step.rng.choice(tenant.streamers)
-        account = SandboxAccount.objects.get(
-            operator=tenant.sandbox, user_id=streamer.operator_user_id
-        )
+        account = _streamer_account(step)
         percent = Decimal(step.rng.randint(100, 2000)) / Decimal(10000)
         return sandbox_play_bet(account=account, percent=percent, wins=step.rng.random() < 0.48)
 
@@ -131,12 +134,7 @@ class Bust:
     weight = 1
 
     def run(self, step: Step) -> bool:
-        tenant = _tenant(step)
-        streamer = step.rng.choice(tenant.streamers)
-        account = SandboxAccount.objects.get(
-            operator=tenant.sandbox, user_id=streamer.operator_user_id
-        )
-        return sandbox_play_bet(account=account, percent=Decimal(1), wins=False)
+        return sandbox_play_bet(account=_streamer_account(step), percent=Decimal(1), wins=False)
 
 
 class StreamEnd:
