@@ -1,14 +1,18 @@
-"""Read-only panels shown on detail pages: staff actions on an object, capped inlines."""
+"""Read-only panels shown on detail pages: staff actions on an object, capped inlines, the
+transactions inline a pool and a saga page share."""
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.db import models
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from apps.backoffice.models import StaffAction
-from apps.core.admin_display import EMPTY, badge
+from apps.core.admin_display import EMPTY, admin_link, badge, money_column
+from apps.transactions.models import Transaction
 
 PANEL_ROWS = 20
 
@@ -56,3 +60,30 @@ class CappedInlineFormSet(BaseInlineFormSet):
         if not hasattr(self, "_capped_queryset"):
             self._capped_queryset = super().get_queryset()[: self.cap]
         return self._capped_queryset
+
+
+class TransactionInline(admin.TabularInline):
+    """Read-only transactions under a pool or a saga (subclasses set ``fk_name`` and
+    ``fields``), capped by ``CappedInlineFormSet``."""
+
+    model = Transaction
+    formset = CappedInlineFormSet
+    extra = 0
+    can_delete = False
+    classes = ("cp-inline",)
+
+    @admin.display(description="#")
+    def tx_link(self, tx: Transaction) -> SafeString | str:
+        return admin_link(Transaction, tx.pk)
+
+    @admin.display(description="Status")
+    def status_badge(self, tx: Transaction) -> SafeString | str:
+        return badge(tx.get_status_display(), tx.status)
+
+    money_amount = money_column("amount", "Amount")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

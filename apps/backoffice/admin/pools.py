@@ -17,7 +17,7 @@ from django.utils.html import format_html
 
 from apps.backoffice import services
 from apps.backoffice.admin_actions import ReasonForm, StaffActionsMixin, StaffActionSpec
-from apps.backoffice.admin_panels import CappedInlineFormSet, staff_actions_panel
+from apps.backoffice.admin_panels import CappedInlineFormSet, TransactionInline, staff_actions_panel
 from apps.backoffice.dashboard import (
     followers_value,
     pools_with_members,
@@ -230,13 +230,8 @@ class PositionInline(admin.TabularInline):
     money_payout = money_column("payout", "Payout", currency=None)
 
 
-class TransactionInline(admin.TabularInline):
-    model = Transaction
+class PoolTransactionInline(TransactionInline):
     fk_name = "pool"
-    formset = CappedInlineFormSet
-    extra = 0
-    can_delete = False
-    classes = ("cp-inline",)
     verbose_name_plural = "Transactions (newest 50)"
     fields = (
         "tx_link",
@@ -251,22 +246,6 @@ class TransactionInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).order_by("-created_at", "-id")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description="#")
-    def tx_link(self, tx: Transaction):
-        return admin_link(Transaction, tx.pk)
-
-    @admin.display(description="Status")
-    def status_badge(self, tx: Transaction):
-        return badge(tx.get_status_display(), tx.status)
-
-    money_amount = money_column("amount", "Amount")
 
 
 @admin.register(Pool)
@@ -298,7 +277,7 @@ class PoolAdmin(
     list_select_related = ("streamer", "operator")
     search_help_text = "Pool #, or the streamer's operator user id or name."
     search_fields = ("streamer__operator_user_id",)
-    inlines = (PositionInline, TransactionInline)
+    inlines = (PositionInline, PoolTransactionInline)
     fieldsets = (
         (
             "Pool",

@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 from apps.backoffice import review
 from apps.backoffice.admin_actions import ReasonForm, StaffActionsMixin, StaffActionSpec
 from apps.backoffice.admin_exports import StreamingExportMixin
-from apps.backoffice.admin_panels import CappedInlineFormSet, staff_actions_panel
+from apps.backoffice.admin_panels import TransactionInline, staff_actions_panel
 from apps.backoffice.models import ReviewItem
 from apps.core.admin_base import (
     AuditedHistoryAdmin,
@@ -553,13 +553,8 @@ class ReviewItemAdmin(
 # --- sagas ---------------------------------------------------------------------------
 
 
-class SagaTransactionInline(admin.TabularInline):
-    model = Transaction
+class SagaTransactionInline(TransactionInline):
     fk_name = "saga"
-    formset = CappedInlineFormSet
-    extra = 0
-    can_delete = False
-    classes = ("cp-inline",)
     fields = (
         "tx_link",
         "kind",
@@ -570,22 +565,6 @@ class SagaTransactionInline(admin.TabularInline):
         "last_error_code",
     )
     readonly_fields = fields
-
-    @admin.display(description="#")
-    def tx_link(self, tx: Transaction):
-        return admin_link(Transaction, tx.pk)
-
-    @admin.display(description="Status")
-    def status_badge(self, tx: Transaction):
-        return badge(tx.get_status_display(), tx.status)
-
-    money_amount = money_column("amount", "Amount")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 def _saga_retry(saga: Saga, *, request, data) -> str:
