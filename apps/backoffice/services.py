@@ -24,7 +24,7 @@ from apps.pools.services import (
 )
 from apps.streamers.models import Streamer
 from apps.transactions import gateways, sagas
-from apps.transactions.gateways import Gateway
+from apps.transactions.locks import pool_running_sagas
 from apps.transactions.models import Saga
 
 if TYPE_CHECKING:
@@ -66,11 +66,6 @@ def staff_action_record(
 # Called by the admin's confirmed actions; the admin records who asked and why.
 
 
-def _gateway(pool: Pool) -> Gateway:
-    """The saga engine's choice of gateway (the operator, or play money for demo pools)."""
-    return gateways.gateway_for(pool)
-
-
 def pool_refresh_balance(*, pool: Pool) -> Pool:
     """Ask the operator for the streamer's balance now, record it and take a snapshot.
 
@@ -93,7 +88,7 @@ def pool_refresh_balance(*, pool: Pool) -> Pool:
     if pool.is_demo:
         balance = Streamer.objects.values_list("demo_balance", flat=True).get(pk=pool.streamer_id)
     else:
-        result = _gateway(pool).balance(pool=pool)
+        result = gateways.gateway_for(pool).balance(pool=pool)
         balance = result.amount("balance") if result.ok else None
         if balance is None:
             raise result.refusal("streamer-balance")
@@ -101,13 +96,6 @@ def pool_refresh_balance(*, pool: Pool) -> Pool:
         raise busy
     pool.refresh_from_db()
     return pool
-
-
-def _running_saga(pool: Pool, kind: str, step: str | None = None) -> Saga | None:
-    sagas = Saga.objects.filter(pool=pool, kind=kind, status=Saga.Status.RUNNING)
-    if step:
-        sagas = sagas.filter(step=step)
-    return sagas.order_by("pk").first()
 
 
 def pool_force_release(*, pool: Pool, reason: str, override: bool = False) -> Pool:
@@ -134,7 +122,7 @@ def pool_force_release(*, pool: Pool, reason: str, override: bool = False) -> Po
             "settle it first, or tick the override to release anyway",
             code=ErrorCode.POOL_HOLDS_MONEY,
         )
-    result = _gateway(pool).game_pool(pool=pool, state="CLOSE")
+    result = gateways.gateway_for(pool).game_pool(pool=pool, state="CLOSE")
     if not result.ok:
         raise result.refusal("game-pool CLOSE")
     with transaction.atomic():
@@ -148,7 +136,7 @@ def pool_force_release(*, pool: Pool, reason: str, override: bool = False) -> Po
             fields += ["state", "closed_at", "closing_balance"]
         pool.save(update_fields=fields)
     # A close saga still waiting for its CLOSE sees the pool closed and finishes.
-    closing = _running_saga(pool, "close_pool")
-    if closing is not None and pool.state == Pool.State.CLOSED:
-        sagas.saga_advance(closing.pk, budget=5.0)
+    if pool.state == Pool.State.CLOSED:
+        for closing in pool_running_sagas(pool, Saga.Kind.CLOSE_POOL)[:1]:
+            sagas.saga_advance(closing, budget=5.0)
     return pool

@@ -47,7 +47,7 @@ def pool_game_pool_resend(*, pool: Pool, repair: bool = False) -> str:
 
 
 def _open_resend(pool: Pool, *, repair: bool) -> str:
-    owners = _running_sagas(pool, Saga.Kind.JOIN, step="open_pool")
+    owners = pool_running_sagas(pool, Saga.Kind.JOIN, step="open_pool")
     if repair:
         if owners:
             Saga.objects.filter(pk__in=owners).update(next_run_at=None)
@@ -73,7 +73,7 @@ def _close_resend(pool: Pool, *, repair: bool) -> str:
         Saga.objects.filter(pk=saga_id, status=Saga.Status.RUNNING).update(next_run_at=None)
         sagas.saga_advance(saga_id, budget=CLOSE_DRIVE_SECONDS, follow=False)
         return f"close-pool saga #{saga_id} re-sending CLOSE"
-    owners = _running_sagas(pool, Saga.Kind.CLOSE_POOL)
+    owners = pool_running_sagas(pool, Saga.Kind.CLOSE_POOL)
     if pools.pool_member_count(pool=pool) > 0:
         raise Conflict("The pool still has members: CLOSE would be premature")
     if owners:
@@ -84,7 +84,8 @@ def _close_resend(pool: Pool, *, repair: bool) -> str:
     return "CLOSE acknowledged: the streamer's balance is released"
 
 
-def _running_sagas(pool: Pool, kind: str, *, step: str | None = None) -> list[int]:
+def pool_running_sagas(pool: Pool, kind: str, *, step: str | None = None) -> list[int]:
+    """Ids of the pool's running sagas of ``kind`` (in ``step``, when given), oldest first."""
     running = Saga.objects.filter(pool=pool, kind=kind, status=Saga.Status.RUNNING)
     if step:
         running = running.filter(step=step)
