@@ -134,12 +134,37 @@ class ErrorCode(StrEnum):
         400,
         "The session's currency is not the pool's.",
     )
-    LIMIT_EXCEEDED = (
-        "ERR_LIMIT_EXCEEDED",
+    CONTRIBUTION_LIMIT = (
+        "ERR_CONTRIBUTION_LIMIT",
         400,
-        "The amount is outside the operator's minimum and maximum contribution.",
+        "The amount is below the pool's minimum or above its maximum contribution (the "
+        "streamer's limits, else the operator's).",
     )
-    POOL_FULL = "ERR_POOL_FULL", 409, "The pool has its maximum number of followers."
+    FOLLOWER_LIMIT = (
+        "ERR_FOLLOWER_LIMIT",
+        409,
+        "The pool has its maximum number of distinct followers.",
+    )
+    POOL_CAPACITY = (
+        "ERR_POOL_CAPACITY",
+        409,
+        "The join would take the pool's value above its maximum (capacity).",
+    )
+    STREAMER_SUSPENDED = (
+        "ERR_STREAMER_SUSPENDED",
+        409,
+        "The streamer is suspended: the pool takes no joins and the streamer cannot go live.",
+    )
+    STREAMER_PRIVATE = (
+        "ERR_STREAMER_PRIVATE",
+        403,
+        "The streamer's pool is invite-only and the player is not on its allowlist.",
+    )
+    INVITE_INVALID = (
+        "ERR_INVITE_INVALID",
+        404,
+        "No such invite link, or it has expired, been revoked or been used up.",
+    )
     POOL_BUSY = "ERR_POOL_BUSY", 409, "The pool is changing state or being priced; try again."
     POOL_CLOSING = "ERR_POOL_CLOSING", 409, "The pool is closing; try again in a moment."
     POOL_CLOSED = "ERR_POOL_CLOSED", 409, "The pool is closed."
@@ -165,6 +190,17 @@ class ErrorCode(StrEnum):
         "ERR_STREAM_ALREADY_LIVE",
         409,
         "The streamer already has a live stream.",
+    )
+    STREAM_ENDED = "ERR_STREAM_ENDED", 409, "The stream has ended (or was cancelled)."
+    STREAM_NOT_SCHEDULED = (
+        "ERR_STREAM_NOT_SCHEDULED",
+        409,
+        "Only a scheduled stream (not started yet) can be edited or cancelled this way.",
+    )
+    STREAM_ID_TAKEN = (
+        "ERR_STREAM_ID_TAKEN",
+        409,
+        "The streamId belongs to another streamer's stream.",
     )
 
     # --- what a call to an operator came back with (recorded, never answered as such) ----

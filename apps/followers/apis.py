@@ -145,7 +145,12 @@ class LobbyApi(PlayerApi):
     )
     def get(self, request: Request) -> Response:
         session = player_session(request)
-        entries = lobby_list(operator=session.follower.operator, is_demo=session.is_demo)
+        follower = session.follower
+        entries = lobby_list(
+            operator=follower.operator,
+            operator_user_id=follower.operator_user_id,
+            is_demo=session.is_demo,
+        )
         return Response(self.OutputSerializer(entries, many=True).data)
 
 

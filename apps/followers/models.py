@@ -17,6 +17,8 @@ class Follower(models.Model):
     operator_user_id = models.CharField(max_length=128)
     username = models.CharField(max_length=150, blank=True)
     is_blocked = models.BooleanField(default=False, help_text="Blacklisted: may not join pools.")
+    blocked_reason = models.CharField(max_length=300, blank=True)
+    blocked_at = models.DateTimeField(null=True, blank=True)
     is_demo = models.BooleanField(default=False)
     # Play money of a demo follower: the demo "wallet".
     demo_balance = models.DecimalField(**amount_field_kwargs(), default=Decimal("1000"))

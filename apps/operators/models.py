@@ -75,7 +75,18 @@ class Operator(models.Model):
     )
     min_contribution = models.DecimalField(**amount_field_kwargs(), default=Decimal("1"))
     max_contribution = models.DecimalField(**amount_field_kwargs(), default=Decimal("10000"))
-    max_followers_per_pool = models.PositiveIntegerField(default=1000)
+    max_followers_per_pool = models.PositiveIntegerField(
+        default=1000,
+        validators=[MinValueValidator(1)],
+        help_text="Distinct followers in one pool at once (a streamer may set its own).",
+    )
+    max_pool_value = models.DecimalField(
+        **amount_field_kwargs(),
+        null=True,
+        blank=True,
+        help_text="Capacity of a pool: joins may not take its value above this; empty: no cap "
+        "(a streamer may set its own).",
+    )
     request_timeout_seconds = models.FloatField(default=5.0, validators=[MinValueValidator(0.1)])
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -97,6 +108,10 @@ class Operator(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(request_timeout_seconds__gt=0), name="operator_timeout_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_pool_value__isnull=True) | Q(max_pool_value__gt=0),
+                name="operator_max_pool_value_positive",
             ),
         ]
 

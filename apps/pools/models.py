@@ -47,6 +47,9 @@ class Pool(models.Model):
     balance_at = models.DateTimeField(null=True, blank=True)
     closing_balance = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
     is_bust = models.BooleanField(default=False)
+    # Why the pool was paid out and closed, when someone or something decided it: "closed:
+    # stream ended by staff <who>, <reason>", "streamer suspended by staff ...".
+    close_reason = models.CharField(max_length=300, blank=True)
 
     # The saga whose transfer is pricing this pool right now (see apps.pools.services,
     # "Serialisation"): set from the balance read until that transfer's answer is definite.

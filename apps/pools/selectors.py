@@ -13,6 +13,7 @@ from apps.pools.accounting import nav
 from apps.pools.models import Pool
 from apps.pools.services import MEMBER_FILTER
 from apps.streamers.models import Stream, Streamer
+from apps.streamers.selectors import streamers_visible_q
 
 MEMBERS = Count(
     "positions",
@@ -34,12 +35,20 @@ class LobbyEntry:
         )
 
 
-def lobby_list(*, operator: Operator, is_demo: bool = False) -> list[LobbyEntry]:
-    """Live streamers of the operator with their current pool (two queries, any size)."""
+def lobby_list(
+    *, operator: Operator, operator_user_id: str = "", is_demo: bool = False
+) -> list[LobbyEntry]:
+    """Live streamers of the operator with their current pool (two queries, any size).
+
+    Private streamers are listed only to the players on their allowlist.
+    """
     live = Stream.objects.filter(status=Stream.Status.LIVE)
     streamers = list(
         Streamer.objects.filter(
-            operator=operator, status=Streamer.Status.ACTIVE, streams__status=Stream.Status.LIVE
+            streamers_visible_q(operator_user_id=operator_user_id, is_demo=is_demo),
+            operator=operator,
+            status=Streamer.Status.ACTIVE,
+            streams__status=Stream.Status.LIVE,
         )
         .prefetch_related(Prefetch("streams", queryset=live, to_attr="live_streams"))
         .order_by("display_name")

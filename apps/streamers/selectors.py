@@ -1,9 +1,59 @@
 import uuid
+from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from apps.operators.models import Operator
-from apps.streamers.models import Stream, Streamer
+from apps.streamers.models import Stream, Streamer, StreamerAccess
+
+
+@dataclass(frozen=True)
+class StreamerLimits:
+    """The limits a join into this streamer's pool must keep: the streamer's own where set,
+    else the operator's. ``max_pool_value`` None: no capacity."""
+
+    min_contribution: Decimal
+    max_contribution: Decimal
+    max_followers: int
+    max_pool_value: Decimal | None
+
+
+def streamer_limits(streamer: Streamer) -> StreamerLimits:
+    operator = streamer.operator
+
+    def pick[T](own: T | None, default: T) -> T:
+        return default if own is None else own
+
+    return StreamerLimits(
+        min_contribution=pick(streamer.min_contribution, operator.min_contribution),
+        max_contribution=pick(streamer.max_contribution, operator.max_contribution),
+        max_followers=pick(streamer.max_followers, operator.max_followers_per_pool),
+        max_pool_value=pick(streamer.max_pool_value, operator.max_pool_value),
+    )
+
+
+def streamer_admits(*, streamer: Streamer, operator_user_id: str, is_demo: bool = False) -> bool:
+    """Whether a player may see and join this streamer's pool: any player when it is public;
+    when private, only a real (not demo) player on its allowlist."""
+    if not streamer.is_private:
+        return True
+    if is_demo:
+        return False
+    return StreamerAccess.objects.filter(
+        streamer=streamer, operator_user_id=operator_user_id
+    ).exists()
+
+
+def streamers_visible_q(*, operator_user_id: str, is_demo: bool = False) -> Q:
+    """The ``Streamer`` filter for what one player may see: public streamers, and private
+    ones that list them (``streamer_admits`` for a whole query)."""
+    if is_demo:
+        return Q(is_private=False)
+    listed = StreamerAccess.objects.filter(
+        streamer=OuterRef("pk"), operator_user_id=operator_user_id
+    )
+    return Q(is_private=False) | Q(Exists(listed))
 
 
 def streamer_get(*, operator: Operator, streamer_id: int) -> Streamer | None:

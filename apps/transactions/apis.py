@@ -221,7 +221,7 @@ class PoolJoinApi(PlayerApi):
                 descriptions={
                     400: "Invalid request or a rule of the join: "
                     f"`{ErrorCode.VALIDATION}`, `{ErrorCode.MALFORMED_JSON}`, "
-                    f"`{ErrorCode.INVALID_AMOUNT}`, `{ErrorCode.LIMIT_EXCEEDED}`, "
+                    f"`{ErrorCode.INVALID_AMOUNT}`, `{ErrorCode.CONTRIBUTION_LIMIT}`, "
                     f"`{ErrorCode.CURRENCY_MISMATCH}`, `{ErrorCode.INVALID_IDEMPOTENCY_KEY}`, "
                     f"`{ErrorCode.COPYSTAKE_OFF}`.",
                     401: f"No valid player token (`{ErrorCode.UNAUTHORIZED}`, "
@@ -234,7 +234,7 @@ class PoolJoinApi(PlayerApi):
                     f"`{ErrorCode.TRANSFER_FORBIDDEN}`, with the failed `position`).",
                     404: f"`{ErrorCode.STREAMER_NOT_FOUND}`: no such streamer at this operator.",
                     409: f"`{ErrorCode.STREAMER_OFFLINE}`, the pool cannot take the join "
-                    f"(`{ErrorCode.POOL_FULL}`, `{ErrorCode.POOL_BUSY}`, "
+                    f"(`{ErrorCode.FOLLOWER_LIMIT}`, `{ErrorCode.POOL_BUSY}`, "
                     f"`{ErrorCode.POOL_CLOSING}`, `{ErrorCode.POOL_BUST}`), the `Idempotency-Key` is in use "
                     f"(`{ErrorCode.REQUEST_IN_PROGRESS}`, `{ErrorCode.REQUEST_INTERRUPTED}`), or "
                     "the join failed after the BET and was rolled back (its own code, with the "

@@ -71,7 +71,7 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
     if value < operator.min_contribution or value > operator.max_contribution:
         raise ValidationFailed(
             f"Amount must be between {operator.min_contribution} and {operator.max_contribution}",
-            code=ErrorCode.LIMIT_EXCEEDED,
+            code=ErrorCode.CONTRIBUTION_LIMIT,
         )
     pool = pools.pool_get_or_open(streamer=streamer, is_demo=session.is_demo)
     with transaction.atomic():
@@ -83,7 +83,7 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
         if pool.is_bust:
             raise Conflict("The pool is bust", code=ErrorCode.POOL_BUST)
         if pools.pool_member_count(pool=pool) >= operator.max_followers_per_pool:
-            raise Conflict("The pool is full", code=ErrorCode.POOL_FULL)
+            raise Conflict("The pool is full", code=ErrorCode.FOLLOWER_LIMIT)
         position = Position.objects.create(
             pool=pool,
             follower=follower,

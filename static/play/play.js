@@ -346,7 +346,7 @@
     }
     if (config.minAmount && toScaled(amount, 8) < toScaled(config.minAmount, 8)
         || config.maxAmount && toScaled(amount, 8) > toScaled(config.maxAmount, 8)) {
-      showError({ errorCode: "ERR_LIMIT_EXCEEDED",
+      showError({ errorCode: "ERR_CONTRIBUTION_LIMIT",
         errorMessage: "Amount must be between " + money(config.minAmount) + " and " + money(config.maxAmount) + "." });
       return;
     }

@@ -2,9 +2,10 @@
 
 They live here, above every domain app, because they combine several apps (a pool page shows
 positions and transactions; the review queue drives sagas) and record every confirmed action
-as a ``StaffAction``. Pages of one app alone stay in that app's ``admin.py``.
+as a ``StaffAction``: streamers and streams (ending one pays its pools out), followers and
+positions (blocking, force leave), pools, transactions, operators and staff.
 """
 
-from apps.backoffice.admin import operators, pools, staff, transactions
+from apps.backoffice.admin import followers, operators, pools, staff, streamers, transactions
 
-__all__ = ["operators", "pools", "staff", "transactions"]
+__all__ = ["followers", "operators", "pools", "staff", "streamers", "transactions"]

@@ -63,7 +63,7 @@ def test_codes_travel_as_their_plain_value():
             "ERR_IDEMPOTENCY_KEY_REUSED",
             422,
         ),
-        (ApplicationError("x", code="ERR_POOL_FULL"), "ERR_POOL_FULL", 409),
+        (ApplicationError("x", code="ERR_FOLLOWER_LIMIT"), "ERR_FOLLOWER_LIMIT", 409),
         (ApplicationError("x", code="ERR_OPERATORS_OWN"), "ERR_OPERATORS_OWN", 400),
         (Conflict("x", code=ErrorCode.INVALID_AMOUNT, status=418), "ERR_INVALID_AMOUNT", 418),
     ],

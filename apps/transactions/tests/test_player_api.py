@@ -182,7 +182,7 @@ def test_join_refusal_codes(fake, streamer, make_session):
 
     assert amount("1e400").json()["errorCode"] == "ERR_INVALID_AMOUNT"
     assert amount("0").json()["errorCode"] == "ERR_INVALID_AMOUNT"
-    assert amount("100000").json()["errorCode"] == "ERR_LIMIT_EXCEEDED"
+    assert amount("100000").json()["errorCode"] == "ERR_CONTRIBUTION_LIMIT"
     Stream.objects.update(status="ended")
     offline = amount("10")
     assert offline.status_code == 409 and offline.json()["errorCode"] == "ERR_STREAMER_OFFLINE"

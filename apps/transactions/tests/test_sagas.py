@@ -276,8 +276,8 @@ def test_crash_after_sending_the_deposit_resumes_with_the_same_id(
 @pytest.mark.parametrize(
     ("kwargs", "code"),
     [
-        ({"amount": "0.5"}, "ERR_LIMIT_EXCEEDED"),
-        ({"amount": "5000"}, "ERR_LIMIT_EXCEEDED"),
+        ({"amount": "0.5"}, "ERR_CONTRIBUTION_LIMIT"),
+        ({"amount": "5000"}, "ERR_CONTRIBUTION_LIMIT"),
         ({"amount": "-1"}, "ERR_INVALID_AMOUNT"),
         ({"amount": "NaN"}, "ERR_INVALID_AMOUNT"),
         ({"amount": "1.123456789"}, "ERR_INVALID_AMOUNT"),
