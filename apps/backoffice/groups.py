@@ -11,7 +11,7 @@ from django.db import transaction
 
 VIEW_MODELS = {
     "operators": ["operator", "historicaloperator", "calllog"],
-    "streamers": ["streamer", "stream"],
+    "streamers": ["streamer", "stream", "streameraccess", "streamerinvite"],
     "pools": ["pool", "historicalpool", "poolsnapshot"],
     "followers": ["follower", "playersession", "position"],
     "transactions": [
@@ -25,9 +25,22 @@ VIEW_MODELS = {
     "backoffice": ["staffaction", "reviewitem", "withdrawallock"],
 }
 VIEW = [f"{app}.view_{model}" for app, models in VIEW_MODELS.items() for model in models]
+# What Operations may add and edit by hand (every money move is a confirmed staff action,
+# ``backoffice.act_operations``, never an edit).
+OPERATIONS_EDIT = [
+    "operators.change_operator",
+    "streamers.add_streamer",
+    "streamers.change_streamer",
+    "streamers.add_stream",
+    "streamers.change_stream",
+    "streamers.add_streameraccess",
+    "streamers.change_streameraccess",
+    "streamers.delete_streameraccess",
+    "streamers.add_streamerinvite",
+]
 OPERATIONS, FINANCE, READ_ONLY = "Operations", "Finance", "Read-only"
 GROUPS = {
-    OPERATIONS: [*VIEW, "operators.change_operator", "backoffice.act_operations"],
+    OPERATIONS: [*VIEW, *OPERATIONS_EDIT, "backoffice.act_operations"],
     FINANCE: [*VIEW, "backoffice.export_finance"],
     READ_ONLY: VIEW,
 }

@@ -139,9 +139,15 @@ def test_the_data_migration_created_the_three_groups():
     assert all(p.split(".")[1].startswith("view_") for p in perms[READ_ONLY])
     assert "transactions.view_historicaltransaction" in perms[READ_ONLY]
     assert perms[READ_ONLY] < perms[FINANCE]
-    # and ensuring them again changes nothing
+    assert {"streamers.add_stream", "streamers.change_streamer"} <= perms[OPERATIONS]
+    assert "streamers.view_streamerinvite" in perms[READ_ONLY]
+    # and the migrations gave exactly what the code defines: ensuring again changes nothing
     staff_groups_ensure()
     assert Group.objects.count() == 3
+    assert {
+        group.name: {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+        for group in Group.objects.prefetch_related("permissions__content_type")
+    } == perms
 
 
 @pytest.mark.django_db
