@@ -115,11 +115,16 @@ def position_leave(*, session: PlayerSession, position_id: object) -> Position:
     return position
 
 
-def pool_settle(*, pool: Pool) -> list[int]:
+def pool_settle(*, pool: Pool, reason: str = "") -> list[int]:
     """Pay every member out (stream end, bust, staff action); the pool closes after the last.
 
-    Returns the ids of the leave sagas started.
+    ``reason`` says why on the pool (``close_reason``: "stream ended by staff <who>, ...");
+    the first reason given stays. Returns the ids of the leave sagas started.
     """
+    if reason:
+        Pool.objects.filter(pk=pool.pk, close_reason="").exclude(state=Pool.State.CLOSED).update(
+            close_reason=reason[:300]
+        )
     started = sagas.pool_pay_out_all(pool)
     for saga_id in started:
         sagas.saga_advance(saga_id, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)

@@ -6,6 +6,14 @@ as a ``StaffAction``: streamers and streams (ending one pays its pools out), fol
 positions (blocking, force leave), pools, transactions, operators and staff.
 """
 
-from apps.backoffice.admin import followers, operators, pools, staff, streamers, transactions
+from apps.backoffice.admin import (
+    followers,
+    operators,
+    pools,
+    staff,
+    streamers,
+    streams,
+    transactions,
+)
 
-__all__ = ["followers", "operators", "pools", "staff", "streamers", "transactions"]
+__all__ = ["followers", "operators", "pools", "staff", "streamers", "streams", "transactions"]

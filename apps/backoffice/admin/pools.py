@@ -77,7 +77,8 @@ def _refresh(pool: Pool, *, request, data) -> str:
 
 
 def _settle(pool: Pool, *, request, data) -> str:
-    started = pool_settle(pool=pool)
+    who = request.user.get_username()
+    started = pool_settle(pool=pool, reason=f"settled by staff {who}, {data['reason'].strip()}")
     pool.refresh_from_db()
     return f"{len(started)} leave(s) started; the pool is now {pool.get_state_display().lower()}"
 
@@ -286,6 +287,7 @@ class PoolAdmin(
                     ("streamer_link", "operator_link"),
                     ("currency", "is_demo", "is_bust"),
                     ("state_badge", "lock_badge"),
+                    "close_reason",
                     "lists",
                 )
             },
@@ -322,6 +324,7 @@ class PoolAdmin(
         "is_bust",
         "state_badge",
         "lock_badge",
+        "close_reason",
         "lists",
         "money_balance",
         "balance_at",
