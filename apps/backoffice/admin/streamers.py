@@ -119,6 +119,7 @@ class StreamerForm(ServiceCheckedForm):
     change_reason = forms.CharField(
         label="Reason for this change",
         max_length=300,
+        widget=forms.TextInput(attrs={"size": 80}),
         help_text="Recorded with your name in the staff action log (also for the allowlist "
         "and invite changes below).",
     )
@@ -594,7 +595,7 @@ def _plain(value, currency: str) -> str:
     if value is None:
         return "none (no limit)"
     if isinstance(value, int):
-        return str(value)
+        return f"{value:,} followers"
     return f"{value:,.8f} {currency}"
 
 
@@ -604,8 +605,9 @@ def _summary(streamer: Streamer) -> str:
         for name in LIMITS
         if getattr(streamer, name) is not None
     ]
-    private = "; private" if streamer.is_private else ""
-    return f"created ({streamer.currency}{private}; limits: {', '.join(own) or 'the operator'}'s)"
+    private = ", private" if streamer.is_private else ""
+    limits = f"own limits: {', '.join(own)}" if own else "the operator's limits"
+    return f"created in {streamer.currency}{private}; {limits}"
 
 
 def _listed(row: StreamerAccess) -> str:

@@ -143,7 +143,7 @@ def test_operations_adds_a_streamer_through_the_service(ops, acme):
         "New streamer",
     )
     assert action.target_id == str(streamer.pk)
-    assert "max_contribution 250" in action.message
+    assert action.message == "created in USD, private; own limits: max_contribution 250.00000000"
 
 
 @pytest.mark.parametrize(
@@ -194,7 +194,7 @@ def test_the_change_page_shows_fixed_fields_read_only_and_the_operators_limits(o
     # and each limit says what empty means for this operator
     assert "Empty: the operator's 1.00000000 USD." in page
     assert "Empty: the operator's 10,000.00000000 USD." in page
-    assert "Empty: the operator's 1000." in page  # followers
+    assert "Empty: the operator's 1,000 followers." in page
     assert "Empty: no limit (the operator sets none)." in page  # pool value
     assert "joins of 1.00000000 USD to 10,000.00000000 USD" in page
     for label in ("Check with operator", "Suspend"):

@@ -223,3 +223,9 @@ def test_a_row_that_turned_bad_after_the_preview_rolls_the_whole_file_back(ops, 
     assert Streamer.objects.get(operator_user_id="s-2").currency == "EUR"
     message = [str(m) for m in ops.get(IMPORT_URL).context["messages"]]
     assert message and message[0].startswith("Nothing was imported: row 2: currency:")
+
+
+def test_the_import_page_says_which_columns_it_needs(ops):
+    page = ops.get(IMPORT_URL).content.decode()
+    assert "Required columns: <code>operator</code>" in page
+    assert "the file imports whole or not at all" in page
