@@ -24,6 +24,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import CharField, Value
 from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
@@ -359,6 +360,14 @@ class InviteInline(admin.TabularInline):
     def get_formset(self, request, obj=None, **kwargs):
         self.request = request  # inline instances are made per request
         return super().get_formset(request, obj, **kwargs)
+
+    def get_queryset(self, request):
+        # Listed links show their ``valid_for_days`` column (a field of new rows only) empty.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(valid_for_days=Value("", output_field=CharField()))
+        )
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -2,6 +2,7 @@
 the staff actions (check with the operator, suspend, resume, revoke an invite), and who may do
 what."""
 
+import re
 from decimal import Decimal
 from html.parser import HTMLParser
 
@@ -299,6 +300,8 @@ def test_an_invite_created_on_the_page_shows_its_full_link(ops, lucky, settings)
     assert (invite.max_uses, invite.uses, invite.created_by) == (3, 0, "ops")
     page = ops.get(change_url(lucky)).content.decode()
     assert f'value="https://copystake.example/play/?invite={invite.code}"' in page
+    cell = re.search(r'<td class="field-valid_for_days">\s*<p>(.*?)</p>', page)
+    assert cell is not None and cell.group(1) == ""  # not "None"
     assert "Revoke" in page
     action = StaffAction.objects.get()
     assert action.action == "streamer_invite_create"
