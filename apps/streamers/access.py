@@ -177,7 +177,7 @@ def invite_redeem(
         raise _invalid("No invite link has this code")
     with transaction.atomic():
         invite = (
-            StreamerInvite.objects.select_for_update()
+            StreamerInvite.objects.select_for_update(of=("self",))
             .select_related("streamer")
             .filter(code=code, streamer__operator=operator)
             .first()

@@ -134,7 +134,11 @@ def streamer_update(*, streamer: Streamer, **changes: object) -> Streamer:
     applies from the next join. Raises ``ValidationError`` naming each bad field; nothing is
     changed then.
     """
-    locked = Streamer.objects.select_for_update().select_related("operator").get(pk=streamer.pk)
+    locked = (
+        Streamer.objects.select_for_update(of=("self",))
+        .select_related("operator")
+        .get(pk=streamer.pk)
+    )
     errors: dict[str, list[str]] = {}
     for name in FIXED:
         if name not in changes:
