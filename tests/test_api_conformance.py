@@ -18,8 +18,9 @@ bytes sent: the JSON serializer below is the one schemathesis sends with, and th
 signs what it produces. Cases that drop or garble a security header go unsigned.
 
 Player API: the real token of a signed ``init``, a live streamer whose id is offered to
-``pools/join`` and one of the player's positions offered to ``positions/{id}``; the sagas talk
-to the in-memory operator (the ``fake`` fixture), never over HTTP.
+``pools/join``, one of the player's positions offered to ``positions/{id}`` and a private
+streamer's invite code offered to ``invites/redeem``; the sagas talk to the in-memory operator
+(the ``fake`` fixture), never over HTTP.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -46,6 +48,7 @@ from schemathesis.transport.serialization import serialize_json
 from apps.core.errors import ErrorCode
 from apps.operators.signatures import copystake_signature
 from apps.operators.tests.factories import encode, make_operator, post_signed
+from apps.streamers.access import invite_create
 from apps.streamers.models import Stream, Streamer
 from apps.transactions.idempotency import HEADER as IDEMPOTENCY_HEADER
 from apps.transactions.idempotency import MAX_KEY_CHARS
@@ -113,6 +116,7 @@ class World:
     stream_id: str
     position_id: str
     transaction_id: str
+    invite_code: str
     statuses: list[int] = field(default_factory=list)
     errors: list[logging.LogRecord] = field(default_factory=list)
 
@@ -183,7 +187,15 @@ def world(fake):
     assert joined.status_code == 201, joined.content
     position_id = joined.json()["id"]
     bet = Transaction.objects.get(position_id=position_id, kind=Transaction.Kind.FOLLOWER_DEBIT)
-    world = World(token, streamer.pk, str(stream.uid), position_id, bet.external_id)
+    private = Streamer.objects.create(
+        operator=operator,
+        operator_user_id="streamer-2",
+        display_name="P",
+        currency="USD",
+        is_private=True,
+    )
+    invite = invite_create(streamer=private, valid_for=timedelta(days=1))
+    world = World(token, streamer.pk, str(stream.uid), position_id, bet.external_id, invite.code)
     handler = ErrorLog(world.errors)
     logging.getLogger().addHandler(handler)
     WORLD.append(world)
@@ -251,6 +263,9 @@ hook("flatmap_body").apply_to(path="/api/v1/pools/join")(
 )
 hook("flatmap_body").apply_to(path_regex=f"^{OPERATOR_PREFIX}init")(
     offer_in_body("streamId", lambda: current().stream_id, lambda value: _text(value, 64))
+)
+hook("flatmap_body").apply_to(path="/api/v1/invites/redeem")(
+    offer_in_body("code", lambda: current().invite_code, lambda value: _text(value, 40))
 )
 hook("flatmap_body").apply_to(path=f"{OPERATOR_PREFIX}transaction-status")(
     offer_in_body("id", lambda: current().transaction_id, lambda value: _text(value, 64))

@@ -18,6 +18,7 @@ def test_openapi_schema_validates_without_warnings():
         "/api/v1/pools/join:",
         "/api/v1/positions:",
         "/api/v1/positions/{position_id}/leave:",
+        "/api/v1/invites/redeem:",
     ):
         assert path in schema
 

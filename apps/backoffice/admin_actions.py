@@ -263,6 +263,9 @@ class StaffActionsMixin(ModelAdminMixin):
             "opts": opts,
             "app_label": opts.app_label,
             "spec": spec,
+            # Not ``spec.preview`` in the template: a template calls what it reads, and a
+            # preview called without its object renders as nothing.
+            "has_preview": spec.preview is not None,
             "rows": rows,
             "form": form,
             "bulk": bulk,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_serializer,
@@ -46,6 +47,7 @@ from apps.operators.apis import (
 )
 from apps.pools.models import Pool
 from apps.pools.selectors import lobby_list
+from apps.streamers.access import MAX_INVITE_CODE_CHARS, invite_redeem
 
 CURRENCY_PATTERN = r"^[A-Z]{3,8}$"
 
@@ -266,3 +268,55 @@ class PlayerInitDemoApi(OperatorApiView):
         data = self.validated(self.InputSerializer)
         session = demo_session_open(operator=request.auth, **data)
         return Response(self.OutputSerializer({"url": player_url(session)}).data)
+
+
+# --- Player API: invite links -------------------------------------------------------------
+
+
+class InviteRedeemApi(PlayerApi):
+    """Open an invite link to a private streamer: the player joins its allowlist."""
+
+    @extend_schema_serializer(component_name="InviteRedeemRequest")
+    class InputSerializer(serializers.Serializer):
+        code = StrictCharField(max_length=MAX_INVITE_CODE_CHARS, help_text="The link's code.")
+
+    @extend_schema_serializer(component_name="InviteRedeemed")
+    class OutputSerializer(serializers.Serializer):
+        streamerId = serializers.IntegerField(source="pk")
+        name = serializers.CharField(source="display_name")
+
+    @extend_schema(
+        tags=["player"],
+        operation_id="player_invite_redeem",
+        summary="Redeem an invite link to a private streamer's pool",
+        request=InputSerializer,
+        responses={
+            200: OpenApiResponse(
+                OutputSerializer,
+                description="The player is on the streamer's allowlist (again: a player "
+                "listed already uses nothing up).",
+            ),
+            **PLAYER_ERROR_RESPONSES,
+            **error_responses(
+                404,
+                415,
+                descriptions={
+                    404: f"`{ErrorCode.INVITE_INVALID}`: no invite link of this operator has "
+                    "the code, or it was revoked, has expired or has been used up, or the "
+                    "player is in a demo session; the message says which."
+                },
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = player_session(request)
+        follower = session.follower
+        streamer = invite_redeem(
+            code=serializer.validated_data["code"],
+            operator=follower.operator,
+            operator_user_id=follower.operator_user_id,
+            is_demo=session.is_demo,
+        )
+        return Response(self.OutputSerializer(streamer).data)

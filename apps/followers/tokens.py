@@ -74,3 +74,12 @@ def player_url(session: PlayerSession) -> str:
     if session.stream_uid:
         params["stream"] = str(session.stream_uid)
     return f"{settings.PUBLIC_BASE_URL}{PLAYER_PAGE_PATH}?{urlencode(params, safe=':')}"
+
+
+INVITE_PARAMETER = "invite"
+
+
+def invite_url(code: str) -> str:
+    """The link staff hand out for a private streamer's invite: the CopyStake page with the
+    code; the page redeems it (``POST /api/v1/invites/redeem``) once the player is signed in."""
+    return f"{settings.PUBLIC_BASE_URL}{PLAYER_PAGE_PATH}?{urlencode({INVITE_PARAMETER: code})}"

@@ -30,6 +30,7 @@ class Gateway(Protocol):
         self, *, tx: Transaction, debit: Transaction, position: Position
     ) -> CallResult: ...
     def balance(self, *, pool: Pool) -> CallResult: ...
+    def balance_of(self, *, streamer: Streamer) -> CallResult: ...
     def transfer(self, *, tx: Transaction, pool: Pool) -> CallResult: ...
     def game_pool(self, *, pool: Pool, state: str) -> CallResult: ...
 
@@ -61,6 +62,11 @@ class OperatorGateway:
     def balance(self, *, pool):
         return clients.streamer_balance(
             pool.operator, user_id=pool.streamer.operator_user_id, currency=pool.currency
+        )
+
+    def balance_of(self, *, streamer):
+        return clients.streamer_balance(
+            streamer.operator, user_id=streamer.operator_user_id, currency=streamer.currency
         )
 
     def transfer(self, *, tx, pool):
@@ -116,6 +122,11 @@ class DemoGateway:
             SUCCESS, 200, data={"balance": str(streamer.demo_balance), "currency": pool.currency}
         )
 
+    def balance_of(self, *, streamer):
+        """A reading outside any pool: the play money as it is, no play in between."""
+        balance = Streamer.objects.values_list("demo_balance", flat=True).get(pk=streamer.pk)
+        return CallResult(SUCCESS, 200, data={"balance": str(balance), "currency": "DEMO"})
+
     def transfer(self, *, tx, pool):
         if tx.kind == Transaction.Kind.STREAMER_DEPOSIT:
             delta = tx.amount
@@ -135,7 +146,13 @@ class DemoGateway:
         return CallResult(SUCCESS, 200)
 
 
-def gateway_for(pool: Pool) -> Gateway:
+def gateway_for(target: Pool | Streamer) -> Gateway:
     """Who a pool's money calls go to: play money for a demo pool, else its operator. Called
-    as ``gateways.gateway_for`` everywhere, so that tests can put an operator double here."""
-    return DemoGateway() if pool.is_demo else OperatorGateway()
+    as ``gateways.gateway_for`` everywhere, so that tests can put an operator double here.
+
+    A streamer (a reading outside any pool: ``Gateway.balance_of``, the back office's check
+    with the operator) always goes to its operator: only pools are demo.
+    """
+    if isinstance(target, Pool) and target.is_demo:
+        return DemoGateway()
+    return OperatorGateway()

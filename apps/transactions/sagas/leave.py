@@ -102,8 +102,10 @@ def pool_pay_out_all(pool: Pool) -> list[int]:
 
 
 def pool_should_pay_out(pool: Pool) -> bool:
-    """True when members must leave now: the pool is bust or no stream of the streamer is live."""
-    if pool.is_bust:
+    """True when members must leave now: the pool is bust, is being settled (``pool_settle``
+    recorded why: a join still in flight when staff settled the pool, or suspended its
+    streamer paying out, leaves as soon as it is in), or no stream of the streamer is live."""
+    if pool.is_bust or pool.close_reason:
         return True
     return not Stream.objects.filter(
         streamer_id=pool.streamer_id, status=Stream.Status.LIVE

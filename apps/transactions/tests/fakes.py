@@ -114,6 +114,17 @@ class FakeOperator:
             ),
         )
 
+    def balance_of(self, *, streamer):
+        user = streamer.operator_user_id
+        return self._run(
+            "streamer-balance",
+            lambda: CallResult(
+                SUCCESS,
+                200,
+                data={"balance": str(self.streamer_balance[user]), "currency": streamer.currency},
+            ),
+        )
+
     def transfer(self, *, tx, pool):
         user = pool.streamer.operator_user_id
 
