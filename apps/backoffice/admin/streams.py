@@ -57,6 +57,7 @@ class StreamForm(forms.ModelForm):
     class Meta:
         model = Stream
         fields = ("streamer", "title", "game", "scheduled_start", "scheduled_end", "embed_url")
+        labels = {"embed_url": "Embed URL"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
