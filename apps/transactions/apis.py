@@ -13,6 +13,7 @@ import uuid
 from decimal import Decimal
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
@@ -235,6 +236,16 @@ class StreamStartApi(OperatorApiView):
         return Response(self.OutputSerializer(stream).data)
 
 
+class BodyRequiredSchema(AutoSchema):
+    """A request body is required although no one field of it is (``streams/end`` takes
+    either of two): drf-spectacular would otherwise document the body as optional, and a
+    call without one is refused."""
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        schema, _ = super()._get_request_for_media_type(serializer, direction)
+        return schema, schema is not None
+
+
 class StreamEndApi(OperatorApiView):
     """End a broadcast and pay its pools out: every follower leaves at the pool's value.
 
@@ -244,6 +255,8 @@ class StreamEndApi(OperatorApiView):
     a streamer with no live stream gets their latest ended stream. A scheduled stream that is
     ended is `cancelled`.
     """
+
+    schema = BodyRequiredSchema()
 
     @extend_schema_serializer(component_name="CopyStakeStreamEndRequest")
     class InputSerializer(serializers.Serializer):

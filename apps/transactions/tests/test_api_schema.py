@@ -184,6 +184,8 @@ def test_stream_requests_say_what_they_take(schema):
     # streams/end: at least one of the two
     assert "required" not in end
     assert end["anyOf"] == [{"required": ["operatorUserId"]}, {"required": ["streamId"]}]
+    for path in ("/api/v1/copystake/streams/start", "/api/v1/copystake/streams/end"):
+        assert schema["paths"][path]["post"]["requestBody"]["required"] is True
     for conflict in ("ERR_STREAM_ALREADY_LIVE", "ERR_STREAM_ID_TAKEN", "ERR_STREAMER_SUSPENDED"):
         assert (
             conflict

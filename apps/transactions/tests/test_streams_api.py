@@ -285,6 +285,8 @@ def test_end_refusals(client, streamer, offline):
     ]
     for payload, expected in cases:
         assert refused(call(client, END, payload)) == expected, payload
+    no_body = post_signed(client, CREDENTIALS, END, b"")
+    assert refused(no_body) == (400, "ERR_VALIDATION")
     assert Stream.objects.get(streamer=streamer).status == "live"
     assert Stream.objects.get(streamer=offline).status == "scheduled"
 
