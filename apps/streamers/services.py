@@ -205,10 +205,10 @@ def stream_start_for_operator(
     call started.
 
     * The streamer already live: that stream, when no ``stream_uid`` is given or it is that
-      stream's; another ``stream_uid`` is ``ERR_STREAM_ALREADY_LIVE``.
+      stream's; another ``stream_uid`` is refused (already live).
     * ``stream_uid`` of the streamer's scheduled stream starts it; an unknown one creates the
       live stream with that id (so the operator's retry with the same id finds it); another
-      streamer's is ``ERR_STREAM_ID_TAKEN``; an ended or cancelled one ``ERR_STREAM_ENDED``.
+      streamer's is refused as taken, an ended or cancelled one as ended.
     * No ``stream_uid``: the streamer's scheduled stream that is due (starting within
       ``DUE_WITHIN`` or already, ending in the future) starts, soonest first; else a new one.
     """
@@ -262,8 +262,8 @@ def stream_update(*, stream: Stream, **fields: Any) -> Stream:
     """Change a stream's title, game, embed URL or scheduled times.
 
     A scheduled stream may change all of them; a live one its title, game and embed URL but
-    not its times (``ERR_STREAM_NOT_SCHEDULED``); an ended or cancelled one nothing
-    (``ERR_STREAM_ENDED``). Fields given with their current value are no change.
+    not its times; an ended or cancelled one nothing. Fields given with their current value
+    are no change.
     """
     unknown = sorted(set(fields) - set(STREAM_EDITABLE))
     if unknown:
