@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -50,6 +51,7 @@ from apps.operators.signatures import copystake_signature
 from apps.operators.tests.factories import encode, make_operator, post_signed
 from apps.streamers.access import invite_create
 from apps.streamers.models import Stream, Streamer
+from apps.transactions.apis import UUID_PATTERN
 from apps.transactions.idempotency import HEADER as IDEMPOTENCY_HEADER
 from apps.transactions.idempotency import MAX_KEY_CHARS
 from apps.transactions.models import Transaction
@@ -100,6 +102,9 @@ def _json_serializer(ctx, body) -> bytes:
 
 
 # --- the world the generated requests meet --------------------------------------------------
+
+STREAMER_USER_ID = "streamer-1"
+UUID_TEXT = re.compile(UUID_PATTERN)
 
 # Coverage cases are generated (and signed) when the tests are collected, before any fixture
 # runs: the operator's credentials are fixed, the player's token is filled in at call time.
@@ -164,7 +169,7 @@ def world(fake):
     # Streamer 1: the coverage phase tries the lowest valid ``streamerId`` (the database is
     # empty at the start of a transactional test, so the id is free).
     streamer = Streamer.objects.create(
-        pk=1, operator=operator, operator_user_id="streamer-1", display_name="S", currency="USD"
+        pk=1, operator=operator, operator_user_id=STREAMER_USER_ID, display_name="S", currency="USD"
     )
     stream = Stream.objects.create(
         streamer=streamer, status=Stream.Status.LIVE, started_at=timezone.now()
@@ -269,6 +274,29 @@ hook("flatmap_body").apply_to(path="/api/v1/invites/redeem")(
 )
 hook("flatmap_body").apply_to(path=f"{OPERATOR_PREFIX}transaction-status")(
     offer_in_body("id", lambda: current().transaction_id, lambda value: _text(value, 64))
+)
+
+
+def offer_the_streamer_and_stream(ctx, body):
+    """The live streamer's user id and its stream's id, each in place of a valid generated
+    one (either, both or neither): otherwise every start and end would be 404."""
+    if not isinstance(body, dict):
+        return st.just(body)
+    real = {"operatorUserId": STREAMER_USER_ID, "streamId": current().stream_id}
+    valid = {
+        "operatorUserId": lambda value: _text(value, 128) and bool(value.strip()),
+        "streamId": lambda value: isinstance(value, str) and bool(UUID_TEXT.fullmatch(value)),
+    }
+    swappable = [name for name in real if name in body and valid[name](body[name])]
+    if not swappable:
+        return st.just(body)
+    return st.sets(st.sampled_from(swappable)).map(
+        lambda names: {**body, **{name: real[name] for name in names}}
+    )
+
+
+hook("flatmap_body").apply_to(path_regex=f"^{OPERATOR_PREFIX}streams/")(
+    offer_the_streamer_and_stream
 )
 
 

@@ -14,6 +14,8 @@ def test_openapi_schema_validates_without_warnings():
         "/api/v1/copystake/init:",
         "/api/v1/copystake/init-demo:",
         "/api/v1/copystake/transaction-status:",
+        "/api/v1/copystake/streams/start:",
+        "/api/v1/copystake/streams/end:",
         "/api/v1/lobby:",
         "/api/v1/pools/join:",
         "/api/v1/positions:",

@@ -263,8 +263,8 @@ class StaffActionsMixin(ModelAdminMixin):
             "opts": opts,
             "app_label": opts.app_label,
             "spec": spec,
-            # Not ``spec.preview`` in the template: a template calls what it reads, and a
-            # preview called without its object renders as nothing.
+            # Not ``spec.preview`` in the template: a template calls a callable it is given,
+            # with no arguments (the preview's needs one), and takes the failure for false.
             "has_preview": spec.preview is not None,
             "rows": rows,
             "form": form,

@@ -124,16 +124,61 @@ class LobbyPoolSerializer(serializers.Serializer):
     isBust = serializers.BooleanField(source="is_bust")
 
 
+@extend_schema_serializer(component_name="LobbyLimits")
+class LobbyLimitsSerializer(serializers.Serializer):
+    """What a join into this streamer's pool must keep: the streamer's limits, else the
+    operator's."""
+
+    minContribution = serializers.DecimalField(
+        source="min_contribution", max_digits=20, decimal_places=8
+    )
+    maxContribution = serializers.DecimalField(
+        source="max_contribution", max_digits=20, decimal_places=8
+    )
+    maxFollowers = serializers.IntegerField(
+        source="max_followers", help_text="Distinct followers the pool takes at once."
+    )
+    maxPoolValue = serializers.DecimalField(
+        source="max_pool_value",
+        max_digits=20,
+        decimal_places=8,
+        allow_null=True,
+        help_text="Capacity: a join may not take the pool's value above this; null: none.",
+    )
+
+
 class LobbyApi(PlayerApi):
+    """The lobby: one entry per stream, the live ones first (by streamer name), then the
+    upcoming ones (scheduled within the next 7 days, soonest first, at most 50). An upcoming
+    entry has ``status: upcoming``, its ``scheduledStart``, and no pool or NAV (``null``)."""
+
     @extend_schema_serializer(component_name="LobbyEntry")
     class OutputSerializer(serializers.Serializer):
         streamerId = serializers.IntegerField(source="streamer.pk")
         name = serializers.CharField(source="streamer.display_name")
         currency = serializers.CharField(source="streamer.currency")
+        status = serializers.ChoiceField(
+            choices=["live", "upcoming"],
+            help_text="`live`: joinable now; `upcoming`: scheduled, see `scheduledStart`.",
+        )
         streamId = serializers.UUIDField(source="stream.uid")
         title = serializers.CharField(source="stream.title", allow_blank=True)
+        game = serializers.CharField(source="stream.game", allow_blank=True)
+        embedUrl = serializers.SerializerMethodField(
+            method_name="get_embed_url",
+            help_text="The broadcast's video player (https), to frame; null when none.",
+        )
+        scheduledStart = serializers.DateTimeField(source="stream.scheduled_start", allow_null=True)
+        scheduledEnd = serializers.DateTimeField(source="stream.scheduled_end", allow_null=True)
         nav = serializers.DecimalField(max_digits=40, decimal_places=18, allow_null=True)
-        pool = serializers.SerializerMethodField(help_text="The open pool; null when none is.")
+        pool = serializers.SerializerMethodField(
+            help_text="The open pool; null when none is (always for an upcoming stream)."
+        )
+        limits = LobbyLimitsSerializer()
+
+        @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+        def get_embed_url(self, entry) -> str | None:
+            return entry.stream.embed_url or None
 
         @extend_schema_field(LobbyPoolSerializer(allow_null=True))
         def get_pool(self, entry):
@@ -142,7 +187,7 @@ class LobbyApi(PlayerApi):
     @extend_schema(
         tags=["player"],
         operation_id="player_lobby",
-        summary="Live streamers and their open pools",
+        summary="Live streamers with their open pools, then upcoming streams",
         responses={200: OutputSerializer(many=True), **PLAYER_ERROR_RESPONSES},
     )
     def get(self, request: Request) -> Response:

@@ -2,7 +2,9 @@
 
 The page itself holds no money logic: it reads the player token only to greet the player and
 to show the demo banner, and its small script (``static/play/play.js``) calls the player API
-with ``Authorization: Bearer <token>``. Operators embed it in an iframe, so it may be framed.
+with ``Authorization: Bearer <token>``: the lobby (live and upcoming streams, each with its own
+join limits) and the follower's positions. Operators embed it in an iframe, so it may be
+framed; it frames a broadcast's https video player in turn (``COPYPOOL_PLAY_CSP``).
 """
 
 from http.cookies import Morsel
@@ -48,14 +50,12 @@ def _player_name(session: PlayerSession) -> str:
 def _page_config(session: PlayerSession | None, token: str, stream: str) -> dict:
     config = {"apiBase": API_BASE, "streamId": stream, "token": "", "fromStorage": not token}
     if session is not None:
-        operator = session.follower.operator
+        # No join limits here: each pool has its own (the lobby's ``limits`` of each entry).
         config.update(
             token=token,
             demo=session.is_demo,
             player=_player_name(session),
             currency=session.currency,
-            minAmount=f"{operator.min_contribution}",
-            maxAmount=f"{operator.max_contribution}",
             expiresAt=session.expires_at.isoformat(),
         )
     return config

@@ -1,11 +1,13 @@
-"""Reads on pools: the lobby, pool values."""
+"""Reads on pools: the lobby (live and upcoming streams), pool values."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, Sum
+from django.utils import timezone
 
 from apps.core.money import DEMO_CURRENCY
 from apps.operators.models import Operator
@@ -13,7 +15,7 @@ from apps.pools.accounting import nav
 from apps.pools.models import Pool
 from apps.pools.services import MEMBER_FILTER
 from apps.streamers.models import Stream, Streamer
-from apps.streamers.selectors import streamers_visible_q
+from apps.streamers.selectors import StreamerLimits, streamer_limits, streamers_visible_q
 
 MEMBERS = Count(
     "positions",
@@ -22,11 +24,24 @@ MEMBERS = Count(
 )
 
 
+# The lobby's upcoming streams: those starting within this window, at most this many.
+UPCOMING_WITHIN = timedelta(days=7)
+UPCOMING_LIMIT = 50
+
+
 @dataclass(frozen=True)
 class LobbyEntry:
+    """A stream in the lobby: live (with the streamer's pool, when one is open) or upcoming
+    (scheduled; no pool yet)."""
+
     streamer: Streamer
     stream: Stream
     pool: Pool | None
+    limits: StreamerLimits
+
+    @property
+    def status(self) -> str:
+        return "live" if self.stream.status == Stream.Status.LIVE else "upcoming"
 
     @property
     def nav(self) -> Decimal | None:
@@ -38,7 +53,8 @@ class LobbyEntry:
 def lobby_list(
     *, operator: Operator, operator_user_id: str = "", is_demo: bool = False
 ) -> list[LobbyEntry]:
-    """Live streamers of the operator with their current pool (two queries, any size).
+    """The lobby: live streamers of the operator with their current pool, then the upcoming
+    streams (``lobby_upcoming``). Three queries, any size.
 
     Private streamers are listed only to the players on their allowlist.
     """
@@ -50,6 +66,7 @@ def lobby_list(
             status=Streamer.Status.ACTIVE,
             streams__status=Stream.Status.LIVE,
         )
+        .select_related("operator")
         .prefetch_related(Prefetch("streams", queryset=live, to_attr="live_streams"))
         .order_by("display_name")
         .distinct()
@@ -60,10 +77,52 @@ def lobby_list(
         .exclude(state=Pool.State.CLOSED)
         .annotate(members=MEMBERS)
     }
-    return [
-        LobbyEntry(streamer=s, stream=s.live_streams[0], pool=pools.get(s.pk))
+    entries = [
+        LobbyEntry(
+            streamer=s,
+            stream=s.live_streams[0],
+            pool=pools.get(s.pk),
+            limits=streamer_limits(s),
+        )
         for s in streamers
         if s.live_streams
+    ]
+    return entries + lobby_upcoming(
+        operator=operator, operator_user_id=operator_user_id, is_demo=is_demo
+    )
+
+
+def lobby_upcoming(
+    *, operator: Operator, operator_user_id: str = "", is_demo: bool = False
+) -> list[LobbyEntry]:
+    """Scheduled streams of the operator's active streamers that start within
+    ``UPCOMING_WITHIN`` (or are due and not started yet) and have not passed their end,
+    soonest first, at most ``UPCOMING_LIMIT``; private streamers only to their allowlist, as
+    in ``lobby_list``. One query."""
+    now = timezone.now()
+    visible = Streamer.objects.filter(
+        streamers_visible_q(operator_user_id=operator_user_id, is_demo=is_demo),
+        operator=operator,
+        status=Streamer.Status.ACTIVE,
+    )
+    streams = (
+        Stream.objects.filter(
+            streamer__in=visible,
+            status=Stream.Status.SCHEDULED,
+            scheduled_start__lte=now + UPCOMING_WITHIN,
+            scheduled_end__gt=now,
+        )
+        .select_related("streamer__operator")
+        .order_by("scheduled_start", "pk")[:UPCOMING_LIMIT]
+    )
+    return [
+        LobbyEntry(
+            streamer=stream.streamer,
+            stream=stream,
+            pool=None,
+            limits=streamer_limits(stream.streamer),
+        )
+        for stream in streams
     ]
 
 

@@ -422,7 +422,7 @@ class DemoLoops:
         stream = stream_live_get(streamer=streamer)
         if stream is None:
             return False
-        streams_end(stream=stream)
+        streams_end(stream=stream, reason="demo: the stream cycle ended it")
         self.stats.add("streams ended")
         self._restart = (now + 15.0, streamer)
         return True

@@ -90,6 +90,15 @@ def stream_live_get(*, streamer: Streamer) -> Stream | None:
     return Stream.objects.filter(streamer=streamer, status=Stream.Status.LIVE).first()
 
 
+def stream_latest_ended(*, streamer: Streamer) -> Stream | None:
+    """The streamer's stream that ended last (cancelled ones never streamed)."""
+    return (
+        Stream.objects.filter(streamer=streamer, status=Stream.Status.ENDED)
+        .order_by("-ended_at", "-pk")
+        .first()
+    )
+
+
 def stream_get_for_operator(*, operator: Operator, uid: str | uuid.UUID) -> Stream | None:
     """A stream of one of this operator's streamers, by its public uuid; None when malformed."""
     try:

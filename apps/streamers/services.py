@@ -1,12 +1,21 @@
 import re
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.core.errors import StreamAlreadyLive
+from apps.core.errors import (
+    ApplicationError,
+    Conflict,
+    ErrorCode,
+    NotFound,
+    StreamAlreadyLive,
+    ValidationFailed,
+)
 from apps.core.money import AmountError, parse_amount
 from apps.operators.models import Operator
 from apps.streamers.models import Stream, Streamer
@@ -192,38 +201,94 @@ def streamer_resume(*, streamer: Streamer) -> Streamer:
     return _set_status(streamer, Streamer.Status.ACTIVE)
 
 
-@transaction.atomic
-def stream_start(*, streamer: Streamer, title: str = "") -> Stream:
-    """Start a live stream now; a streamer has at most one live stream at a time."""
-    locked = Streamer.objects.select_for_update().get(pk=streamer.pk)
-    if locked.status != Streamer.Status.ACTIVE:
-        raise ValidationError("A suspended streamer cannot go live")
+# --- streams ------------------------------------------------------------------------------
+
+# A scheduled stream this close to its start is the one the operator's ``streams/start``
+# (without a streamId) starts, rather than a new one beside it.
+DUE_WITHIN = timedelta(hours=1)
+# Fields of a stream that staff (and ``stream_update``) may change, and those of them a live
+# stream keeps as they are.
+STREAM_EDITABLE = ("title", "game", "embed_url", "scheduled_start", "scheduled_end")
+STREAM_TIMES = ("scheduled_start", "scheduled_end")
+
+
+def _check_can_go_live(streamer: Streamer) -> None:
+    """Refusals of a start, asked with the streamer's row locked (one stable lock order)."""
+    if streamer.status != Streamer.Status.ACTIVE:
+        raise Conflict("A suspended streamer cannot go live", code=ErrorCode.STREAMER_SUSPENDED)
     if Stream.objects.filter(streamer=streamer, status=Stream.Status.LIVE).exists():
         raise StreamAlreadyLive()
+
+
+def _check_window(starts_at: datetime | None, ends_at: datetime | None) -> None:
+    if starts_at is None or ends_at is None:
+        raise ValidationError(
+            {
+                name: "A scheduled stream needs a start and an end."
+                for name, value in (("scheduled_start", starts_at), ("scheduled_end", ends_at))
+                if value is None
+            }
+        )
+    if ends_at <= starts_at:
+        raise ValidationError({"scheduled_end": "A stream must end after it starts."})
+    if ends_at <= timezone.now():
+        raise ValidationError({"scheduled_end": "A scheduled stream must end in the future."})
+
+
+@transaction.atomic
+def stream_start(
+    *,
+    streamer: Streamer,
+    title: str = "",
+    game: str = "",
+    embed_url: str = "",
+    uid: uuid.UUID | None = None,
+) -> Stream:
+    """Start a new live stream now (with ``uid`` as its id when given); a streamer has at most
+    one live stream at a time, and a suspended one none."""
+    locked = Streamer.objects.select_for_update().get(pk=streamer.pk)
+    _check_can_go_live(locked)
     stream = Stream(
-        streamer=streamer, title=title, status=Stream.Status.LIVE, started_at=timezone.now()
+        streamer=locked,
+        title=title,
+        game=game,
+        embed_url=embed_url,
+        status=Stream.Status.LIVE,
+        started_at=timezone.now(),
     )
-    stream.full_clean(validate_constraints=False)
+    if uid is not None:
+        stream.uid = uid
+    stream.full_clean(validate_constraints=False, validate_unique=False)
     try:
         with transaction.atomic():
             stream.save()
-    except IntegrityError as error:  # a concurrent start won the race
+    except IntegrityError as error:  # a concurrent start won the race, or took the uid
+        if uid is not None and Stream.objects.filter(uid=uid).exists():
+            raise Conflict(
+                "The streamId belongs to another stream", code=ErrorCode.STREAM_ID_TAKEN
+            ) from error
         raise StreamAlreadyLive() from error
     return stream
 
 
 @transaction.atomic
 def stream_schedule(
-    *, streamer: Streamer, starts_at: datetime, ends_at: datetime, title: str = ""
+    *,
+    streamer: Streamer,
+    starts_at: datetime,
+    ends_at: datetime,
+    title: str = "",
+    game: str = "",
+    embed_url: str = "",
 ) -> Stream:
-    """Announce a future broadcast; it becomes joinable only once it is live."""
-    if ends_at <= starts_at:
-        raise ValidationError("A stream must end after it starts")
-    if ends_at <= timezone.now():
-        raise ValidationError("A scheduled stream must end in the future")
+    """Announce a future broadcast; it becomes joinable only once it is live (at its start,
+    by the schedule, or earlier by a staff "start now" or the operator's ``streams/start``)."""
+    _check_window(starts_at, ends_at)
     stream = Stream(
         streamer=streamer,
         title=title,
+        game=game,
+        embed_url=embed_url,
         status=Stream.Status.SCHEDULED,
         scheduled_start=starts_at,
         scheduled_end=ends_at,
@@ -237,22 +302,167 @@ def stream_go_live(*, stream_id: int) -> bool:
     """A scheduled stream whose start has come goes live: the state change ``stream_start``
     makes, under the same rules (active streamer, at most one live stream). False when it
     cannot (it stays scheduled, and ends unstarted once its scheduled end has passed)."""
+    try:
+        _scheduled_go_live(stream_id=stream_id)
+    except (ApplicationError, ValidationError):
+        return False
+    return True
+
+
+def _scheduled_go_live(*, stream_id: int) -> Stream:
+    """Turn one scheduled stream live now, or say why not (it is no longer scheduled, the
+    streamer is suspended or live already)."""
     with transaction.atomic():
-        stream = Stream.objects.filter(pk=stream_id).values("streamer_id", "status").first()
-        if stream is None or stream["status"] != Stream.Status.SCHEDULED:
-            return False
+        stream = Stream.objects.filter(pk=stream_id).first()
+        if stream is None:
+            raise NotFound("No such stream", code=ErrorCode.STREAM_NOT_FOUND)
         # Lock the streamer first, as stream_start does: one stable order.
-        streamer = Streamer.objects.select_for_update().get(pk=stream["streamer_id"])
-        if streamer.status != Streamer.Status.ACTIVE:
-            return False
-        if Stream.objects.filter(streamer=streamer, status=Stream.Status.LIVE).exists():
-            return False
+        streamer = Streamer.objects.select_for_update().get(pk=stream.streamer_id)
+        stream.refresh_from_db()
+        if stream.status in (Stream.Status.ENDED, Stream.Status.CANCELLED):
+            raise Conflict(f"The stream is {stream.status}", code=ErrorCode.STREAM_ENDED)
+        if stream.status == Stream.Status.LIVE:
+            raise StreamAlreadyLive("The stream is live already")
+        _check_can_go_live(streamer)
         try:
             with transaction.atomic():
-                return bool(
-                    Stream.objects.filter(pk=stream_id, status=Stream.Status.SCHEDULED).update(
-                        status=Stream.Status.LIVE, started_at=timezone.now()
-                    )
-                )
-        except IntegrityError:  # a concurrent start won the race
-            return False
+                started = Stream.objects.filter(
+                    pk=stream_id, status=Stream.Status.SCHEDULED
+                ).update(status=Stream.Status.LIVE, started_at=timezone.now())
+        except IntegrityError as error:  # a concurrent start won the race
+            raise StreamAlreadyLive() from error
+        if not started:
+            raise StreamAlreadyLive("The stream is no longer scheduled")
+        stream.refresh_from_db()
+        return stream
+
+
+def stream_start_scheduled(*, stream: Stream) -> Stream:
+    """Staff "start now": this scheduled stream goes live at once, before its scheduled start
+    (its scheduled end still ends it). A stream whose scheduled end has passed is not started:
+    the schedule would end it at once."""
+    if (
+        stream.status == Stream.Status.SCHEDULED
+        and stream.scheduled_end is not None
+        and stream.scheduled_end <= timezone.now()
+    ):
+        raise Conflict(
+            "Its scheduled end has passed: schedule it again instead",
+            code=ErrorCode.STREAM_ENDED,
+        )
+    return _scheduled_go_live(stream_id=stream.pk)
+
+
+@transaction.atomic
+def stream_start_for_operator(
+    *,
+    operator: Operator,
+    operator_user_id: str,
+    stream_uid: uuid.UUID | None = None,
+    title: str = "",
+) -> Stream:
+    """The operator API's ``streams/start``, idempotent: a retry answers the stream the first
+    call started.
+
+    * The streamer already live: that stream, when no ``stream_uid`` is given or it is that
+      stream's; another ``stream_uid`` is refused (already live).
+    * ``stream_uid`` of the streamer's scheduled stream starts it; an unknown one creates the
+      live stream with that id (so the operator's retry with the same id finds it); another
+      streamer's is refused as taken, an ended or cancelled one as ended.
+    * No ``stream_uid``: the streamer's scheduled stream that is due (starting within
+      ``DUE_WITHIN`` or already, ending in the future) starts, soonest first; else a new one.
+    """
+    found = Streamer.objects.filter(operator=operator, operator_user_id=operator_user_id).first()
+    if found is None:
+        raise NotFound("No such streamer at this operator", code=ErrorCode.STREAMER_NOT_FOUND)
+    streamer = Streamer.objects.select_for_update().get(pk=found.pk)
+    if streamer.status != Streamer.Status.ACTIVE:
+        raise Conflict("A suspended streamer cannot go live", code=ErrorCode.STREAMER_SUSPENDED)
+    live = Stream.objects.filter(streamer=streamer, status=Stream.Status.LIVE).first()
+    if stream_uid is not None:
+        stream = Stream.objects.filter(uid=stream_uid).first()
+        if stream is not None and stream.streamer_id != streamer.pk:
+            raise Conflict(
+                "The streamId belongs to another streamer's stream",
+                code=ErrorCode.STREAM_ID_TAKEN,
+            )
+        if stream is not None and stream.status in (Stream.Status.ENDED, Stream.Status.CANCELLED):
+            raise Conflict(f"The stream is {stream.status}", code=ErrorCode.STREAM_ENDED)
+        if live is not None:
+            if stream is not None and stream.pk == live.pk:
+                return live
+            raise StreamAlreadyLive("The streamer is live with another stream")
+        if stream is None:
+            return stream_start(streamer=streamer, title=title, uid=stream_uid)
+    else:
+        if live is not None:
+            return live
+        now = timezone.now()
+        stream = (
+            Stream.objects.filter(
+                streamer=streamer,
+                status=Stream.Status.SCHEDULED,
+                scheduled_start__lte=now + DUE_WITHIN,
+                scheduled_end__gt=now,
+            )
+            .order_by("scheduled_start", "pk")
+            .first()
+        )
+        if stream is None:
+            return stream_start(streamer=streamer, title=title)
+    if title and title != stream.title:
+        stream.title = title
+        stream.full_clean(validate_constraints=False, validate_unique=False)
+        stream.save(update_fields=["title"])
+    return stream_start_scheduled(stream=stream)
+
+
+@transaction.atomic
+def stream_update(*, stream: Stream, **fields: Any) -> Stream:
+    """Change a stream's title, game, embed URL or scheduled times.
+
+    A scheduled stream may change all of them; a live one its title, game and embed URL but
+    not its times; an ended or cancelled one nothing. Fields given with their current value
+    are no change.
+    """
+    unknown = sorted(set(fields) - set(STREAM_EDITABLE))
+    if unknown:
+        raise ValidationFailed(f"These fields cannot be changed: {', '.join(unknown)}")
+    locked = Stream.objects.select_for_update().get(pk=stream.pk)
+    changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+    if not changed:
+        return locked
+    if locked.status in (Stream.Status.ENDED, Stream.Status.CANCELLED):
+        raise Conflict(
+            f"The stream is {locked.status}: it can no longer be changed",
+            code=ErrorCode.STREAM_ENDED,
+        )
+    times = [name for name in changed if name in STREAM_TIMES]
+    if times and locked.status != Stream.Status.SCHEDULED:
+        raise Conflict(
+            "A live stream keeps its scheduled times", code=ErrorCode.STREAM_NOT_SCHEDULED
+        )
+    for name in changed:
+        setattr(locked, name, fields[name])
+    if times:
+        _check_window(locked.scheduled_start, locked.scheduled_end)
+    locked.full_clean()
+    locked.save(update_fields=changed)
+    return locked
+
+
+def stream_cancel(*, stream: Stream, reason: str) -> Stream:
+    """Call off a scheduled stream (it never starts); ``reason`` is kept as its end reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Cancelling a stream needs a reason", code=ErrorCode.REASON_REQUIRED)
+    cancelled = Stream.objects.filter(pk=stream.pk, status=Stream.Status.SCHEDULED).update(
+        status=Stream.Status.CANCELLED, ended_at=timezone.now(), end_reason=reason[:300]
+    )
+    stream.refresh_from_db()
+    if not cancelled:
+        raise Conflict(
+            f"Only a scheduled stream can be cancelled; this one is {stream.status}",
+            code=ErrorCode.STREAM_NOT_SCHEDULED,
+        )
+    return stream

@@ -1,6 +1,7 @@
 """The transactions' endpoints.
 
-* Operator API (``/api/v1/copystake/``): ``transaction-status``.
+* Operator API (``/api/v1/copystake/``): ``transaction-status``, and ``streams/start`` and
+  ``streams/end`` (ending a stream pays its pools out).
 * Player API (``/api/v1/``): ``pools/join`` and ``positions/{id}/leave``, the two that start a
   saga; the player API's reads (lobby, positions) are ``apps.followers.apis``.
 """
@@ -8,8 +9,11 @@
 from __future__ import annotations
 
 import re
+import uuid
 from decimal import Decimal
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
@@ -38,6 +42,8 @@ from apps.operators.apis import (
     StrictIntegerField,
     error_responses,
 )
+from apps.streamers.models import Stream
+from apps.streamers.services import stream_start_for_operator
 from apps.transactions import idempotency, services
 from apps.transactions.models import Transaction
 from apps.transactions.selectors import transaction_get_for_operator
@@ -124,6 +130,188 @@ class TransactionStatusApi(OperatorApiView):
         if transaction is None:
             raise TransactionNotFound()
         return Response(self.OutputSerializer(transaction).data)
+
+
+# --- Operator API: streams/start and streams/end ------------------------------------------
+
+# A UUID as the operator writes one: 32 hex digits in the 8-4-4-4-12 groups (any case).
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+class StreamIdField(StrictCharField):
+    """A stream's id: a UUID in its canonical form (as the schema's pattern says), or null."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("max_length", 36)
+        kwargs.setdefault(
+            "help_text", "The stream's id (`streamId` of `init` and of the answer): a UUID."
+        )
+        super().__init__(
+            pattern=UUID_PATTERN,
+            pattern_message="Must be a UUID (8-4-4-4-12 hex digits).",
+            **kwargs,
+        )
+
+    def run_validation(self, data=serializers.empty) -> uuid.UUID | None:
+        # After the string's own validators (length, pattern), which want the text.
+        value = super().run_validation(data)
+        return None if value is None else uuid.UUID(value)
+
+
+@extend_schema_serializer(component_name="CopyStakeStream")
+class StreamOutputSerializer(serializers.Serializer):
+    streamId = serializers.UUIDField(source="uid")
+    streamerId = serializers.IntegerField(
+        source="streamer_id", help_text="The player API's `streamerId`."
+    )
+    operatorUserId = serializers.CharField(source="streamer.operator_user_id")
+    status = serializers.ChoiceField(
+        choices=Stream.Status.values,
+        help_text="`live` once started; `ended` once ended (its pools are paid out, possibly "
+        "still in progress); `cancelled` when it ended before it started.",
+    )
+    title = serializers.CharField(allow_blank=True)
+    game = serializers.CharField(allow_blank=True)
+    scheduledStart = serializers.DateTimeField(source="scheduled_start", allow_null=True)
+    scheduledEnd = serializers.DateTimeField(source="scheduled_end", allow_null=True)
+    startedAt = serializers.DateTimeField(source="started_at", allow_null=True)
+    endedAt = serializers.DateTimeField(source="ended_at", allow_null=True)
+
+
+STREAMER_NOT_FOUND_404 = (
+    f"`{ErrorCode.STREAMER_NOT_FOUND}`: no streamer of this operator has that `operatorUserId`."
+)
+
+
+class StreamStartApi(OperatorApiView):
+    """Start the streamer's broadcast: followers may join their pool while it is live.
+
+    Idempotent. When the streamer is live already, the answer is that stream, as it is (when no
+    `streamId` is given, or it is that stream's). With a `streamId`: the streamer's scheduled
+    stream of that id starts; a new id becomes the id of the stream started (so a retry with
+    the same id is harmless). Without one, the streamer's scheduled stream that is due (its
+    start within the next hour or past, its end ahead) starts rather than a new one.
+    """
+
+    @extend_schema_serializer(component_name="CopyStakeStreamStartRequest")
+    class InputSerializer(serializers.Serializer):
+        operatorUserId = StrictCharField(source="operator_user_id", max_length=128)
+        title = StrictCharField(max_length=200, required=False, allow_blank=True)
+        streamId = StreamIdField(source="stream_uid")
+
+    OutputSerializer = StreamOutputSerializer
+
+    @extend_schema(
+        tags=["operator"],
+        operation_id="copystake_streams_start",
+        summary="Start a streamer's broadcast (idempotent)",
+        request={"application/json": InputSerializer},
+        responses={
+            200: OutputSerializer,
+            **OPERATOR_ERROR_RESPONSES,
+            **error_responses(
+                404,
+                409,
+                descriptions={
+                    404: STREAMER_NOT_FOUND_404,
+                    409: f"`{ErrorCode.STREAMER_SUSPENDED}`: the streamer is suspended; "
+                    f"`{ErrorCode.STREAM_ALREADY_LIVE}`: another stream of the streamer is "
+                    f"live; `{ErrorCode.STREAM_ID_TAKEN}`: the `streamId` is another "
+                    f"streamer's; `{ErrorCode.STREAM_ENDED}`: that stream has ended or was "
+                    "cancelled (or its scheduled end has passed).",
+                },
+            ),
+        },
+    )
+    def post(self, request):
+        data = self.validated(self.InputSerializer)
+        stream = stream_start_for_operator(
+            operator=request.auth,
+            operator_user_id=data["operator_user_id"],
+            stream_uid=data.get("stream_uid"),
+            title=data.get("title", ""),
+        )
+        return Response(self.OutputSerializer(stream).data)
+
+
+class BodyRequiredSchema(AutoSchema):
+    """A request body is required although no one field of it is (``streams/end`` takes
+    either of two): drf-spectacular would otherwise document the body as optional, and a
+    call without one is refused."""
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        schema, _ = super()._get_request_for_media_type(serializer, direction)
+        return schema, schema is not None
+
+
+class StreamEndApi(OperatorApiView):
+    """End a broadcast and pay its pools out: every follower leaves at the pool's value.
+
+    By `operatorUserId` (the streamer's live stream) or `streamId` (that stream); when both are
+    given they must name the same streamer's stream. The answer comes at once with `status:
+    ended`, while the payouts carry on. Idempotent: ending an ended stream answers it as it is;
+    a streamer with no live stream gets their latest ended stream. A scheduled stream that is
+    ended is `cancelled`.
+    """
+
+    schema = BodyRequiredSchema()
+
+    @extend_schema_serializer(component_name="CopyStakeStreamEndRequest")
+    class InputSerializer(serializers.Serializer):
+        operatorUserId = StrictCharField(source="operator_user_id", max_length=128, required=False)
+        # Not null here: ``{"streamId": null}`` alone would name no stream.
+        streamId = StreamIdField(source="stream_uid", allow_null=False)
+
+        def validate(self, attrs):
+            if not attrs.get("operator_user_id") and attrs.get("stream_uid") is None:
+                raise serializers.ValidationError("Give an operatorUserId or a streamId")
+            return attrs
+
+    OutputSerializer = StreamOutputSerializer
+
+    @extend_schema(
+        tags=["operator"],
+        operation_id="copystake_streams_end",
+        summary="End a broadcast and pay its pools out (idempotent)",
+        request={"application/json": InputSerializer},
+        responses={
+            200: OutputSerializer,
+            **OPERATOR_ERROR_RESPONSES,
+            **error_responses(
+                400,
+                404,
+                descriptions={
+                    400: f"`{ErrorCode.VALIDATION}`: a field is invalid, neither "
+                    "`operatorUserId` nor `streamId` is given, or the two name different "
+                    f"streamers; `{ErrorCode.MALFORMED_JSON}`: the body is not JSON; "
+                    f"`{ErrorCode.COPYSTAKE_OFF}`: the operator is disabled.",
+                    404: f"{STREAMER_NOT_FOUND_404} `{ErrorCode.STREAM_NOT_FOUND}`: no stream "
+                    "of this operator has that `streamId`, or the streamer never streamed.",
+                },
+            ),
+        },
+    )
+    def post(self, request):
+        data = self.validated(self.InputSerializer)
+        stream = services.streams_end_for_operator(
+            operator=request.auth,
+            operator_user_id=data.get("operator_user_id", ""),
+            stream_uid=data.get("stream_uid"),
+        )
+        return Response(self.OutputSerializer(stream).data)
+
+
+class StreamEndRequestSchema(OpenApiSerializerExtension):
+    """The schema says what ``validate`` refuses: a body without either field is invalid."""
+
+    target_class = StreamEndApi.InputSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["anyOf"] = [{"required": ["operatorUserId"]}, {"required": ["streamId"]}]
+        return schema
 
 
 # --- Player API: join and leave -------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.conf import settings
 from django.db import transaction
@@ -19,11 +20,20 @@ from apps.core.errors import (
 from apps.core.money import AmountError, parse_amount
 from apps.followers.models import Follower, PlayerSession, Position
 from apps.followers.selectors import position_get_for_follower
+from apps.operators.models import Operator
 from apps.pools import services as pools
 from apps.pools.models import Pool
 from apps.streamers.models import Stream, Streamer
+from apps.streamers.selectors import (
+    stream_get_for_operator,
+    stream_latest_ended,
+    stream_live_get,
+    streamer_get_by_user_id,
+)
+from apps.streamers.services import stream_cancel
 from apps.transactions import sagas
 from apps.transactions.models import Saga
+from apps.transactions.tasks import stream_end_task
 
 logger = logging.getLogger(__name__)
 
@@ -150,18 +160,76 @@ def saga_retry_now(*, saga: Saga) -> Saga:
     return sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
 
 
-def streams_end(*, stream: Stream) -> Stream:
-    """End a stream and pay out its streamer's pools (real and demo)."""
-    Stream.objects.filter(pk=stream.pk).exclude(status=Stream.Status.ENDED).update(
-        status=Stream.Status.ENDED, ended_at=timezone.now()
+# Why a stream ended, as its end reason and its pools' close reason say.
+END_BY_OPERATOR = "stream ended by the operator"
+
+
+def streams_end(*, stream: Stream, reason: str, pay_out_in_worker: bool = False) -> Stream:
+    """End a live stream and pay out its streamer's pools (real and demo).
+
+    ``reason`` is kept as the stream's ``end_reason`` and each pool's ``close_reason`` ("stream
+    ended by staff <who>, ...", "stream ended on schedule", ``END_BY_OPERATOR``). A scheduled
+    stream is cancelled instead (nothing was live, nothing to pay). An ended or cancelled
+    stream stays as it is, but the streamer's pools still open while no stream of theirs is
+    live are settled again, which only starts the leaves not started yet.
+
+    ``pay_out_in_worker``: the pools are settled by ``stream_end_task`` once this transaction
+    commits (a worker's, when a broker is configured), so that the caller answers at once
+    instead of waiting on every member's payout.
+    """
+    if stream.status == Stream.Status.SCHEDULED:
+        try:
+            return stream_cancel(stream=stream, reason=reason)
+        except ApplicationError as error:  # it went live meanwhile: end it
+            if error.code != ErrorCode.STREAM_NOT_SCHEDULED:
+                raise
+    Stream.objects.filter(pk=stream.pk, status=Stream.Status.LIVE).update(
+        status=Stream.Status.ENDED, ended_at=timezone.now(), end_reason=reason[:300]
     )
     stream.refresh_from_db()
-    if not Stream.objects.filter(
-        streamer_id=stream.streamer_id, status=Stream.Status.LIVE
-    ).exists():
-        for pool in Pool.objects.filter(streamer_id=stream.streamer_id, state=Pool.State.OPEN):
-            pool_settle(pool=pool)
+    if Stream.objects.filter(streamer_id=stream.streamer_id, status=Stream.Status.LIVE).exists():
+        return stream
+    if pay_out_in_worker:
+        stream_id = stream.pk
+        transaction.on_commit(lambda: stream_end_task.delay(stream_id, reason))
+        return stream
+    for pool in Pool.objects.filter(streamer_id=stream.streamer_id, state=Pool.State.OPEN):
+        pool_settle(pool=pool, reason=reason)
     return stream
+
+
+def streams_end_for_operator(
+    *, operator: Operator, operator_user_id: str = "", stream_uid: uuid.UUID | None = None
+) -> Stream:
+    """The operator API's ``streams/end``: the streamer's live stream (by ``operator_user_id``)
+    or that stream (by ``stream_uid``; both given, they must agree). Ending an ended stream
+    answers it as it is; a streamer with no live stream gets their latest ended one. The pools
+    are paid out by a worker (``pay_out_in_worker``): the answer says ``ended`` at once."""
+    streamer = None
+    stream = None
+    if operator_user_id:
+        streamer = streamer_get_by_user_id(operator=operator, operator_user_id=operator_user_id)
+        if streamer is None:
+            raise NotFound("No such streamer at this operator", code=ErrorCode.STREAMER_NOT_FOUND)
+    if stream_uid is not None:
+        stream = stream_get_for_operator(operator=operator, uid=stream_uid)
+        if stream is None:
+            raise NotFound(
+                "No stream of this operator has that streamId",
+                code=ErrorCode.STREAM_NOT_FOUND,
+                status=404,
+            )
+        if streamer is not None and stream.streamer_id != streamer.pk:
+            raise ValidationFailed("The streamId is not a stream of that operatorUserId")
+    elif streamer is not None:
+        stream = stream_live_get(streamer=streamer) or stream_latest_ended(streamer=streamer)
+        if stream is None:
+            raise NotFound(
+                "The streamer has never streamed", code=ErrorCode.STREAM_NOT_FOUND, status=404
+            )
+    if stream is None:
+        raise ValidationFailed("Give an operatorUserId or a streamId")
+    return streams_end(stream=stream, reason=END_BY_OPERATOR, pay_out_in_worker=True)
 
 
 RESUME_MESSAGE_TTL_SECONDS = 9  # the resume schedule runs every 10 s

@@ -125,6 +125,10 @@ def settlement_task(days: int = 2) -> int:
 
 # --- streams: follow their schedule (start when due, end when due and pay out) ----------
 
+# The end reason of a stream (and the close reason of its pools) the schedule ended.
+END_ON_SCHEDULE = "stream ended on schedule"
+MISSED = "its scheduled end passed before it started"
+
 
 @shared_task(
     acks_late=True,
@@ -146,9 +150,9 @@ def streams_schedule_task() -> dict:
         .values_list("pk", flat=True)
     )
     for stream_id in ending:
-        transaction.on_commit(functools.partial(stream_end_task.delay, stream_id))
+        transaction.on_commit(functools.partial(stream_end_task.delay, stream_id, END_ON_SCHEDULE))
     missed = Stream.objects.filter(status=Stream.Status.SCHEDULED, scheduled_end__lte=now).update(
-        status=Stream.Status.ENDED, ended_at=now
+        status=Stream.Status.ENDED, ended_at=now, end_reason=MISSED
     )
     if started or ending or missed:
         logger.info("Streams: %s started, %s ending, %s missed", len(started), len(ending), missed)
@@ -162,12 +166,14 @@ def streams_schedule_task() -> dict:
     soft_time_limit=600,
     time_limit=660,
 )
-def stream_end_task(stream_id: int) -> str:
-    """End a stream and pay out its pools; idempotent (an ended stream's pools that are
-    still open are settled again, which only starts what is not started yet)."""
+def stream_end_task(stream_id: int, reason: str = END_ON_SCHEDULE) -> str:
+    """End a stream and pay out its pools, ``reason`` on each; idempotent (an ended stream's
+    pools that are still open are settled again, which only starts what is not started yet).
+    Also how the operator API's ``streams/end`` pays out after answering (its stream is ended
+    by then, and keeps its own end reason)."""
     from apps.transactions.services import streams_end
 
     stream = Stream.objects.filter(pk=stream_id).first()
     if stream is None:
         return "missing"
-    return streams_end(stream=stream).status
+    return streams_end(stream=stream, reason=reason).status

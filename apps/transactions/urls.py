@@ -11,4 +11,6 @@ player_urlpatterns = [
 
 operator_urlpatterns = [
     path("transaction-status", apis.TransactionStatusApi.as_view(), name="transaction-status"),
+    path("streams/start", apis.StreamStartApi.as_view(), name="streams-start"),
+    path("streams/end", apis.StreamEndApi.as_view(), name="streams-end"),
 ]

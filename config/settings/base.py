@@ -112,8 +112,13 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
-# The player page's policy: the same, but any site may frame it.
-COPYPOOL_PLAY_CSP = {name: value for name, value in SECURE_CSP.items() if name != "frame-ancestors"}
+# The player page's policy: the same, but any site may frame it, and it may frame an https
+# page itself: a broadcast's video player (``Stream.embed_url``, https only). Nothing else
+# loosens: scripts, styles, connections and the rest stay the site's own.
+COPYPOOL_PLAY_CSP = {
+    **{name: value for name, value in SECURE_CSP.items() if name != "frame-ancestors"},
+    "frame-src": ["https:"],
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -168,9 +168,14 @@
   }
 
   // --- state ----------------------------------------------------------------------------
+  // The lobby lists live streams, then upcoming ones (`status: "upcoming"`, no pool yet).
+  function isUpcoming(entry) { return entry.status === "upcoming"; }
+  function liveEntries() { return state.lobby.filter(function (e) { return !isUpcoming(e); }); }
+  function upcomingEntries() { return state.lobby.filter(isUpcoming); }
   function entryFor(streamerId) {
-    for (var i = 0; i < state.lobby.length; i++) {
-      if (state.lobby[i].streamerId === streamerId) return state.lobby[i];
+    var live = liveEntries();
+    for (var i = 0; i < live.length; i++) {
+      if (live[i].streamerId === streamerId) return live[i];
     }
     return null;
   }
@@ -184,11 +189,12 @@
       if (!state.streamOpened && config.streamId) {
         state.streamOpened = true;
         var wanted = state.lobby.filter(function (e) { return e.streamId === config.streamId; })[0];
-        if (wanted) {
+        if (wanted && !isUpcoming(wanted)) {
           go("streamer/" + wanted.streamerId);
           return;
         }
-        showError({ errorCode: "ERR_STREAM_NOT_LIVE", errorMessage: "That broadcast is not live any more: here is who is live now." });
+        if (wanted) toast("That broadcast starts " + when(wanted.scheduledStart) + ". Here is who is live now.");
+        else showError({ errorCode: "ERR_STREAM_NOT_LIVE", errorMessage: "That broadcast is not live any more: here is who is live now." });
       }
       render();
     }, function (error) {
@@ -203,6 +209,29 @@
   }
 
   // --- rendering ------------------------------------------------------------------------
+  // A start time in the player's own time zone and language: "Sat 14 Jun, 20:00".
+  function when(iso) {
+    var date = iso ? new Date(iso) : null;
+    if (!date || isNaN(date.getTime())) return "soon";
+    try {
+      return date.toLocaleString(undefined, { weekday: "short", day: "numeric", month: "short",
+                                              hour: "2-digit", minute: "2-digit" });
+    } catch (e) {
+      return date.toString();
+    }
+  }
+  function titleOf(entry) {
+    return [entry.title || (isUpcoming(entry) ? "Stream" : "Live stream"), entry.game].filter(Boolean).join(" · ");
+  }
+  // Only an https URL is ever framed (the server accepts nothing else either).
+  function embedOf(entry) {
+    return entry && typeof entry.embedUrl === "string" && /^https:\/\//i.test(entry.embedUrl) ? entry.embedUrl : "";
+  }
+  // The join limits of the pool shown: the streamer's own, else the operator's (the lobby says).
+  function limitsOf(entry) {
+    return (entry && entry.limits) || {};
+  }
+
   function initials(name) {
     return String(name || "?").split(/\s+/).map(function (w) { return w.charAt(0); }).join("").slice(0, 2).toUpperCase();
   }
@@ -214,7 +243,7 @@
       h("div", { className: "card-head" },
         h("div", { className: "avatar", text: initials(entry.name) }),
         h("div", null, h("div", { className: "card-name", text: entry.name }),
-          h("div", { className: "card-title", text: entry.title || "Live stream" })),
+          h("div", { className: "card-title", text: titleOf(entry) })),
         h("span", { className: "live-dot", text: "● LIVE" })),
       h("div", { className: "kv" },
         h("div", null, h("span", { className: "k", text: "Pool" }),
@@ -223,6 +252,15 @@
         h("div", null, h("span", { className: "k", text: "Followers" }), h("span", { className: "v", text: String(pool ? pool.followers : 0) }))),
       pool && pool.isBust ? h("div", { className: "bust", text: "Bust" }) : null,
       h("button", { type: "button", className: "btn primary", text: "Watch & copy" }));
+  }
+
+  function upcomingRow(entry) {
+    return h("li", { className: "upcoming-item", "data-testid": "upcoming-stream", "data-stream": entry.streamId },
+      h("time", { className: "upcoming-when", datetime: entry.scheduledStart || "", "data-testid": "upcoming-when",
+                  text: when(entry.scheduledStart) }),
+      h("div", { className: "upcoming-what" },
+        h("div", { className: "upcoming-name", text: entry.name }),
+        h("div", { className: "upcoming-title muted", text: titleOf(entry) })));
   }
 
   function positionRow(position, showStreamer) {
@@ -272,9 +310,29 @@
   }
 
   function renderLobby() {
-    replaceChildren($("lobby-grid"), state.lobby.map(lobbyCard));
-    $("lobby-empty").hidden = state.lobby.length > 0;
+    var live = liveEntries(), upcoming = upcomingEntries();
+    replaceChildren($("lobby-grid"), live.map(lobbyCard));
+    $("lobby-empty").hidden = live.length > 0;
+    replaceChildren($("upcoming-list"), upcoming.map(upcomingRow));
+    $("upcoming").hidden = upcoming.length === 0;
     renderPositions($("all-positions"), state.positions, true, "You have not joined a pool yet.");
+  }
+
+  // The stream's video player fills the screen; made only when there is one (an empty
+  // iframe is a frame all the same), and replaced only when its URL changes: a new src
+  // reloads the player, and the page refreshes every few seconds.
+  function showEmbed(url) {
+    var screen = $("b-screen");
+    var frame = $("b-embed");
+    if (frame && frame.getAttribute("src") === url) return;
+    if (frame) screen.removeChild(frame);
+    screen.classList.toggle("has-embed", !!url);
+    if (!url) return;
+    screen.insertBefore(h("iframe", {
+      id: "b-embed", className: "screen-embed", title: "Live video", "data-testid": "embed",
+      sandbox: "allow-scripts allow-same-origin allow-presentation", referrerpolicy: "no-referrer",
+      allow: "autoplay; fullscreen; picture-in-picture", allowfullscreen: true, src: url,
+    }), screen.firstChild);
   }
 
   function renderBroadcast() {
@@ -282,6 +340,18 @@
     var entry = entryFor(id);
     var mine = state.positions.filter(function (p) { return p.streamerId === id; });
     var pool = entry && entry.pool;
+    var embed = embedOf(entry);
+    showEmbed(embed);
+    $("b-live").hidden = !entry;
+    var caption = entry ? (embed ? [entry.title, entry.name, entry.game] : [entry.game ? "Playing " + entry.game : ""]) : [];
+    setText("b-game", caption.filter(Boolean).join(" · "));
+    $("b-game").hidden = !$("b-game").textContent;
+    var limits = limitsOf(entry);
+    var cur = " " + (config.currency || "");
+    setText("join-limits", limits.minContribution
+      ? "From " + money(limits.minContribution) + " to " + money(limits.maxContribution) + cur + " per join."
+        + (limits.maxPoolValue ? " Pool capacity " + moneyShort(limits.maxPoolValue) + cur + "." : "")
+      : "");
     if (entry) {
       setText("b-title", entry.title || "Live stream");
       setText("b-name", entry.name);
@@ -344,13 +414,14 @@
       showError({ errorCode: "ERR_INVALID_AMOUNT", errorMessage: "Enter a positive amount with at most 8 decimals." });
       return;
     }
-    if (config.minAmount && toScaled(amount, 8) < toScaled(config.minAmount, 8)
-        || config.maxAmount && toScaled(amount, 8) > toScaled(config.maxAmount, 8)) {
+    var entry = entryFor(state.streamerId);
+    var limits = limitsOf(entry);
+    if (limits.minContribution && toScaled(amount, 8) < toScaled(limits.minContribution, 8)
+        || limits.maxContribution && toScaled(amount, 8) > toScaled(limits.maxContribution, 8)) {
       showError({ errorCode: "ERR_CONTRIBUTION_LIMIT",
-        errorMessage: "Amount must be between " + money(config.minAmount) + " and " + money(config.maxAmount) + "." });
+        errorMessage: "Amount must be between " + money(limits.minContribution) + " and " + money(limits.maxContribution) + "." });
       return;
     }
-    var entry = entryFor(state.streamerId);
     state.busy = true;
     $("join-button").disabled = true;
     $("join-button").textContent = "Joining…";
@@ -392,7 +463,6 @@
         h("span", { className: "player-currency", text: config.currency || "" })]);
     }
     Array.prototype.forEach.call(document.querySelectorAll(".cur"), function (el) { el.textContent = config.currency || ""; });
-    if (config.minAmount) setText("join-limits", "From " + money(config.minAmount) + " to " + money(config.maxAmount) + " " + (config.currency || "") + " per join.");
     $("join-form").addEventListener("submit", join);
     Array.prototype.forEach.call(document.querySelectorAll(".chip[data-amount]"), function (chip) {
       chip.addEventListener("click", function () { $("join-amount").value = chip.getAttribute("data-amount"); });

@@ -81,7 +81,7 @@ def test_stream_end_pays_every_follower_and_closes_the_pool(world):
     }
     assert world.balance("s2") == Decimal(560)
     # when
-    streams_end(stream=world.streams["s2"])
+    streams_end(stream=world.streams["s2"], reason="e2e: the broadcast is over")
     settle()
     # then
     for user_id, position_id in positions.items():

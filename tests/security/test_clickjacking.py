@@ -68,6 +68,19 @@ def test_the_player_page_may_be_framed_by_operators(client):
     assert policy["default-src"] == "'self'"
 
 
+def test_the_player_page_may_frame_https_players_and_nothing_else_loosens(client):
+    # given: the site's policy, as an ordinary page gets it
+    site = directives(client.get("/admin/login/"))
+    # when
+    play = directives(client.get("/play/"))
+    # then: one directive more (frame-src https:, for a broadcast's video player), one less
+    # (frame-ancestors), every other the same
+    assert play.pop("frame-src") == "https:"
+    assert site.pop("frame-ancestors") == "'none'"
+    assert play == site
+    assert "frame-src" not in site
+
+
 def test_a_get_with_a_prefilled_reason_only_asks_for_confirmation(
     root, fake, streamer, make_session
 ):

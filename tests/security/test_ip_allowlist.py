@@ -15,6 +15,8 @@ ENDPOINTS = [
     ("/api/v1/copystake/init", {"operatorUserId": "u1", "userToken": "t", "currency": "USD"}),
     ("/api/v1/copystake/init-demo", {}),
     ("/api/v1/copystake/transaction-status", {"id": "no-such-id"}),
+    ("/api/v1/copystake/streams/start", {"operatorUserId": "no-such-streamer"}),
+    ("/api/v1/copystake/streams/end", {"operatorUserId": "no-such-streamer"}),
 ]
 
 

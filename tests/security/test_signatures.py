@@ -17,6 +17,8 @@ ENDPOINTS = {
     "/api/v1/copystake/init": {"operatorUserId": "u1", "userToken": "t-1", "currency": "USD"},
     "/api/v1/copystake/init-demo": {"language": "en"},
     "/api/v1/copystake/transaction-status": {"id": "some-id"},
+    "/api/v1/copystake/streams/start": {"operatorUserId": "no-such-streamer"},
+    "/api/v1/copystake/streams/end": {"operatorUserId": "no-such-streamer"},
 }
 every_endpoint = pytest.mark.parametrize("path", list(ENDPOINTS))
 
@@ -38,7 +40,7 @@ def test_a_correctly_signed_call_is_accepted(client, path):
     _, credentials = make_operator()
     body = encode(ENDPOINTS[path])
     response = post(client, path, body, signed_headers(credentials, body))
-    assert response.status_code in (200, 404)  # 404: transaction-status of an unknown id
+    assert response.status_code in (200, 404)  # 404: an unknown transaction or streamer
 
 
 @every_endpoint

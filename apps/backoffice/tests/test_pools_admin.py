@@ -61,6 +61,16 @@ def test_an_action_first_asks_for_confirmation_and_does_nothing(root, fake, stre
     assert not StaffAction.objects.exists()
 
 
+def test_the_confirmation_page_says_what_will_happen_to_each_pool(
+    root, fake, streamer, make_session
+):
+    pool = joined_pool(fake, streamer, make_session, "f1")
+    page = root.get(reverse("admin:pools_pool_act", args=[pool.pk, "pool_settle"]))
+    text = page.content.decode()
+    assert "What will happen" in text
+    assert "1 member(s) who contributed 100.00000000" in text
+
+
 def test_a_reason_is_required(root, fake, streamer, make_session):
     pool = joined_pool(fake, streamer, make_session, "f1")
     response = act(root, pool, "pool_refresh_balance", reason="")

@@ -149,7 +149,10 @@ class StreamEnd:
         if not streamers:
             return False
         streamer = step.rng.choice(streamers)
-        streams_end(stream=Stream.objects.get(streamer=streamer, status=Stream.Status.LIVE))
+        streams_end(
+            stream=Stream.objects.get(streamer=streamer, status=Stream.Status.LIVE),
+            reason="simulation: the stream ended",
+        )
         return True
 
 

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from apps.core.errors import StreamAlreadyLive
+from apps.core.errors import Conflict, StreamAlreadyLive
 from apps.operators.tests.factories import OperatorFactory
 from apps.streamers.models import Stream, Streamer
 from apps.streamers.selectors import (
@@ -102,8 +102,9 @@ def test_suspended_streamer_cannot_go_live():
     # given
     streamer = StreamerFactory(status=Streamer.Status.SUSPENDED)
     # when / then
-    with pytest.raises(ValidationError):
+    with pytest.raises(Conflict) as error:
         stream_start(streamer=streamer)
+    assert (error.value.code, error.value.status) == ("ERR_STREAMER_SUSPENDED", 409)
     assert Stream.objects.count() == 0
 
 

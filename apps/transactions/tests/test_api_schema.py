@@ -143,3 +143,53 @@ def test_a_win_of_nothing_is_answered_as_its_schema_describes(client, schema):
     assert response.status_code == 200
     assert (response.json()["type"], response.json()["amount"]) == ("WIN", 0)
     component_validator(schema, "CopyStakeTransactionStatus").validate(response.json())
+
+
+@pytest.mark.parametrize(
+    ("path", "operation_id", "request_component", "statuses"),
+    [
+        (
+            "/api/v1/copystake/streams/start",
+            "copystake_streams_start",
+            "CopyStakeStreamStartRequest",
+            {"200", "400", "401", "403", "404", "406", "409", "413"},
+        ),
+        (
+            "/api/v1/copystake/streams/end",
+            "copystake_streams_end",
+            "CopyStakeStreamEndRequest",
+            {"200", "400", "401", "403", "404", "406", "413"},
+        ),
+    ],
+)
+def test_stream_operations_are_documented(schema, path, operation_id, request_component, statuses):
+    operation = schema["paths"][path]["post"]
+    assert (operation["operationId"], operation["tags"]) == (operation_id, ["operator"])
+    request = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert request["$ref"] == f"#/components/schemas/{request_component}"
+    documented = operation["responses"]
+    assert set(documented) == statuses
+    assert body_ref(documented["200"]) == "#/components/schemas/CopyStakeStream"
+    for status in statuses - {"200"}:
+        assert body_ref(documented[status]) == "#/components/schemas/Error"
+    assert "ERR_STREAM" in documented["404"]["description"]
+
+
+def test_stream_requests_say_what_they_take(schema):
+    components = schema["components"]["schemas"]
+    start = components["CopyStakeStreamStartRequest"]
+    end = components["CopyStakeStreamEndRequest"]
+    assert start["required"] == ["operatorUserId"]
+    assert start["properties"]["streamId"]["pattern"].startswith("^[0-9a-fA-F]{8}-")
+    # streams/end: at least one of the two
+    assert "required" not in end
+    assert end["anyOf"] == [{"required": ["operatorUserId"]}, {"required": ["streamId"]}]
+    for path in ("/api/v1/copystake/streams/start", "/api/v1/copystake/streams/end"):
+        assert schema["paths"][path]["post"]["requestBody"]["required"] is True
+    for conflict in ("ERR_STREAM_ALREADY_LIVE", "ERR_STREAM_ID_TAKEN", "ERR_STREAMER_SUSPENDED"):
+        assert (
+            conflict
+            in schema["paths"]["/api/v1/copystake/streams/start"]["post"]["responses"]["409"][
+                "description"
+            ]
+        )

@@ -213,7 +213,7 @@ def test_stream_end_pays_everyone_and_closes_the_pool(fake, streamer, make_sessi
     b = position_join(session=make_session("f2"), streamer_id=streamer.pk, amount="200")
     fake.streamer_balance["streamer-1"] = D("2600")  # 1300 units, NAV 2
     # when
-    streams_end(stream=Stream.objects.get(streamer=streamer, status="live"))
+    streams_end(stream=Stream.objects.get(streamer=streamer, status="live"), reason="test")
     # then
     a.refresh_from_db()
     b.refresh_from_db()

@@ -222,10 +222,13 @@ def test_streams_start_and_end_on_schedule(fake, operator, streamer, make_sessio
     missed.refresh_from_db()
     assert upcoming.status == "live" and upcoming.started_at == clock.now - timedelta(minutes=5)
     assert missed.status == "ended" and missed.started_at is None
-    assert Stream.objects.get(pk=live.pk).status == "ended"
+    assert missed.end_reason == "its scheduled end passed before it started"
+    ended = Stream.objects.get(pk=live.pk)
+    assert (ended.status, ended.end_reason) == ("ended", "stream ended on schedule")
     position.refresh_from_db()
     assert position.status == "closed" and position.payout == D(100)
-    assert Pool.objects.get(pk=position.pool_id).state == "closed"
+    pool = Pool.objects.get(pk=position.pool_id)
+    assert (pool.state, pool.close_reason) == ("closed", "stream ended on schedule")
     # and ending again is harmless
     assert stream_end_task.delay(live.pk).get() == "ended"
     assert stream_end_task.delay(10**9).get() == "missing"
@@ -241,6 +244,23 @@ def test_a_scheduled_stream_does_not_start_beside_a_live_one(operator, streamer,
     )
     assert streams_schedule_task.delay().get()["started"] == []
     assert Stream.objects.get(pk=scheduled.pk).status == "scheduled"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancelled_stream_never_starts(operator, clock):
+    later = Streamer.objects.create(
+        operator=operator, operator_user_id="s2", display_name="Later", currency="USD"
+    )
+    cancelled = Stream.objects.create(
+        streamer=later,
+        status="cancelled",
+        scheduled_start=clock.now - timedelta(minutes=1),
+        scheduled_end=clock.now + timedelta(hours=1),
+        end_reason="cancelled by staff",
+    )
+    assert streams_schedule_task.delay().get() == {"started": [], "ending": [], "missed": 0}
+    cancelled.refresh_from_db()
+    assert (cancelled.status, cancelled.started_at) == ("cancelled", None)
 
 
 # --- snapshot and reconcile tasks ---------------------------------------------------------
