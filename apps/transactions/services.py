@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -16,12 +17,14 @@ from apps.core.errors import (
     NotFound,
     ValidationFailed,
 )
-from apps.core.money import AmountError, parse_amount
+from apps.core.money import DEMO_CURRENCY, AmountError, parse_amount
 from apps.followers.models import Follower, PlayerSession, Position
 from apps.followers.selectors import position_get_for_follower
 from apps.pools import services as pools
+from apps.pools.limits import PoolLoad, empty_pool_load, join_limit_breach, pool_load
 from apps.pools.models import Pool
 from apps.streamers.models import Stream, Streamer
+from apps.streamers.selectors import StreamerLimits, streamer_admits, streamer_limits
 from apps.transactions import sagas
 from apps.transactions.models import Saga
 
@@ -43,24 +46,54 @@ def _check_operator(session: PlayerSession) -> None:
 def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -> Position:
     """Validate a join, persist the position, its saga and its BET row, then drive it.
 
-    Every refusal here happens before any money moves. Returns the position as it stands
-    when the inline budget is spent: ``active`` when done, ``joining`` while pending,
-    ``failed`` with ``failure_code`` when the BET was refused or rolled back.
+    Every refusal here happens before any money moves, and persists nothing. The checks, in
+    order (the first that fails answers):
+
+    1. the operator is enabled and the session valid (``ERR_COPYSTAKE_OFF``,
+       ``ERR_SESSION_EXPIRED``);
+    2. the player may join pools at all (``ERR_FOLLOWER_BLOCKED``): about the player,
+       whatever they ask for;
+    3. the amount is a valid amount (``ERR_INVALID_AMOUNT``);
+    4. the streamer exists at this operator (``ERR_STREAMER_NOT_FOUND``), admits this player
+       (``ERR_STREAMER_PRIVATE``: before the streamer's status, so a player outside an
+       invite-only pool learns nothing more about it), and is not suspended
+       (``ERR_STREAMER_SUSPENDED``);
+    5. the player is not the streamer, the streamer is live, the currencies match
+       (``ERR_SELF_FOLLOW``, ``ERR_STREAMER_OFFLINE``, ``ERR_CURRENCY_MISMATCH``);
+    6. the limits (``apps.pools.limits.join_limit_breach``: contribution, distinct
+       followers, capacity), first against the pool as it stands (or an empty one, so that a
+       refused join never opens a pool), then again under the pool's row lock together with
+       its state (``ERR_POOL_CLOSING``, ``ERR_POOL_BUST``): that decision is the one that
+       counts, and it is taken one join at a time, so racing joins cannot pass a limit
+       together.
+
+    Returns the position as it stands when the inline budget is spent: ``active`` when done,
+    ``joining`` while pending, ``failed`` with ``failure_code`` when the BET was refused or
+    rolled back.
     """
     _check_operator(session)
     follower: Follower = session.follower
-    operator = follower.operator
+    if follower.is_blocked:
+        raise Forbidden("This player may not join pools", code=ErrorCode.FOLLOWER_BLOCKED)
     try:
         value = parse_amount(amount)
     except AmountError as error:
         raise ValidationFailed(str(error), code=ErrorCode.INVALID_AMOUNT) from error
-    streamer = Streamer.objects.filter(pk=streamer_id, operator=operator).first()
-    if streamer is None or streamer.status != Streamer.Status.ACTIVE:
+    streamer = (
+        Streamer.objects.select_related("operator")
+        .filter(pk=streamer_id, operator=follower.operator)
+        .first()
+    )
+    if streamer is None:
         raise NotFound("Streamer not found", code=ErrorCode.STREAMER_NOT_FOUND)
+    if not streamer_admits(
+        streamer=streamer, operator_user_id=follower.operator_user_id, is_demo=session.is_demo
+    ):
+        raise Forbidden("This streamer's pool is invite-only", code=ErrorCode.STREAMER_PRIVATE)
+    if streamer.status != Streamer.Status.ACTIVE:
+        raise Conflict("The streamer is suspended", code=ErrorCode.STREAMER_SUSPENDED)
     if not follower.is_demo and follower.operator_user_id == streamer.operator_user_id:
         raise Forbidden("A streamer cannot follow their own pool", code=ErrorCode.SELF_FOLLOW)
-    if follower.is_blocked:
-        raise Forbidden("This player may not join pools", code=ErrorCode.FOLLOWER_BLOCKED)
     if not Stream.objects.filter(streamer=streamer, status=Stream.Status.LIVE).exists():
         raise Conflict("The streamer is not live", code=ErrorCode.STREAMER_OFFLINE)
     if not session.is_demo and session.currency != streamer.currency:
@@ -68,10 +101,14 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
             f"The pool is in {streamer.currency}, the session in {session.currency}",
             code=ErrorCode.CURRENCY_MISMATCH,
         )
-    if value < operator.min_contribution or value > operator.max_contribution:
-        raise ValidationFailed(
-            f"Amount must be between {operator.min_contribution} and {operator.max_contribution}",
-            code=ErrorCode.CONTRIBUTION_LIMIT,
+    limits = streamer_limits(streamer)
+    current = pools.pool_current(streamer=streamer, is_demo=session.is_demo)
+    if current is None:
+        opening = streamer.demo_balance if session.is_demo else Decimal(0)
+        _check_limits(limits, value, empty_pool_load(balance=opening), session, streamer)
+    else:
+        _check_limits(
+            limits, value, pool_load(pool=current, follower_id=follower.pk), session, streamer
         )
     pool = pools.pool_get_or_open(streamer=streamer, is_demo=session.is_demo)
     with transaction.atomic():
@@ -82,8 +119,9 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
             )
         if pool.is_bust:
             raise Conflict("The pool is bust", code=ErrorCode.POOL_BUST)
-        if pools.pool_member_count(pool=pool) >= operator.max_followers_per_pool:
-            raise Conflict("The pool is full", code=ErrorCode.FOLLOWER_LIMIT)
+        _check_limits(
+            limits, value, pool_load(pool=pool, follower_id=follower.pk), session, streamer
+        )
         position = Position.objects.create(
             pool=pool,
             follower=follower,
@@ -95,6 +133,19 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
     sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS, wait_inline=True)
     position.refresh_from_db()
     return position
+
+
+def _check_limits(
+    limits: StreamerLimits,
+    amount: Decimal,
+    load: PoolLoad,
+    session: PlayerSession,
+    streamer: Streamer,
+) -> None:
+    currency = DEMO_CURRENCY if session.is_demo else streamer.currency
+    breach = join_limit_breach(limits=limits, amount=amount, load=load, currency=currency)
+    if breach is not None:
+        raise ApplicationError(breach.message, code=breach.code)
 
 
 def position_leave(*, session: PlayerSession, position_id: object) -> Position:
