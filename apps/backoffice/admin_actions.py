@@ -263,6 +263,9 @@ class StaffActionsMixin(ModelAdminMixin):
             "opts": opts,
             "app_label": opts.app_label,
             "spec": spec,
+            # Not ``spec.preview`` in the template: the template engine would call it with no
+            # object, fail, and read it as empty (the column never showed).
+            "has_preview": spec.preview is not None,
             "rows": rows,
             "form": form,
             "bulk": bulk,
