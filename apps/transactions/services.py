@@ -63,9 +63,9 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
     6. the limits (``apps.pools.limits.join_limit_breach``: contribution, distinct
        followers, capacity), first against the pool as it stands (or an empty one, so that a
        refused join never opens a pool), then again under the pool's row lock together with
-       its state (``ERR_POOL_CLOSING``, ``ERR_POOL_BUST``): that decision is the one that
-       counts, and it is taken one join at a time, so racing joins cannot pass a limit
-       together.
+       its state (``ERR_POOL_CLOSING``, ``ERR_POOL_BUST``) and, under the follower's row
+       lock, the block: that decision is the one that counts, and it is taken one join at a
+       time, so racing joins cannot pass a limit together, nor a join slip past a block.
 
     Returns the position as it stands when the inline budget is spent: ``active`` when done,
     ``joining`` while pending, ``failed`` with ``failure_code`` when the BET was refused or
@@ -73,8 +73,9 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
     """
     _check_operator(session)
     follower: Follower = session.follower
+    follower.refresh_from_db(fields=["is_blocked"])  # the session may have been loaded earlier
     if follower.is_blocked:
-        raise Forbidden("This player may not join pools", code=ErrorCode.FOLLOWER_BLOCKED)
+        raise _blocked()
     try:
         value = parse_amount(amount)
     except AmountError as error:
@@ -119,6 +120,14 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
             )
         if pool.is_bust:
             raise Conflict("The pool is bust", code=ErrorCode.POOL_BUST)
+        # Blocking locks the follower's row too: a block either sees this position (committed
+        # before it) or this join sees the block. Only then may the position be created.
+        if (
+            Follower.objects.select_for_update()
+            .values_list("is_blocked", flat=True)
+            .get(pk=follower.pk)
+        ):
+            raise _blocked()
         _check_limits(
             limits, value, pool_load(pool=pool, follower_id=follower.pk), session, streamer
         )
@@ -133,6 +142,10 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
     sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS, wait_inline=True)
     position.refresh_from_db()
     return position
+
+
+def _blocked() -> Forbidden:
+    return Forbidden("This player may not join pools", code=ErrorCode.FOLLOWER_BLOCKED)
 
 
 def _check_limits(

@@ -15,6 +15,7 @@ from django.db import connection
 
 from apps.core.errors import ApplicationError
 from apps.followers.models import Position
+from apps.followers.services import follower_block
 from apps.pools.models import Pool
 from apps.transactions.models import Transaction
 from apps.transactions.services import position_join, position_leave
@@ -203,3 +204,26 @@ def test_racing_joins_never_pass_the_capacity(threadsafe_fake, streamer, make_se
     left = Decimal(1350) - pool.balance
     refused_amounts = [a for a, o in zip(amounts, outcomes, strict=True) if o in refused]
     assert min(refused_amounts) > left
+
+
+def test_no_join_slips_past_a_block(threadsafe_fake, streamer, make_session):
+    _require_postgresql()
+    # given: one follower sending eight joins while staff block them, all at once
+    sessions = [make_session("f1") for _ in range(8)]
+    follower = sessions[0].follower
+    calls = [
+        lambda s=s: position_join(session=s, streamer_id=streamer.pk, amount="10") for s in sessions
+    ]
+    calls.append(lambda: follower_block(follower=follower, reason="fraud"))
+    # when
+    outcomes = _race(calls)
+    run_due(max_rounds=200)
+    # then: every join either came before the block (its position exists, created before the
+    # block took effect) or was refused for it; none was created after
+    follower.refresh_from_db()
+    assert follower.is_blocked and follower.blocked_at is not None
+    refused = [o for o in outcomes[:-1] if isinstance(o, ApplicationError)]
+    assert {r.code for r in refused} <= {"ERR_FOLLOWER_BLOCKED"}
+    positions = Position.objects.filter(follower=follower)
+    assert positions.count() + len(refused) == 8
+    assert not positions.filter(created_at__gt=follower.blocked_at).exists()

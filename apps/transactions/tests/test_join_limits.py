@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from apps.core.errors import ApplicationError
-from apps.followers.models import Position
+from apps.followers.models import Follower, Position
 from apps.pools.models import Pool
 from apps.streamers.models import StreamerAccess
 from apps.transactions.models import Saga, Transaction
@@ -277,3 +277,15 @@ def test_the_player_api_answers_the_limit_with_its_message(fake, streamer, make_
         "errorCode": "ERR_CONTRIBUTION_LIMIT",
         "errorMessage": "The minimum contribution to this pool is 5.00 USD",
     }
+
+
+def test_a_block_after_the_session_was_loaded_still_refuses(fake, streamer, make_session):
+    # given: the session (and its follower) loaded before staff blocked the follower
+    session = make_session("f1")
+    assert session.follower.is_blocked is False
+    Follower.objects.filter(pk=session.follower_id).update(is_blocked=True)
+    # when / then
+    with pytest.raises(ApplicationError) as error:
+        position_join(session=session, streamer_id=streamer.pk, amount="10")
+    assert error.value.code == "ERR_FOLLOWER_BLOCKED"
+    nothing_persisted(fake, calls_before=0, positions=0, pools=0)
