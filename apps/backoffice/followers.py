@@ -39,6 +39,9 @@ class BlockOutcome:
     follower: Follower
     newly_blocked: bool
     leaves_started: list[int] = field(default_factory=list)
+    # Of the positions paying out: paid (the WIN too) and still on their way.
+    paid_out: int = 0
+    leaving: int = 0
     # Active positions left in their pools (no pay-out asked for).
     kept: int = 0
     # Joins still pending: they are not active yet, so nothing pays them out now.
@@ -47,7 +50,10 @@ class BlockOutcome:
     def describe(self) -> str:
         parts = ["blocked" if self.newly_blocked else "already blocked"]
         if self.leaves_started:
-            parts.append(f"{len(self.leaves_started)} position(s) paying out")
+            if self.paid_out:
+                parts.append(f"{self.paid_out} position(s) paid out")
+            if self.leaving:
+                parts.append(f"{self.leaving} position(s) leaving (retried on schedule)")
         elif self.kept:
             parts.append(f"{self.kept} open position(s) stay until the follower or the stream ends")
         else:
@@ -83,10 +89,13 @@ def follower_block_by_staff(
         len(started),
         reason,
     )
+    paying = list(Position.objects.filter(sagas__in=started).values_list("status", flat=True))
     return BlockOutcome(
         follower=follower,
         newly_blocked=not was_blocked,
         leaves_started=started,
+        paid_out=paying.count(Position.Status.CLOSED),
+        leaving=len(paying) - paying.count(Position.Status.CLOSED),
         kept=open_positions.filter(status=Position.Status.ACTIVE).count(),
         joining=open_positions.filter(status=Position.Status.JOINING).count(),
     )

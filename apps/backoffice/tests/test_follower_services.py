@@ -67,7 +67,7 @@ def test_block_with_pay_out_now_pays_every_active_position_out(
     assert follower.is_blocked
     assert follower.blocked_reason == "blocked by staff alice, Self-exclusion request"
     assert outcome.newly_blocked and len(outcome.leaves_started) == 2
-    assert outcome.describe() == "blocked; 2 position(s) paying out"
+    assert outcome.describe() == "blocked; 2 position(s) paid out"
     # both positions left through the leave flow: WITHDRAWAL priced on a fresh balance, WIN
     for position in (a, b):
         position.refresh_from_db()
@@ -114,12 +114,28 @@ def test_blocking_again_with_pay_out_pays_out_and_keeps_the_first_reason(
     )
     # then
     assert not outcome.newly_blocked
-    assert outcome.describe() == "already blocked; 1 position(s) paying out"
+    assert outcome.describe() == "already blocked; 1 position(s) paid out"
     assert Follower.objects.get(pk=position.follower_id).blocked_reason == (
         "blocked by staff a, one"
     )
     position.refresh_from_db()
     assert position.status == "closed"
+
+
+def test_a_pay_out_the_wallet_has_not_answered_yet_is_said_to_be_leaving(
+    fake, streamer, make_session
+):
+    position = join(make_session, streamer, "f1")
+    fake.fail("deposit", *["timeout_before"] * 30)  # the WIN does not get through yet
+    outcome = follower_block_by_staff(
+        follower=position.follower, pay_out_now=True, who="a", reason="fraud"
+    )
+    assert (outcome.paid_out, outcome.leaving) == (0, 1)
+    assert outcome.describe() == "blocked; 1 position(s) leaving (retried on schedule)"
+    fake.faults.clear()
+    run_due()
+    position.refresh_from_db()
+    assert position.status == "closed" and fake.wallet["f1"] == D(500)
 
 
 def test_a_pending_join_is_not_paid_out_and_is_said_so(fake, streamer, make_session):

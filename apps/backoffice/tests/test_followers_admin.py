@@ -93,7 +93,7 @@ def test_block_and_pay_out_now(root, fake, streamer, make_session):
         root.user,
     )
     assert (action.target_type, action.target_id) == ("followers.follower", str(follower.pk))
-    assert action.message == "blocked; 1 position(s) paying out"
+    assert action.message == "blocked; 1 position(s) paid out"
 
 
 def test_block_without_pay_out_keeps_the_positions(root, fake, streamer, make_session):
