@@ -6,7 +6,7 @@ Both go through the normal leave flow (``apps.transactions.sagas.leave_begin``, 
 under the pool's claim, the WIN retried until paid, the pool closed after its last member. No
 money moves any other way, and nothing waits inline for a slow answer: a saga that must wait
 is taken up by the resume schedule. The admin records who asked and why (``StaffAction``);
-``who`` and ``reason`` are also written where the follower's record keeps them.
+a block also keeps them on the follower (``blocked_reason``), and both go to the log.
 """
 
 from __future__ import annotations
@@ -16,19 +16,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from apps.core.errors import Conflict, ErrorCode, ValidationFailed
+from apps.core.errors import Conflict, ErrorCode
 from apps.followers.models import Follower, Position
-from apps.followers.services import follower_block
+from apps.followers.services import follower_block, reason_required
 from apps.transactions import sagas
 
 logger = logging.getLogger(__name__)
-
-
-def _required(reason: str, *, action: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed(f"A reason is required to {action}", code=ErrorCode.REASON_REQUIRED)
-    return reason
 
 
 @dataclass(frozen=True)
@@ -76,11 +69,10 @@ def follower_block_by_staff(
     Idempotent: an already blocked follower keeps the first block's reason and time, and
     ``pay_out_now`` still pays out what is active now.
     """
-    reason = _required(reason, action="block a follower")
+    reason = reason_required(reason, action="block a follower")
     was_blocked = Follower.objects.filter(pk=follower.pk, is_blocked=True).exists()
     follower = follower_block(follower=follower, reason=f"blocked by staff {who}, {reason}")
     started = follower_pay_out(follower=follower) if pay_out_now else []
-    open_positions = Position.objects.filter(follower=follower)
     logger.info(
         "Follower %s blocked by staff %s (pay out now: %s, %d leave(s)): %s",
         follower.pk,
@@ -89,6 +81,7 @@ def follower_block_by_staff(
         len(started),
         reason,
     )
+    open_positions = Position.objects.filter(follower=follower)
     paying = list(Position.objects.filter(sagas__in=started).values_list("status", flat=True))
     return BlockOutcome(
         follower=follower,
@@ -124,7 +117,7 @@ def position_force_leave(*, position: Position, who: str, reason: str) -> Positi
     A position already on its way out (leaving, closed) is answered as it is; one that never
     became active (joining, failed) has nothing to pay out: ``ERR_POSITION_NOT_ACTIVE``.
     """
-    reason = _required(reason, action="force a position out")
+    reason = reason_required(reason, action="force a position out")
     position = Position.objects.select_related("pool").get(pk=position.pk)
     if position.status in (Position.Status.LEAVING, Position.Status.CLOSED):
         return position

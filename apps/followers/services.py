@@ -102,7 +102,8 @@ def demo_session_open(
 BLOCKED_REASON_CHARS = 300
 
 
-def _reason(reason: str, *, action: str) -> str:
+def reason_required(reason: str | None, *, action: str) -> str:
+    """The reason, stripped; ``ERR_REASON_REQUIRED`` when there is none."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(f"A reason is required to {action}", code=ErrorCode.REASON_REQUIRED)
@@ -117,7 +118,7 @@ def follower_block(*, follower: Follower, reason: str) -> Follower:
     ``apps.backoffice.followers.follower_block_by_staff``). Idempotent: blocking a blocked
     follower changes nothing, the first reason and time stay.
     """
-    reason = _reason(reason, action="block a follower")
+    reason = reason_required(reason, action="block a follower")
     locked = Follower.objects.select_for_update().get(pk=follower.pk)
     if not locked.is_blocked:
         locked.is_blocked = True
@@ -132,7 +133,7 @@ def follower_block(*, follower: Follower, reason: str) -> Follower:
 def follower_unblock(*, follower: Follower, reason: str) -> Follower:
     """Let a blocked follower join pools again; the block's reason and time are cleared (the
     staff action log keeps both actions and their reasons). Idempotent."""
-    _reason(reason, action="unblock a follower")
+    reason_required(reason, action="unblock a follower")
     locked = Follower.objects.select_for_update().get(pk=follower.pk)
     if locked.is_blocked:
         locked.is_blocked = False
