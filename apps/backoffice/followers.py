@@ -115,7 +115,7 @@ def position_force_leave(*, position: Position, who: str, reason: str) -> Positi
     """Pay one position out now, as if its follower had left (the normal leave flow).
 
     A position already on its way out (leaving, closed) is answered as it is; one that never
-    became active (joining, failed) has nothing to pay out: ``ERR_POSITION_NOT_ACTIVE``.
+    became active (joining, failed) has nothing to pay out: ``ErrorCode.POSITION_NOT_ACTIVE``.
     """
     reason = reason_required(reason, action="force a position out")
     position = Position.objects.select_related("pool").get(pk=position.pk)

@@ -103,7 +103,7 @@ BLOCKED_REASON_CHARS = 300
 
 
 def reason_required(reason: str | None, *, action: str) -> str:
-    """The reason, stripped; ``ERR_REASON_REQUIRED`` when there is none."""
+    """The reason, stripped; ``ErrorCode.REASON_REQUIRED`` when there is none."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(f"A reason is required to {action}", code=ErrorCode.REASON_REQUIRED)
@@ -112,7 +112,7 @@ def reason_required(reason: str | None, *, action: str) -> str:
 
 @transaction.atomic
 def follower_block(*, follower: Follower, reason: str) -> Follower:
-    """Blacklist a follower: from now on every join answers ``ERR_FOLLOWER_BLOCKED``.
+    """Blacklist a follower: from now on every join answers ``ErrorCode.FOLLOWER_BLOCKED``.
 
     Their positions are not touched here (paying them out is a staff decision:
     ``apps.backoffice.followers.follower_block_by_staff``). Idempotent: blocking a blocked

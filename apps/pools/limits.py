@@ -78,12 +78,12 @@ def join_limit_breach(
     Checked in this order, each only when the ones before it hold:
 
     1. the contribution, ``min_contribution <= amount <= max_contribution``
-       (``ERR_CONTRIBUTION_LIMIT``): it depends on the request alone, and the player can
-       fix it by changing the amount;
-    2. the distinct followers (``ERR_FOLLOWER_LIMIT``): a follower who is not a member yet
-       is refused when the pool has ``max_followers`` of them; a member joining again is
-       not a new follower;
-    3. the capacity (``ERR_POOL_CAPACITY``): ``load.value + amount`` may not exceed
+       (``ErrorCode.CONTRIBUTION_LIMIT``): it depends on the request alone, and the player
+       can fix it by changing the amount;
+    2. the distinct followers (``ErrorCode.FOLLOWER_LIMIT``): a follower who is not a
+       member yet is refused when the pool has ``max_followers`` of them; a member joining
+       again is not a new follower;
+    3. the capacity (``ErrorCode.POOL_CAPACITY``): ``load.value + amount`` may not exceed
        ``max_pool_value`` (no capacity when it is None); the message says how much the pool
        can still take.
     """

@@ -49,23 +49,25 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
     Every refusal here happens before any money moves, and persists nothing. The checks, in
     order (the first that fails answers):
 
-    1. the operator is enabled and the session valid (``ERR_COPYSTAKE_OFF``,
-       ``ERR_SESSION_EXPIRED``);
-    2. the player may join pools at all (``ERR_FOLLOWER_BLOCKED``): about the player,
-       whatever they ask for;
-    3. the amount is a valid amount (``ERR_INVALID_AMOUNT``);
-    4. the streamer exists at this operator (``ERR_STREAMER_NOT_FOUND``), admits this player
-       (``ERR_STREAMER_PRIVATE``: before the streamer's status, so a player outside an
-       invite-only pool learns nothing more about it), and is not suspended
-       (``ERR_STREAMER_SUSPENDED``);
+    1. the operator is enabled and the session valid (``ErrorCode.COPYSTAKE_OFF``,
+       ``ErrorCode.SESSION_EXPIRED``);
+    2. the player may join pools at all (``ErrorCode.FOLLOWER_BLOCKED``): about the
+       player, whatever they ask for;
+    3. the amount is a valid amount (``ErrorCode.INVALID_AMOUNT``);
+    4. the streamer exists at this operator (``ErrorCode.STREAMER_NOT_FOUND``), admits
+       this player (``ErrorCode.STREAMER_PRIVATE``: before the streamer's status, so a
+       player outside an invite-only pool learns nothing more about it), and is not
+       suspended (``ErrorCode.STREAMER_SUSPENDED``);
     5. the player is not the streamer, the streamer is live, the currencies match
-       (``ERR_SELF_FOLLOW``, ``ERR_STREAMER_OFFLINE``, ``ERR_CURRENCY_MISMATCH``);
+       (``ErrorCode.SELF_FOLLOW``, ``ErrorCode.STREAMER_OFFLINE``,
+       ``ErrorCode.CURRENCY_MISMATCH``);
     6. the limits (``apps.pools.limits.join_limit_breach``: contribution, distinct
        followers, capacity), first against the pool as it stands (or an empty one, so that a
        refused join never opens a pool), then again under the pool's row lock together with
-       its state (``ERR_POOL_CLOSING``, ``ERR_POOL_BUST``) and, under the follower's row
-       lock, the block: that decision is the one that counts, and it is taken one join at a
-       time, so racing joins cannot pass a limit together, nor a join slip past a block.
+       its state (``ErrorCode.POOL_CLOSING``, ``ErrorCode.POOL_BUST``) and, under the
+       follower's row lock, the block: that decision is the one that counts, and it is taken
+       one join at a time, so racing joins cannot pass a limit together, nor a join slip
+       past a block.
 
     Returns the position as it stands when the inline budget is spent: ``active`` when done,
     ``joining`` while pending, ``failed`` with ``failure_code`` when the BET was refused or

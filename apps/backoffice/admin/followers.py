@@ -30,6 +30,7 @@ from apps.core.admin_display import (
     signed_percent,
 )
 from apps.core.admin_filters import DateRangeFilter
+from apps.core.errors import ErrorCode
 from apps.followers.models import Follower, PlayerSession, Position
 from apps.followers.selectors import follower_position_totals, position_value
 from apps.followers.services import follower_unblock
@@ -117,7 +118,8 @@ FOLLOWER_ACTIONS: tuple[StaffActionSpec[Follower], ...] = (
         label="Block",
         run=_block,
         form_class=BlockForm,
-        description="The follower may no longer join any pool (ERR_FOLLOWER_BLOCKED). Tick the "
+        description=f"The follower may no longer join any pool ({ErrorCode.FOLLOWER_BLOCKED}). "
+        "Tick the "
         "box to also pay every open position out now, through the normal leave.",
         dangerous=True,
         max_objects=20,

@@ -1,9 +1,9 @@
 """The moves a simulated history is made of, one class each.
 
 A move draws what it does from the simulation's random generator and calls the same services
-the APIs, tasks, staff actions and the sandbox operator call. Adding a money move to the product (a top-up,
-a partial leave, a stop-loss, a fee) means adding one class here, to ``MOVES``, and the
-invariant it must keep to ``invariants.py``.
+the APIs, tasks, staff actions and the sandbox operator call. Adding a money move to the
+product (a top-up, a partial leave, a stop-loss, a fee) means adding one class here, to
+``MOVES``, and the invariant it must keep to ``invariants.py``.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ class ForceLeave:
 class Block:
     """Staff block a random follower and pay their open positions out now; a follower who is
     blocked already is unblocked instead, so the world keeps moving (their joins meanwhile
-    answer ERR_FOLLOWER_BLOCKED)."""
+    answer ``ErrorCode.FOLLOWER_BLOCKED``)."""
 
     name = "block"
     weight = 1

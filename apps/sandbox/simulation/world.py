@@ -53,7 +53,8 @@ def _money(rng: random.Random, low: int, high: int) -> Decimal:
 
 def _limits_draw(rng: random.Random, streamer: Streamer, *, balance: Decimal) -> None:
     """Some streamers take few followers, some have a capacity a little above their balance,
-    so joins meet ERR_FOLLOWER_LIMIT and ERR_POOL_CAPACITY (refused before any money moves)."""
+    so joins meet ``ErrorCode.FOLLOWER_LIMIT`` and ``ErrorCode.POOL_CAPACITY`` (refused
+    before any money moves)."""
     max_followers = rng.choice([None, None, 2, 3])
     max_pool_value = rng.choice([None, balance + rng.randint(300, 1500)])
     # The limits are staff settings (the streamer admin); set directly in this test world.
