@@ -146,23 +146,6 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
     return position
 
 
-def _blocked() -> Forbidden:
-    return Forbidden("This player may not join pools", code=ErrorCode.FOLLOWER_BLOCKED)
-
-
-def _check_limits(
-    limits: StreamerLimits,
-    amount: Decimal,
-    load: PoolLoad,
-    session: PlayerSession,
-    streamer: Streamer,
-) -> None:
-    currency = DEMO_CURRENCY if session.is_demo else streamer.currency
-    breach = join_limit_breach(limits=limits, amount=amount, load=load, currency=currency)
-    if breach is not None:
-        raise ApplicationError(breach.message, code=breach.code)
-
-
 def position_leave(*, session: PlayerSession, position_id: object) -> Position:
     """Start paying out one of the session's follower's positions and drive it inline.
 
@@ -249,3 +232,23 @@ def sagas_resume(*, limit: int = 1000, fan_out: bool = False, budget: float = 30
         else:
             sagas.saga_advance(saga_id, budget=budget, follow=True)
     return len(due)
+
+
+# --- join checks (position_join) ---------------------------------------------------------
+
+
+def _blocked() -> Forbidden:
+    return Forbidden("This player may not join pools", code=ErrorCode.FOLLOWER_BLOCKED)
+
+
+def _check_limits(
+    limits: StreamerLimits,
+    amount: Decimal,
+    load: PoolLoad,
+    session: PlayerSession,
+    streamer: Streamer,
+) -> None:
+    currency = DEMO_CURRENCY if session.is_demo else streamer.currency
+    breach = join_limit_breach(limits=limits, amount=amount, load=load, currency=currency)
+    if breach is not None:
+        raise ApplicationError(breach.message, code=breach.code)
