@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from apps.core.errors import ErrorCode, NotFound
 from apps.followers.models import Follower, Position
@@ -36,3 +38,56 @@ def position_value(position: Position) -> Decimal | int:
         return position.payout
     pool = position.pool
     return value_of_units(units=position.units, balance=pool.balance, total_units=pool.total_units)
+
+
+@dataclass(frozen=True)
+class PositionTotals:
+    """One currency's figures of a follower's positions (the follower's admin page)."""
+
+    currency: str
+    positions: int = 0
+    open: int = 0
+    contributed: Decimal = Decimal(0)
+    paid_out: Decimal = Decimal(0)
+    value_now: Decimal = Decimal(0)
+
+    @property
+    def result(self) -> Decimal:
+        """Paid out plus what is still in, less what went in."""
+        return self.paid_out + self.value_now - self.contributed
+
+
+OPEN_STATUSES = (Position.Status.JOINING, Position.Status.ACTIVE, Position.Status.LEAVING)
+
+
+def follower_position_totals(*, follower: Follower) -> list[PositionTotals]:
+    """Per currency: positions, open ones, contributions (failed joins took nothing), what was
+    paid out, and what the open ones are worth at their pools' last known NAV
+    (``position_value``). Two queries, whatever the number of positions."""
+    figures = (
+        Position.objects.filter(follower=follower)
+        .values("pool__currency")
+        .annotate(
+            positions=Count("pk"),
+            open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+            contributed=Sum("contributed", filter=~Q(status=Position.Status.FAILED)),
+            paid_out=Sum("payout", filter=Q(status=Position.Status.CLOSED)),
+        )
+        .order_by("pool__currency")
+    )
+    value_now: dict[str, Decimal] = defaultdict(Decimal)
+    for position in Position.objects.filter(
+        follower=follower, status__in=OPEN_STATUSES
+    ).select_related("pool"):
+        value_now[position.pool.currency] += Decimal(position_value(position))
+    return [
+        PositionTotals(
+            currency=row["pool__currency"],
+            positions=row["positions"],
+            open=row["open"],
+            contributed=row["contributed"] or Decimal(0),
+            paid_out=row["paid_out"] or Decimal(0),
+            value_now=value_now[row["pool__currency"]],
+        )
+        for row in figures
+    ]

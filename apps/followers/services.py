@@ -4,7 +4,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.errors import StreamNotFound
+from apps.core.errors import ErrorCode, StreamNotFound, ValidationFailed
 from apps.core.money import DEMO_CURRENCY
 from apps.followers.models import Follower, PlayerSession
 from apps.operators.models import Operator
@@ -95,3 +95,50 @@ def demo_session_open(
         language=language,
         stream_uid=resolved_stream,
     )
+
+
+# --- blocking ----------------------------------------------------------------------------
+
+BLOCKED_REASON_CHARS = 300
+
+
+def reason_required(reason: str | None, *, action: str) -> str:
+    """The reason, stripped; ``ErrorCode.REASON_REQUIRED`` when there is none."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(f"A reason is required to {action}", code=ErrorCode.REASON_REQUIRED)
+    return reason
+
+
+@transaction.atomic
+def follower_block(*, follower: Follower, reason: str) -> Follower:
+    """Blacklist a follower: from now on every join answers ``ErrorCode.FOLLOWER_BLOCKED``.
+
+    Their positions are not touched here (paying them out is a staff decision:
+    ``apps.backoffice.followers.follower_block_by_staff``). Idempotent: blocking a blocked
+    follower changes nothing, the first reason and time stay.
+    """
+    reason = reason_required(reason, action="block a follower")
+    locked = Follower.objects.select_for_update().get(pk=follower.pk)
+    if not locked.is_blocked:
+        locked.is_blocked = True
+        locked.blocked_reason = reason[:BLOCKED_REASON_CHARS]
+        locked.blocked_at = timezone.now()
+        locked.full_clean()
+        locked.save(update_fields=["is_blocked", "blocked_reason", "blocked_at"])
+    return locked
+
+
+@transaction.atomic
+def follower_unblock(*, follower: Follower, reason: str) -> Follower:
+    """Let a blocked follower join pools again; the block's reason and time are cleared (the
+    staff action log keeps both actions and their reasons). Idempotent."""
+    reason_required(reason, action="unblock a follower")
+    locked = Follower.objects.select_for_update().get(pk=follower.pk)
+    if locked.is_blocked:
+        locked.is_blocked = False
+        locked.blocked_reason = ""
+        locked.blocked_at = None
+        locked.full_clean()
+        locked.save(update_fields=["is_blocked", "blocked_reason", "blocked_at"])
+    return locked

@@ -27,6 +27,7 @@ LIMIT_FIELDS = frozenset(
         "min_contribution",
         "max_contribution",
         "max_followers_per_pool",
+        "max_pool_value",
         "request_timeout_seconds",
     }
 )

@@ -36,6 +36,15 @@ from apps.streamers.models import Streamer
 MEMBER_FILTER = Q(status__in=["joining", "active"]) | Q(status="leaving", units__gt=0)
 
 
+def pool_current(*, streamer: Streamer, is_demo: bool = False) -> Pool | None:
+    """The streamer's pool that is not closed (open or closing), if there is one."""
+    return (
+        Pool.objects.filter(streamer=streamer, is_demo=is_demo)
+        .exclude(state=Pool.State.CLOSED)
+        .first()
+    )
+
+
 def pool_get_or_open(*, streamer: Streamer, is_demo: bool = False) -> Pool:
     """The streamer's current pool, opening a new one if there is none.
 
@@ -43,11 +52,7 @@ def pool_get_or_open(*, streamer: Streamer, is_demo: bool = False) -> Pool:
     joins converge on the same row.
     """
     for _ in range(3):
-        pool = (
-            Pool.objects.filter(streamer=streamer, is_demo=is_demo)
-            .exclude(state=Pool.State.CLOSED)
-            .first()
-        )
+        pool = pool_current(streamer=streamer, is_demo=is_demo)
         if pool is not None:
             return pool
         try:

@@ -409,21 +409,28 @@ class PoolJoinApi(PlayerApi):
                 descriptions={
                     400: "Invalid request or a rule of the join: "
                     f"`{ErrorCode.VALIDATION}`, `{ErrorCode.MALFORMED_JSON}`, "
-                    f"`{ErrorCode.INVALID_AMOUNT}`, `{ErrorCode.CONTRIBUTION_LIMIT}`, "
-                    f"`{ErrorCode.CURRENCY_MISMATCH}`, `{ErrorCode.INVALID_IDEMPOTENCY_KEY}`, "
-                    f"`{ErrorCode.COPYSTAKE_OFF}`.",
+                    f"`{ErrorCode.INVALID_AMOUNT}`, `{ErrorCode.CONTRIBUTION_LIMIT}` (below the "
+                    "pool's minimum or above its maximum contribution; the message names the "
+                    f"bound), `{ErrorCode.CURRENCY_MISMATCH}`, "
+                    f"`{ErrorCode.INVALID_IDEMPOTENCY_KEY}`, `{ErrorCode.COPYSTAKE_OFF}`.",
                     401: f"No valid player token (`{ErrorCode.UNAUTHORIZED}`, "
                     f"`{ErrorCode.SESSION_EXPIRED}`), or the wallet refused the player's token "
                     f"(`{ErrorCode.INVALID_TOKEN}`, with the failed `position`).",
                     402: f"`{ErrorCode.INSUFFICIENT_BALANCE}`: the wallet refused the BET; "
                     "with the failed `position`.",
-                    403: f"`{ErrorCode.SELF_FOLLOW}`, `{ErrorCode.FOLLOWER_BLOCKED}`, or the "
-                    f"wallet or operator forbade it (`{ErrorCode.FORBIDDEN}`, "
+                    403: f"`{ErrorCode.FOLLOWER_BLOCKED}` (the player may not join pools), "
+                    f"`{ErrorCode.STREAMER_PRIVATE}` (the pool is invite-only and the player "
+                    f"is not on its allowlist), `{ErrorCode.SELF_FOLLOW}`, or the wallet or "
+                    f"operator forbade it (`{ErrorCode.FORBIDDEN}`, "
                     f"`{ErrorCode.TRANSFER_FORBIDDEN}`, with the failed `position`).",
                     404: f"`{ErrorCode.STREAMER_NOT_FOUND}`: no such streamer at this operator.",
-                    409: f"`{ErrorCode.STREAMER_OFFLINE}`, the pool cannot take the join "
-                    f"(`{ErrorCode.FOLLOWER_LIMIT}`, `{ErrorCode.POOL_BUSY}`, "
-                    f"`{ErrorCode.POOL_CLOSING}`, `{ErrorCode.POOL_BUST}`), the `Idempotency-Key` is in use "
+                    409: f"`{ErrorCode.STREAMER_SUSPENDED}`, `{ErrorCode.STREAMER_OFFLINE}`, "
+                    f"the pool cannot take the join (`{ErrorCode.FOLLOWER_LIMIT}`: it has its "
+                    f"maximum of distinct followers; `{ErrorCode.POOL_CAPACITY}`: the join "
+                    "would take its value (last known balance plus joins still pending) above "
+                    "its capacity, the message says how much it can still take; "
+                    f"`{ErrorCode.POOL_BUSY}`, `{ErrorCode.POOL_CLOSING}`, "
+                    f"`{ErrorCode.POOL_BUST}`), the `Idempotency-Key` is in use "
                     f"(`{ErrorCode.REQUEST_IN_PROGRESS}`, `{ErrorCode.REQUEST_INTERRUPTED}`), or "
                     "the join failed after the BET and was rolled back (its own code, with the "
                     "failed `position`).",

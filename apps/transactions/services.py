@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -17,18 +18,22 @@ from apps.core.errors import (
     NotFound,
     ValidationFailed,
 )
-from apps.core.money import AmountError, parse_amount
+from apps.core.money import DEMO_CURRENCY, AmountError, parse_amount
 from apps.followers.models import Follower, PlayerSession, Position
 from apps.followers.selectors import position_get_for_follower
 from apps.operators.models import Operator
 from apps.pools import services as pools
+from apps.pools.limits import PoolLoad, empty_pool_load, join_limit_breach, pool_load
 from apps.pools.models import Pool
 from apps.streamers.models import Stream, Streamer
 from apps.streamers.selectors import (
+    StreamerLimits,
     stream_get_for_operator,
     stream_latest_ended,
     stream_live_get,
+    streamer_admits,
     streamer_get_by_user_id,
+    streamer_limits,
 )
 from apps.streamers.services import stream_cancel
 from apps.transactions import sagas
@@ -53,24 +58,57 @@ def _check_operator(session: PlayerSession) -> None:
 def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -> Position:
     """Validate a join, persist the position, its saga and its BET row, then drive it.
 
-    Every refusal here happens before any money moves. Returns the position as it stands
-    when the inline budget is spent: ``active`` when done, ``joining`` while pending,
-    ``failed`` with ``failure_code`` when the BET was refused or rolled back.
+    Every refusal here happens before any money moves, and persists nothing. The checks, in
+    order (the first that fails answers):
+
+    1. the operator is enabled and the session valid (``ErrorCode.COPYSTAKE_OFF``,
+       ``ErrorCode.SESSION_EXPIRED``);
+    2. the player may join pools at all (``ErrorCode.FOLLOWER_BLOCKED``): about the
+       player, whatever they ask for;
+    3. the amount is a valid amount (``ErrorCode.INVALID_AMOUNT``);
+    4. the streamer exists at this operator (``ErrorCode.STREAMER_NOT_FOUND``), admits
+       this player (``ErrorCode.STREAMER_PRIVATE``: before the streamer's status, so a
+       player outside an invite-only pool learns nothing more about it), and is not
+       suspended (``ErrorCode.STREAMER_SUSPENDED``);
+    5. the player is not the streamer, the streamer is live, the currencies match
+       (``ErrorCode.SELF_FOLLOW``, ``ErrorCode.STREAMER_OFFLINE``,
+       ``ErrorCode.CURRENCY_MISMATCH``);
+    6. the limits (``apps.pools.limits.join_limit_breach``: contribution, distinct
+       followers, capacity), first against the pool as it stands (or an empty one, so that a
+       refused join never opens a pool), then again under the pool's row lock together with
+       its state (``ErrorCode.POOL_CLOSING``, ``ErrorCode.POOL_BUST``) and, under the
+       follower's row lock, the block: that decision is the one that counts, and it is taken
+       one join at a time, so racing joins cannot pass a limit together, nor a join slip
+       past a block.
+
+    Returns the position as it stands when the inline budget is spent: ``active`` when done,
+    ``joining`` while pending, ``failed`` with ``failure_code`` when the BET was refused or
+    rolled back.
     """
     _check_operator(session)
     follower: Follower = session.follower
-    operator = follower.operator
+    follower.refresh_from_db(fields=["is_blocked"])  # the session may have been loaded earlier
+    if follower.is_blocked:
+        raise _blocked()
     try:
         value = parse_amount(amount)
     except AmountError as error:
         raise ValidationFailed(str(error), code=ErrorCode.INVALID_AMOUNT) from error
-    streamer = Streamer.objects.filter(pk=streamer_id, operator=operator).first()
-    if streamer is None or streamer.status != Streamer.Status.ACTIVE:
+    streamer = (
+        Streamer.objects.select_related("operator")
+        .filter(pk=streamer_id, operator=follower.operator)
+        .first()
+    )
+    if streamer is None:
         raise NotFound("Streamer not found", code=ErrorCode.STREAMER_NOT_FOUND)
+    if not streamer_admits(
+        streamer=streamer, operator_user_id=follower.operator_user_id, is_demo=session.is_demo
+    ):
+        raise Forbidden("This streamer's pool is invite-only", code=ErrorCode.STREAMER_PRIVATE)
+    if streamer.status != Streamer.Status.ACTIVE:
+        raise Conflict("The streamer is suspended", code=ErrorCode.STREAMER_SUSPENDED)
     if not follower.is_demo and follower.operator_user_id == streamer.operator_user_id:
         raise Forbidden("A streamer cannot follow their own pool", code=ErrorCode.SELF_FOLLOW)
-    if follower.is_blocked:
-        raise Forbidden("This player may not join pools", code=ErrorCode.FOLLOWER_BLOCKED)
     if not Stream.objects.filter(streamer=streamer, status=Stream.Status.LIVE).exists():
         raise Conflict("The streamer is not live", code=ErrorCode.STREAMER_OFFLINE)
     if not session.is_demo and session.currency != streamer.currency:
@@ -78,10 +116,14 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
             f"The pool is in {streamer.currency}, the session in {session.currency}",
             code=ErrorCode.CURRENCY_MISMATCH,
         )
-    if value < operator.min_contribution or value > operator.max_contribution:
-        raise ValidationFailed(
-            f"Amount must be between {operator.min_contribution} and {operator.max_contribution}",
-            code=ErrorCode.CONTRIBUTION_LIMIT,
+    limits = streamer_limits(streamer)
+    current = pools.pool_current(streamer=streamer, is_demo=session.is_demo)
+    if current is None:
+        opening = streamer.demo_balance if session.is_demo else Decimal(0)
+        _check_limits(limits, value, empty_pool_load(balance=opening), session, streamer)
+    else:
+        _check_limits(
+            limits, value, pool_load(pool=current, follower_id=follower.pk), session, streamer
         )
     pool = pools.pool_get_or_open(streamer=streamer, is_demo=session.is_demo)
     with transaction.atomic():
@@ -92,8 +134,17 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
             )
         if pool.is_bust:
             raise Conflict("The pool is bust", code=ErrorCode.POOL_BUST)
-        if pools.pool_member_count(pool=pool) >= operator.max_followers_per_pool:
-            raise Conflict("The pool is full", code=ErrorCode.FOLLOWER_LIMIT)
+        # Blocking locks the follower's row too: a block either sees this position (committed
+        # before it) or this join sees the block. Only then may the position be created.
+        if (
+            Follower.objects.select_for_update()
+            .values_list("is_blocked", flat=True)
+            .get(pk=follower.pk)
+        ):
+            raise _blocked()
+        _check_limits(
+            limits, value, pool_load(pool=pool, follower_id=follower.pk), session, streamer
+        )
         position = Position.objects.create(
             pool=pool,
             follower=follower,
@@ -251,3 +302,23 @@ def sagas_resume(*, limit: int = 1000, fan_out: bool = False, budget: float = 30
         else:
             sagas.saga_advance(saga_id, budget=budget, follow=True)
     return len(due)
+
+
+# --- join checks (position_join) ---------------------------------------------------------
+
+
+def _blocked() -> Forbidden:
+    return Forbidden("This player may not join pools", code=ErrorCode.FOLLOWER_BLOCKED)
+
+
+def _check_limits(
+    limits: StreamerLimits,
+    amount: Decimal,
+    load: PoolLoad,
+    session: PlayerSession,
+    streamer: Streamer,
+) -> None:
+    currency = DEMO_CURRENCY if session.is_demo else streamer.currency
+    breach = join_limit_breach(limits=limits, amount=amount, load=load, currency=currency)
+    if breach is not None:
+        raise ApplicationError(breach.message, code=breach.code)

@@ -46,6 +46,7 @@ CONFIG_FIELDS = (
     "min_contribution",
     "max_contribution",
     "max_followers_per_pool",
+    "max_pool_value",
     "request_timeout_seconds",
 )
 LIMITS = (
@@ -55,6 +56,7 @@ LIMITS = (
     "min_contribution",
     "max_contribution",
     "max_followers_per_pool",
+    "max_pool_value",
     "request_timeout_seconds",
 )
 
@@ -94,6 +96,13 @@ class OperatorForm(forms.ModelForm):
     class Meta:
         model = Operator
         fields = CONFIG_FIELDS
+
+    def clean_max_pool_value(self):
+        """Said on the field, not as the database constraint's name."""
+        value = self.cleaned_data.get("max_pool_value")
+        if value is not None and value <= 0:
+            raise forms.ValidationError("A capacity must be positive; leave it empty for none.")
+        return value
 
     def apply_secrets(self, operator: Operator) -> list[str]:
         changed = []
@@ -218,7 +227,8 @@ class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
         )
         limits = (
             ("min_contribution", "max_contribution"),
-            ("max_followers_per_pool", "session_ttl_seconds", "request_timeout_seconds"),
+            ("max_followers_per_pool", "max_pool_value"),
+            ("session_ttl_seconds", "request_timeout_seconds"),
         )
         if obj is None:
             return (

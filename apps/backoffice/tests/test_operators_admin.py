@@ -137,6 +137,34 @@ def test_editing_config_keeps_secrets_unless_replaced_and_records_why(root):
     assert action.reason == "OPS-8"
 
 
+def test_the_pool_capacity_is_edited_next_to_the_other_limits(root):
+    operator = secret_operator("cap")
+    url = reverse("admin:operators_operator_change", args=[operator.pk])
+    # the form offers it in the Limits fieldset
+    page = root.get(url).content.decode()
+    limits = page.split("<h2", 2)[2]  # the second fieldset: Limits
+    assert limits.startswith(' id="fieldset-0-1-heading" class="fieldset-heading">Limits')
+    assert 'name="max_pool_value"' in limits.split("</fieldset>")[0]
+    # when: a capacity is set
+    response = root.post(url, _config(operator, max_pool_value="25000.5", change_reason="OPS-9"))
+    # then
+    assert response.status_code == 302
+    operator.refresh_from_db()
+    assert operator.max_pool_value == D("25000.5")
+    # when: cleared, there is no capacity again
+    root.post(url, _config(operator, max_pool_value="", change_reason="OPS-10"))
+    operator.refresh_from_db()
+    assert operator.max_pool_value is None
+    # and a capacity of zero is refused
+    refused = root.post(url, _config(operator, max_pool_value="0", change_reason="OPS-11"))
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors == {
+        "max_pool_value": ["A capacity must be positive; leave it empty for none."]
+    }
+    operator.refresh_from_db()
+    assert operator.max_pool_value is None
+
+
 def test_rotating_a_credential_shows_it_once_and_stores_it_encrypted(root):
     operator = secret_operator("rot")
     # when
@@ -180,6 +208,7 @@ def test_adding_an_operator_shows_its_generated_credentials_once(root):
             "min_contribution": "1",
             "max_contribution": "500",
             "max_followers_per_pool": "100",
+            "max_pool_value": "50000",
             "request_timeout_seconds": "5",
             "change_reason": "Onboarding OPS-1",
         },
@@ -190,6 +219,7 @@ def test_adding_an_operator_shows_its_generated_credentials_once(root):
     page = response.content.decode()
     assert operator.secret_key in page and operator.wallet_secret in page
     assert operator.max_contribution == D("500")
+    assert operator.max_pool_value == D("50000")
     assert StaffAction.objects.get().action == "operator_create"
 
 

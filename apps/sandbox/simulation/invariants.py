@@ -16,6 +16,8 @@ from apps.pools.models import Pool
 from apps.sandbox.ledger import ledger_violations
 from apps.sandbox.models import SandboxAccount
 from apps.sandbox.simulation.world import World
+from apps.streamers.models import Streamer
+from apps.streamers.selectors import streamer_limits
 from apps.transactions.models import Saga, Transaction
 
 Kind = Transaction.Kind
@@ -123,12 +125,27 @@ def empty_pools_closed_and_unlocked(world: World) -> list[str]:
     return problems
 
 
+def pools_within_their_follower_limit(world: World) -> list[str]:
+    """No pool holds more distinct followers than its streamer's limit (joins decide it under
+    the pool's lock; a refused join moved nothing, which ``ledgers_agree`` checks)."""
+    problems = []
+    for tenant in world.tenants:
+        for streamer in tenant.streamers:
+            limit = streamer_limits(Streamer.objects.get(pk=streamer.pk)).max_followers
+            for pool in Pool.objects.filter(streamer=streamer):
+                followers = pool.positions.filter(MEMBERS).values("follower_id").distinct().count()
+                if followers > limit:
+                    problems.append(f"pool {pool.pk}: {followers} followers, limit {limit}")
+    return problems
+
+
 Invariant = Callable[[World], list[str]]
 INVARIANTS: tuple[Invariant, ...] = (
     every_transaction_final,
     ledgers_agree,
     followers_paid_what_they_are_owed,
     empty_pools_closed_and_unlocked,
+    pools_within_their_follower_limit,
 )
 
 

@@ -1,22 +1,25 @@
 """The moves a simulated history is made of, one class each.
 
 A move draws what it does from the simulation's random generator and calls the same services
-the APIs, tasks and the sandbox operator call. Adding a money move to the product (a top-up,
-a partial leave, a stop-loss, a fee) means adding one class here, to ``MOVES``, and the
-invariant it must keep to ``invariants.py``.
+the APIs, tasks, staff actions and the sandbox operator call. Adding a money move to the
+product (a top-up, a partial leave, a stop-loss, a fee) means adding one class here, to
+``MOVES``, and the invariant it must keep to ``invariants.py``.
 """
 
 from __future__ import annotations
 
 import random
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
 from django.conf import settings
 
+from apps.backoffice.followers import follower_block_by_staff, position_force_leave
 from apps.core.money import round_amount_down
-from apps.followers.models import Position
+from apps.followers.models import Follower, Position
+from apps.followers.services import follower_unblock
 from apps.sandbox.models import SandboxAccount
 from apps.sandbox.services import sandbox_play_bet
 from apps.sandbox.simulation.world import Tenant, World
@@ -92,6 +95,18 @@ class Join:
         return True
 
 
+def _active_positions(tenant: Tenant) -> list[tuple[uuid.UUID, str]]:
+    """The tenant's active positions (id, follower's user id) in the order the history made
+    them: position ids are random UUIDs, so never order by them."""
+    return list(
+        Position.objects.filter(
+            pool__operator=tenant.operator, status=Position.Status.ACTIVE, is_demo=False
+        )
+        .order_by("created_at", "follower__operator_user_id")
+        .values_list("pk", "follower__operator_user_id")
+    )
+
+
 class Leave:
     """A follower leaves one of their active positions."""
 
@@ -100,18 +115,53 @@ class Leave:
 
     def run(self, step: Step) -> bool:
         tenant = _tenant(step)
-        active = list(
-            Position.objects.filter(
-                pool__operator=tenant.operator, status=Position.Status.ACTIVE, is_demo=False
-            )
-            # Position ids are random UUIDs: order by what the history decided.
-            .order_by("created_at", "follower__operator_user_id")
-            .values_list("pk", "follower__operator_user_id")
-        )
+        active = _active_positions(tenant)
         if not active:
             return False
         position_id, user_id = step.rng.choice(active)
         position_leave(session=tenant.sessions[user_id], position_id=position_id)
+        return True
+
+
+STAFF = "sim-staff"
+
+
+class ForceLeave:
+    """Staff pay a random active position out (the back office's Force leave)."""
+
+    name = "force_leave"
+    weight = 2
+
+    def run(self, step: Step) -> bool:
+        tenant = _tenant(step)
+        active = _active_positions(tenant)
+        if not active:
+            return False
+        position_id, _ = step.rng.choice(active)
+        position_force_leave(
+            position=Position.objects.get(pk=position_id), who=STAFF, reason="simulated"
+        )
+        return True
+
+
+class Block:
+    """Staff block a random follower and pay their open positions out now; a follower who is
+    blocked already is unblocked instead, so the world keeps moving (their joins meanwhile
+    answer ``ErrorCode.FOLLOWER_BLOCKED``)."""
+
+    name = "block"
+    weight = 1
+
+    def run(self, step: Step) -> bool:
+        tenant = _tenant(step)
+        user_id = step.rng.choice(sorted(tenant.sessions))
+        follower = Follower.objects.get(pk=tenant.sessions[user_id].follower_id)
+        if follower.is_blocked:
+            follower_unblock(follower=follower, reason="simulated: cleared")
+        else:
+            follower_block_by_staff(
+                follower=follower, pay_out_now=True, who=STAFF, reason="simulated"
+            )
         return True
 
 
@@ -192,4 +242,14 @@ def leases_expire() -> int:
     )
 
 
-MOVES: tuple[Move, ...] = (Join(), Leave(), Play(), Bust(), StreamEnd(), StreamStart(), Resume())
+MOVES: tuple[Move, ...] = (
+    Join(),
+    Leave(),
+    ForceLeave(),
+    Block(),
+    Play(),
+    Bust(),
+    StreamEnd(),
+    StreamStart(),
+    Resume(),
+)

@@ -51,6 +51,19 @@ def _money(rng: random.Random, low: int, high: int) -> Decimal:
     return Decimal(rng.randint(low * 10**places, high * 10**places)).scaleb(-places)
 
 
+def _limits_draw(rng: random.Random, streamer: Streamer, *, balance: Decimal) -> None:
+    """Some streamers take few followers, some have a capacity a little above their balance,
+    so joins meet ``ErrorCode.FOLLOWER_LIMIT`` and ``ErrorCode.POOL_CAPACITY`` (refused
+    before any money moves)."""
+    max_followers = rng.choice([None, None, 2, 3])
+    max_pool_value = rng.choice([None, balance + rng.randint(300, 1500)])
+    # The limits are staff settings (the streamer admin); set directly in this test world.
+    Streamer.objects.filter(pk=streamer.pk).update(
+        max_followers=max_followers, max_pool_value=max_pool_value
+    )
+    streamer.max_followers, streamer.max_pool_value = max_followers, max_pool_value
+
+
 def world_build(
     *, rng: random.Random, prefix: str, operators: int, streamers: int, followers: int
 ) -> World:
@@ -95,6 +108,7 @@ def world_build(
             streamer = streamer_create(
                 operator=operator, operator_user_id=user_id, currency=CURRENCY
             )
+            _limits_draw(rng, streamer, balance=balance)
             stream_start(streamer=streamer, title=f"{user_id} live")
             tenant.streamers.append(streamer)
             tenant.initial[user_id] = balance

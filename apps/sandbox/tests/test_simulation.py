@@ -6,12 +6,15 @@ from decimal import Decimal
 
 import pytest
 
+from apps.followers.models import Position
 from apps.operators import clients
+from apps.pools.models import Pool
 from apps.sandbox.models import SandboxAccount, SandboxWalletTx
 from apps.sandbox.simulation import SimulationConfig, invariants, simulate
 from apps.sandbox.simulation.runner import operator_network
 from apps.sandbox.simulation.transport import FaultPlan, FaultyTransport, SimulatedCrash
 from apps.sandbox.simulation.world import world_build
+from apps.streamers.models import Streamer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -36,6 +39,8 @@ def test_a_faulty_history_recovers_with_every_invariant_holding(seed):
     # then
     assert report.ok, f"{report.replay}\n" + "\n".join(report.violations)
     assert report.moves["join"] > 0 and report.calls > 50
+    # the staff moves are part of the history (staff paying out, blocking and unblocking)
+    assert report.moves["block"] + report.moves["force_leave"] > 0
     assert sum(report.faults.values()) > 0
 
 
@@ -64,6 +69,22 @@ def test_the_invariants_see_money_that_went_missing():
     found = invariants.violations(world)
     assert any(v.startswith("ledgers_agree") and user_id in v for v in found)
     assert any(v.startswith("followers_paid_what_they_are_owed") for v in found)
+
+
+def test_the_invariants_see_a_pool_over_its_follower_limit():
+    # given: a streamer taking one follower, and two in its pool (written past the join)
+    world = world_build(rng=random.Random(3), prefix="l", operators=1, streamers=1, followers=2)
+    tenant = world.tenants[0]
+    streamer = tenant.streamers[0]
+    Streamer.objects.filter(pk=streamer.pk).update(max_followers=1)
+    pool = Pool.objects.create(streamer=streamer, operator=tenant.operator, currency="USD")
+    for session in tenant.sessions.values():
+        Position.objects.create(
+            pool=pool, follower=session.follower, session=session, contributed=1, status="active"
+        )
+    # then
+    found = invariants.pools_within_their_follower_limit(world)
+    assert found == [f"pool {pool.pk}: 2 followers, limit 1"]
 
 
 @pytest.mark.parametrize(
