@@ -25,6 +25,7 @@ from apps.followers.tokens import MAX_TOKEN_CHARS, PLAYER_PAGE_PATH, player_toke
 
 API_BASE = "/api/v1/"
 MAX_STREAM_CHARS = 64
+MAX_INVITE_CHARS = 64
 PLAY_COOKIE = "copypool_play"
 # Browsers treat these as secure contexts even over plain http: a Secure cookie sticks there.
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -47,8 +48,16 @@ def _player_name(session: PlayerSession) -> str:
     return follower.username or follower.operator_user_id
 
 
-def _page_config(session: PlayerSession | None, token: str, stream: str) -> dict:
-    config = {"apiBase": API_BASE, "streamId": stream, "token": "", "fromStorage": not token}
+def _page_config(session: PlayerSession | None, token: str, stream: str, invite: str = "") -> dict:
+    # ``invite``: the code of an invite link (``/play/?invite=...``) the page redeems for the
+    # player (``POST invites/redeem``), or keeps until they arrive with a session.
+    config = {
+        "apiBase": API_BASE,
+        "streamId": stream,
+        "invite": invite,
+        "token": "",
+        "fromStorage": not token,
+    }
     if session is not None:
         # No join limits here: each pool has its own (the lobby's ``limits`` of each entry).
         config.update(
@@ -161,6 +170,7 @@ def play_page(request: HttpRequest) -> HttpResponse:
         return _no_referrer(_exchange(request))
     token = request.COOKIES.get(PLAY_COOKIE, "").strip()[: MAX_TOKEN_CHARS + 1]
     stream = request.GET.get("stream", "").strip()[:MAX_STREAM_CHARS]
+    invite = request.GET.get("invite", "").strip()[:MAX_INVITE_CHARS]
     session = None
     if token:
         try:
@@ -171,6 +181,6 @@ def play_page(request: HttpRequest) -> HttpResponse:
         "session": session,
         "is_demo": bool(session and session.is_demo),
         "error": None,
-        "config": _page_config(session, token, stream),
+        "config": _page_config(session, token, stream, invite),
     }
     return _no_referrer(render(request, "play/page.html", context))

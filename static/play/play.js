@@ -10,6 +10,7 @@
   "use strict";
 
   var STORAGE_KEY = "copypool.play";
+  var INVITE_KEY = "copypool.invite";
   var REFRESH_MS = 3000;
   var AMOUNT_RE = /^\d{1,12}(\.\d{1,8})?$/;
 
@@ -30,10 +31,25 @@
   } else if (config.fromStorage) {
     var saved = storageLoad();
     if (saved && saved.token) {
-      var streamId = config.streamId;
+      var streamId = config.streamId, invite = config.invite;
       config = saved;
       config.streamId = streamId || "";
+      config.invite = invite || "";
     }
+  }
+
+  // An invite link opened without a session is kept (this browser, a day) and redeemed when
+  // the player next arrives from their casino.
+  var INVITE_KEEP_MS = 24 * 3600 * 1000;
+  function inviteKeep(code) {
+    try { window.localStorage.setItem(INVITE_KEY, JSON.stringify({ code: code, at: Date.now() })); } catch (e) { /* ignore */ }
+  }
+  function inviteTake() {
+    try {
+      var kept = JSON.parse(window.localStorage.getItem(INVITE_KEY) || "null");
+      window.localStorage.removeItem(INVITE_KEY);
+      return kept && kept.code && Date.now() - kept.at < INVITE_KEEP_MS ? String(kept.code) : "";
+    } catch (e) { return ""; }
   }
 
   // --- exact decimals -------------------------------------------------------------------
@@ -449,13 +465,39 @@
       .then(refresh);
   }
 
+  // --- invite links ---------------------------------------------------------------------
+  function dropInviteFromUrl() {
+    try {
+      var url = new URL(window.location.href);
+      if (!url.searchParams.has("invite")) return;
+      url.searchParams.delete("invite");
+      window.history.replaceState(null, "", url.pathname + url.search + url.hash);
+    } catch (e) { /* ignore */ }
+  }
+  function redeemInvite(code) {
+    return api("POST", "invites/redeem", { code: code }).then(function (answer) {
+      var granted = answer.data || {};
+      toast("You are invited: you can now join " + (granted.name || "this streamer") + "'s pool.");
+      return refresh().then(function () {
+        if (entryFor(granted.streamerId)) go("streamer/" + granted.streamerId);
+      });
+    }, function (error) { showError(error.body); });
+  }
+
   // --- start ----------------------------------------------------------------------------
   function start() {
     $("alert").querySelector(".alert-close").addEventListener("click", clearError);
+    var invite = config.invite || "";
+    dropInviteFromUrl();
     if (!config.token) {
       $("nosession").hidden = false;
+      if (invite) {
+        inviteKeep(invite);
+        $("nosession-invite").hidden = false;
+      }
       return;
     }
+    invite = invite || inviteTake();
     $("demo-banner").hidden = !config.demo;
     document.body.classList.toggle("is-demo", !!config.demo);
     if (!$("player").textContent.trim() && config.player) {
@@ -469,7 +511,8 @@
     });
     window.addEventListener("hashchange", route_);
     route_();
-    refresh();
+    if (invite) redeemInvite(invite);
+    else refresh();
     state.timer = setInterval(function () { if (!document.hidden) refresh(); }, REFRESH_MS);
   }
 

@@ -131,7 +131,7 @@ def test_suspend_at_stream_end_keeps_the_pool_until_the_stream_ends(fake, stream
     assert Pool.objects.get(pk=pool.pk).state == "open"
     assert Position.objects.get(follower__operator_user_id="f1").status == "active"
     # when: the stream ends
-    streams_end(stream=Stream.objects.get(streamer=streamer, status="live"))
+    streams_end(stream=Stream.objects.get(streamer=streamer, status="live"), reason="on schedule")
     run_due()
     # then: paid out like any pool
     pool.refresh_from_db()

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from apps.core.errors import Conflict, StreamAlreadyLive
+from apps.core.errors import Conflict, ErrorCode, StreamAlreadyLive
 from apps.operators.tests.factories import OperatorFactory
 from apps.streamers.models import Stream, Streamer
 from apps.streamers.selectors import (
@@ -332,8 +332,9 @@ def test_a_suspended_streamer_cannot_go_live_until_resumed():
     # given
     streamer = streamer_suspend(streamer=StreamerFactory())
     # when / then
-    with pytest.raises(ValidationError):
+    with pytest.raises(Conflict) as refused:
         stream_start(streamer=streamer)
+    assert refused.value.code == ErrorCode.STREAMER_SUSPENDED
     assert Stream.objects.count() == 0
     streamer_resume(streamer=streamer)
     assert stream_start(streamer=streamer).status == Stream.Status.LIVE
