@@ -17,11 +17,14 @@ from apps.pools.services import MEMBER_FILTER
 from apps.streamers.models import Stream, Streamer
 from apps.streamers.selectors import StreamerLimits, streamer_limits, streamers_visible_q
 
-MEMBERS = Count(
-    "positions",
-    filter=Q(positions__status__in=["joining", "active"])
-    | Q(positions__status="leaving", positions__units__gt=0),
+_MEMBER_POSITIONS = Q(positions__status__in=["joining", "active"]) | Q(
+    positions__status="leaving", positions__units__gt=0
 )
+# Member positions of a pool (what its close waits for).
+MEMBERS = Count("positions", filter=_MEMBER_POSITIONS)
+# Distinct followers with a member position: what the follower limit counts and the lobby
+# shows (a follower with two positions is one follower).
+FOLLOWERS = Count("positions__follower", filter=_MEMBER_POSITIONS, distinct=True)
 
 
 # The lobby's upcoming streams: those starting within this window, at most this many.
@@ -75,7 +78,7 @@ def lobby_list(
         pool.streamer_id: pool
         for pool in Pool.objects.filter(streamer__in=streamers, is_demo=is_demo)
         .exclude(state=Pool.State.CLOSED)
-        .annotate(members=MEMBERS)
+        .annotate(members=FOLLOWERS)
     }
     entries = [
         LobbyEntry(

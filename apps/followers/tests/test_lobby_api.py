@@ -92,3 +92,31 @@ def test_upcoming_streams_follow_the_live_ones(client, streamer, operator, lobby
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     for entry in (live, upcoming):
         component_validator(schema, "LobbyEntry").validate(entry)
+
+
+def test_the_lobby_counts_followers_not_positions(streamer, lobby, make_session):
+    # given: two followers in the pool, one of them twice, and one who has left
+    from apps.followers.models import Position
+    from apps.pools.services import pool_get_or_open
+
+    pool = pool_get_or_open(streamer=streamer)
+
+    def position(user_id: str, status: str = "active") -> Position:
+        session = make_session(user_id)
+        return Position.objects.create(
+            pool=pool,
+            follower=session.follower,
+            session=session,
+            contributed=Decimal("5"),
+            units=Decimal("5") if status == "active" else 0,
+            status=status,
+        )
+
+    position("a")
+    position("a")
+    position("b")
+    position("c", status="closed")
+    # when
+    [entry] = lobby()
+    # then
+    assert entry["pool"]["followers"] == 2
