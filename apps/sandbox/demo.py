@@ -19,10 +19,12 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
 
 from apps.core.errors import ApplicationError
 from apps.followers.models import PlayerSession, Position
@@ -42,7 +44,7 @@ from apps.sandbox.services import (
 )
 from apps.streamers.models import Stream, Streamer
 from apps.streamers.selectors import stream_live_get, streamer_get_by_user_id
-from apps.streamers.services import stream_start, streamer_create
+from apps.streamers.services import stream_schedule, stream_start, streamer_create
 from apps.transactions.reconciliation import pools_snapshot
 from apps.transactions.services import position_join, position_leave, sagas_resume, streams_end
 
@@ -107,6 +109,8 @@ def demo_setup(*, base_url: str) -> DemoWorld:
         _streamer(sandbox_operator, operator, user_id, name, title, balance)
         for user_id, name, title, balance in STREAMERS
     ]
+    for n, streamer in enumerate(streamers):
+        _upcoming(streamer, starts_in=timedelta(hours=20 + 3 * n))
     sessions = [
         _follower_session(sandbox_operator, operator, f"follower-{n:02d}", name)
         for n, name in enumerate(FOLLOWER_NAMES, start=1)
@@ -209,6 +213,22 @@ def _streamer(
     if stream_live_get(streamer=streamer) is None:
         stream_start(streamer=streamer, title=title)
     return streamer
+
+
+def _upcoming(streamer: Streamer, *, starts_in: timedelta) -> None:
+    """An announced stream in the lobby's "Upcoming" list, unless one is announced already."""
+    if Stream.objects.filter(
+        streamer=streamer, status=Stream.Status.SCHEDULED, scheduled_end__gt=timezone.now()
+    ).exists():
+        return
+    starts_at = (timezone.now() + starts_in).replace(minute=0, second=0, microsecond=0)
+    stream_schedule(
+        streamer=streamer,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        title=f"{streamer.display_name}: the next session",
+        game="Slots",
+    )
 
 
 def _follower_session(

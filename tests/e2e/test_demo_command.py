@@ -117,6 +117,8 @@ def test_demo_serves_the_admin_and_fills_pools(tmp_path):
             "a pool with followers in the lobby",
         )
         assert len(lobby) >= 3
+        # every demo streamer has a stream announced, for the page's "Upcoming" list
+        assert sum(entry["status"] == "upcoming" for entry in lobby) >= 3
         assert demo.wait(timeout=60) == 0, "".join(output)
     finally:
         if demo.poll() is None:
