@@ -17,6 +17,7 @@ from typing import Protocol
 from django.conf import settings
 
 from apps.backoffice.followers import follower_block_by_staff, position_force_leave
+from apps.backoffice.streamers import streamer_suspend_by_staff
 from apps.core.money import round_amount_down
 from apps.followers.models import Follower, Position
 from apps.followers.services import follower_unblock
@@ -24,7 +25,7 @@ from apps.sandbox.models import SandboxAccount
 from apps.sandbox.services import sandbox_play_bet
 from apps.sandbox.simulation.world import Tenant, World
 from apps.streamers.models import Stream, Streamer
-from apps.streamers.services import stream_start
+from apps.streamers.services import stream_start, streamer_resume
 from apps.transactions.models import Saga
 from apps.transactions.services import position_join, position_leave, sagas_resume, streams_end
 
@@ -165,6 +166,28 @@ class Block:
         return True
 
 
+class Suspend:
+    """Staff suspend a random streamer, paying the open pool out now or leaving it to the
+    stream's end (the seed decides); a suspended streamer is resumed instead. Meanwhile
+    joins answer ``ErrorCode.STREAMER_SUSPENDED`` and the streamer cannot go live."""
+
+    name = "suspend"
+    weight = 1
+
+    def run(self, step: Step) -> bool:
+        streamer = Streamer.objects.get(pk=step.rng.choice(_tenant(step).streamers).pk)
+        if streamer.status == Streamer.Status.SUSPENDED:
+            streamer_resume(streamer=streamer)
+        else:
+            streamer_suspend_by_staff(
+                streamer=streamer,
+                pay_out_now=step.rng.random() < 0.5,
+                who=STAFF,
+                reason="simulated",
+            )
+        return True
+
+
 class Play:
     """A streamer bets part of the balance: a win or a loss, settled at once."""
 
@@ -247,6 +270,7 @@ MOVES: tuple[Move, ...] = (
     Leave(),
     ForceLeave(),
     Block(),
+    Suspend(),
     Play(),
     Bust(),
     StreamEnd(),

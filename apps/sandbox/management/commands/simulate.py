@@ -14,7 +14,7 @@ from apps.sandbox.simulation import SimulationConfig, SimulationReport, simulate
 class Command(BaseCommand):
     help = (
         "Play a seeded random history of joins, leaves, stream ends, wins and losses, staff "
-        "force-leaves and blocks against "
+        "force-leaves, blocks and suspensions against "
         "the sandbox operator with faults on every outbound route and process crashes, then "
         "recover and check that no money was lost or doubled. Prints the figures; exits 1 "
         "with the seed to replay when an invariant is broken. Everything it creates is rolled "
