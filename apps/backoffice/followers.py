@@ -103,7 +103,7 @@ def follower_pay_out(*, follower: Follower) -> list[int]:
         .select_related("pool")
         .order_by("created_at", "pk")
     ):
-        leave = sagas.leave_begin(position=position)
+        leave = sagas.leave_begin(position=position, reason=Position.LeaveReason.STAFF)
         if leave is not None:
             started.append(leave.pk)
     for saga_id in started:
@@ -126,7 +126,7 @@ def position_force_leave(*, position: Position, who: str, reason: str) -> Positi
             f"The position is {position.status}: only an active position can be paid out",
             code=ErrorCode.POSITION_NOT_ACTIVE,
         )
-    leave = sagas.leave_begin(position=position)
+    leave = sagas.leave_begin(position=position, reason=Position.LeaveReason.STAFF)
     if leave is not None:
         logger.info(
             "Position %s forced out by staff %s (saga #%s): %s", position.pk, who, leave.pk, reason

@@ -99,7 +99,11 @@ def streamer_suspend_by_staff(
     if pay_out_now:
         for pool in open_pools:
             started += len(
-                pool_settle(pool=pool, reason=f"streamer suspended by staff {who}, {reason}")
+                pool_settle(
+                    pool=pool,
+                    reason=f"streamer suspended by staff {who}, {reason}",
+                    leave_reason=Position.LeaveReason.STAFF,
+                )
             )
     joining = Position.objects.filter(pool__in=open_pools, status=Position.Status.JOINING).count()
     return SuspendOutcome(

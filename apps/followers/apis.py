@@ -86,6 +86,12 @@ class PositionOutputSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="The code a failed join failed with; empty otherwise.",
     )
+    leaveReason = serializers.ChoiceField(
+        source="leave_reason",
+        choices=["", *Position.LeaveReason.values],
+        help_text="Who or what paid the position out: `follower`, `stop_loss`, `take_profit`, "
+        "`stream_end`, `bust` or `staff`; empty while it has not left.",
+    )
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
 

@@ -70,6 +70,16 @@ class Position(models.Model):
         CLOSED = "closed", "Closed"
         FAILED = "failed", "Failed"
 
+    class LeaveReason(models.TextChoices):
+        """Who or what paid the position out (its last leave; empty while it has not left)."""
+
+        FOLLOWER = "follower", "The follower left"
+        STOP_LOSS = "stop_loss", "Stop-loss"
+        TAKE_PROFIT = "take_profit", "Take-profit"
+        STREAM_END = "stream_end", "The stream ended"
+        BUST = "bust", "The pool went bust"
+        STAFF = "staff", "Staff"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="positions")
     follower = models.ForeignKey(Follower, on_delete=models.PROTECT, related_name="positions")
@@ -82,6 +92,14 @@ class Position(models.Model):
     payout = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
     failure_code = models.CharField(max_length=64, blank=True)
     failure_message = models.CharField(max_length=255, blank=True)
+    leave_reason = models.CharField(max_length=12, choices=LeaveReason.choices, blank=True)
+    # The follower's copy limits: leave on its own when the value falls to ``stop_loss`` or
+    # rises to ``take_profit``. Each is set either as a value or as a percent of what the
+    # position contributed (``*_percent``: the value follows later top-ups), never both.
+    stop_loss = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
+    stop_loss_percent = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True)
+    take_profit = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
+    take_profit_percent = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
     is_demo = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -102,6 +120,28 @@ class Position(models.Model):
             models.CheckConstraint(
                 condition=Q(payout__isnull=True) | Q(payout__gte=0),
                 name="position_payout_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    leave_reason__in=[
+                        "",
+                        "follower",
+                        "stop_loss",
+                        "take_profit",
+                        "stream_end",
+                        "bust",
+                        "staff",
+                    ]
+                ),
+                name="position_leave_reason_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(stop_loss__isnull=True) | Q(stop_loss_percent__isnull=True),
+                name="position_stop_loss_one_form",
+            ),
+            models.CheckConstraint(
+                condition=Q(take_profit__isnull=True) | Q(take_profit_percent__isnull=True),
+                name="position_take_profit_one_form",
             ),
         ]
 

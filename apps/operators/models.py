@@ -88,6 +88,21 @@ class Operator(models.Model):
         "(a streamer may set its own).",
     )
     request_timeout_seconds = models.FloatField(default=5.0, validators=[MinValueValidator(0.1)])
+    default_stop_loss_percent = models.DecimalField(
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="A stop-loss given to every new position, as the percent of its contribution "
+        "it may lose (e.g. 50: it leaves once its value is half what it put in); empty: none. "
+        "Followers may change it.",
+    )
+    languages = models.CharField(
+        max_length=100,
+        default="en,es,pt",
+        help_text="The languages the player page may use (codes, comma-separated); the "
+        "language init asks for is used when it is one of them, English otherwise.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -280,6 +280,58 @@ class Transaction(models.Model):
         return f"{self.get_kind_display()} {self.amount} {self.currency} ({self.status})"
 
 
+class Receipt(models.Model):
+    """The proof of one price: what a join, top-up or leave of a position was priced on and
+    what it issued or redeemed, with the external ids of the money movements behind it.
+
+    Written by the saga when its transfer is applied (the price is then final); the WIN's id
+    is added when the leave's credit is sent. ``units`` issued = ``amount`` / ``nav`` rounded
+    down (a join or top-up); redeemed for ``amount`` = ``units`` * ``nav`` rounded down (a
+    leave): SPEC section 4's unit rule, checkable from the fields alone.
+    """
+
+    class Kind(models.TextChoices):
+        JOIN = "join", "Join"
+        TOP_UP = "top_up", "Top-up"
+        LEAVE = "leave", "Leave"
+
+    position = models.ForeignKey(Position, on_delete=models.PROTECT, related_name="receipts")
+    saga = models.OneToOneField(
+        "Saga", null=True, blank=True, on_delete=models.PROTECT, related_name="receipt"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # Money in (join, top-up: the contribution) or out (leave: the payout).
+    amount = models.DecimalField(**amount_field_kwargs())
+    currency = models.CharField(max_length=8)
+    balance = models.DecimalField(
+        **amount_field_kwargs(), help_text="The streamer balance the price was read on."
+    )
+    total_units_before = models.DecimalField(**unit_field_kwargs())
+    total_units_after = models.DecimalField(**unit_field_kwargs())
+    nav = models.DecimalField(**unit_field_kwargs())
+    units = models.DecimalField(**unit_field_kwargs(), help_text="Units issued or redeemed.")
+    bet_external_id = models.CharField(max_length=64, blank=True)
+    deposit_external_id = models.CharField(max_length=64, blank=True)
+    withdrawal_external_id = models.CharField(max_length=64, blank=True)
+    win_external_id = models.CharField(max_length=64, blank=True)
+    priced_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["priced_at", "pk"]
+        indexes = [models.Index(fields=["position", "priced_at"], name="receipt_position_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["join", "top_up", "leave"]), name="receipt_kind_valid"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="receipt_amount_non_negative"),
+            models.CheckConstraint(condition=Q(units__gte=0), name="receipt_units_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} receipt of {self.position_id}"
+
+
 class IdempotencyRecord(models.Model):
     """The first answer to a player request carrying an ``Idempotency-Key``."""
 

@@ -169,24 +169,27 @@ def position_leave(*, session: PlayerSession, position_id: object) -> Position:
         return position  # already on its way out: the same answer again
     if position.status != Position.Status.ACTIVE:
         raise Conflict(f"The position is {position.status}", code=ErrorCode.POSITION_NOT_ACTIVE)
-    saga = sagas.leave_begin(position=position)
+    saga = sagas.leave_begin(position=position, reason=Position.LeaveReason.FOLLOWER)
     if saga is not None:
         sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS, wait_inline=True)
     position.refresh_from_db()
     return position
 
 
-def pool_settle(*, pool: Pool, reason: str = "") -> list[int]:
+def pool_settle(
+    *, pool: Pool, reason: str = "", leave_reason: str = Position.LeaveReason.STREAM_END
+) -> list[int]:
     """Pay every member out (stream end, bust, staff action); the pool closes after the last.
 
     ``reason`` says why on the pool (``close_reason``: "stream ended by staff <who>, ...");
-    the first reason given stays. Returns the ids of the leave sagas started.
+    the first reason given stays. ``leave_reason`` is what each position records
+    (``Position.LeaveReason``). Returns the ids of the leave sagas started.
     """
     if reason:
         Pool.objects.filter(pk=pool.pk, close_reason="").exclude(state=Pool.State.CLOSED).update(
             close_reason=reason[:300]
         )
-    started = sagas.pool_pay_out_all(pool)
+    started = sagas.pool_pay_out_all(pool, reason=leave_reason)
     for saga_id in started:
         sagas.saga_advance(saga_id, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
     close = sagas.close_begin(pool_id=pool.pk)

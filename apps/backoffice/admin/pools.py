@@ -78,7 +78,11 @@ def _refresh(pool: Pool, *, request, data) -> str:
 
 def _settle(pool: Pool, *, request, data) -> str:
     who = request.user.get_username()
-    started = pool_settle(pool=pool, reason=f"settled by staff {who}, {data['reason'].strip()}")
+    started = pool_settle(
+        pool=pool,
+        reason=f"settled by staff {who}, {data['reason'].strip()}",
+        leave_reason=Position.LeaveReason.STAFF,
+    )
     pool.refresh_from_db()
     return f"{len(started)} leave(s) started; the pool is now {pool.get_state_display().lower()}"
 

@@ -188,7 +188,7 @@ def test_force_leave_pays_the_position_out_through_the_leave_flow(fake, streamer
     # when
     left = position_force_leave(position=position, who="alice", reason="Operator asked")
     # then
-    assert (left.status, left.payout) == ("closed", D(100))
+    assert (left.status, left.payout, left.leave_reason) == ("closed", D(100), "staff")
     assert Saga.objects.get(position=position, kind="leave").status == "done"
     withdrawal = Transaction.objects.get(position=position, kind="streamer_withdrawal")
     assert (withdrawal.status, withdrawal.priced_balance) == ("succeeded", D(1200))

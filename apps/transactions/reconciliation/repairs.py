@@ -8,6 +8,7 @@ import logging
 
 from django.utils import timezone
 
+from apps.followers.models import Position
 from apps.pools import services as pools
 from apps.pools.models import Pool
 from apps.transactions import sagas
@@ -44,7 +45,9 @@ def pool_bust_start(*, pool_id: int) -> bool:
     if not pools.pool_mark_bust(pool_id=pool_id):
         return False
     logger.warning("Pool %s is bust (zero balance read)", pool_id)
-    sagas_drive(sagas.pool_pay_out_all(Pool.objects.get(pk=pool_id)))
+    sagas_drive(
+        sagas.pool_pay_out_all(Pool.objects.get(pk=pool_id), reason=Position.LeaveReason.BUST)
+    )
     return True
 
 

@@ -47,7 +47,12 @@ from apps.transactions.sagas.engine import (
     send,
     wait,
 )
-from apps.transactions.sagas.leave import leave_begin, pool_bust_and_pay_out, pool_should_pay_out
+from apps.transactions.sagas.leave import (
+    leave_begin,
+    pool_bust_and_pay_out,
+    pool_leave_reason,
+    pool_should_pay_out,
+)
 from apps.transactions.sagas.pricing import pool_apply_transfer, pool_price, pricing_release
 
 __all__ = [
@@ -224,7 +229,7 @@ def join_deposit(saga: Saga, ctx: StepContext) -> None:
         pool.refresh_from_db()
         if pool_should_pay_out(pool):
             position.refresh_from_db()
-            leave = leave_begin(position=position)
+            leave = leave_begin(position=position, reason=pool_leave_reason(pool))
             if leave is not None:
                 ctx.spawned.append(leave.pk)
         return None

@@ -59,6 +59,7 @@ __all__ = [
     "leave_credit",
     "leave_withdraw",
     "pool_bust_and_pay_out",
+    "pool_leave_reason",
     "pool_pay_out_all",
     "pool_should_pay_out",
 ]
@@ -69,13 +70,20 @@ Kind = Transaction.Kind
 Status = Transaction.Status
 
 MAX_REPRICES = 5
+# The beginnings of ``Pool.close_reason`` written by staff settling a pool or suspending its
+# streamer (apps.backoffice): their members leave for reason "staff".
+STAFF_SETTLEMENTS = ("settled by staff", "streamer suspended by staff")
 
 
-def leave_begin(*, position: Position) -> Saga | None:
-    """Start the leave saga of an active position; None if it is not active (any more)."""
+def leave_begin(*, position: Position, reason: str) -> Saga | None:
+    """Start the leave saga of an active position; None if it is not active (any more).
+
+    ``reason`` (a ``Position.LeaveReason``) is recorded on the position: who or what paid it
+    out.
+    """
     with transaction.atomic():
         moved = Position.objects.filter(pk=position.pk, status=Position.Status.ACTIVE).update(
-            status=Position.Status.LEAVING, updated_at=timezone.now()
+            status=Position.Status.LEAVING, leave_reason=reason, updated_at=timezone.now()
         )
         if not moved:
             return None
@@ -89,13 +97,14 @@ def leave_begin(*, position: Position) -> Saga | None:
         )
 
 
-def pool_pay_out_all(pool: Pool) -> list[int]:
-    """Start a leave for every active position of the pool (stream end, bust)."""
+def pool_pay_out_all(pool: Pool, *, reason: str) -> list[int]:
+    """Start a leave for every active position of the pool (stream end, bust, staff), each
+    recording ``reason`` (a ``Position.LeaveReason``)."""
     started = []
     for position in Position.objects.filter(
         pool=pool, status=Position.Status.ACTIVE
     ).select_related("pool"):
-        leave = leave_begin(position=position)
+        leave = leave_begin(position=position, reason=reason)
         if leave is not None:
             started.append(leave.pk)
     return started
@@ -112,11 +121,23 @@ def pool_should_pay_out(pool: Pool) -> bool:
     ).exists()
 
 
+def pool_leave_reason(pool: Pool) -> str:
+    """Why the members of a pool that must pay out (``pool_should_pay_out``) leave: bust, a
+    staff settlement or suspension (``pool_settle``'s reason), else the stream's end."""
+    if pool.is_bust:
+        return Position.LeaveReason.BUST
+    if pool.close_reason.startswith(STAFF_SETTLEMENTS):
+        return Position.LeaveReason.STAFF
+    return Position.LeaveReason.STREAM_END
+
+
 def pool_bust_and_pay_out(saga: Saga, ctx: StepContext) -> None:
     """Flag the saga's pool bust and, the first time, start every member's leave (for 0)."""
     if pools.pool_mark_bust(pool_id=saga.pool_id):
         logger.warning("Pool %s is bust", saga.pool_id)
-        ctx.spawned.extend(pool_pay_out_all(Pool.objects.get(pk=saga.pool_id)))
+        ctx.spawned.extend(
+            pool_pay_out_all(Pool.objects.get(pk=saga.pool_id), reason=Position.LeaveReason.BUST)
+        )
 
 
 def leave_withdraw(saga: Saga, ctx: StepContext) -> None:

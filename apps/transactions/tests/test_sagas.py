@@ -218,8 +218,23 @@ def test_stream_end_pays_everyone_and_closes_the_pool(fake, streamer, make_sessi
     a.refresh_from_db()
     b.refresh_from_db()
     assert (a.status, a.payout, b.status, b.payout) == ("closed", D(200), "closed", D(400))
+    assert (a.leave_reason, b.leave_reason) == ("stream_end", "stream_end")
     pool = Pool.objects.get(pk=a.pool_id)
     assert pool.state == "closed" and fake.streamer_balance["streamer-1"] == D(2000)
+
+
+def test_each_position_records_why_it_left(fake, streamer, make_session):
+    from apps.transactions.services import pool_settle
+
+    # given: two members of one pool
+    own = position_join(session=make_session("f1"), streamer_id=streamer.pk, amount="100")
+    settled = position_join(session=make_session("f2"), streamer_id=streamer.pk, amount="100")
+    # when: one leaves, staff settle the pool
+    position_leave(session=make_session("f1"), position_id=own.pk)
+    pool_settle(pool=settled.pool, reason="settled by staff ops, test", leave_reason="staff")
+    # then
+    reasons = {p.follower.operator_user_id: p.leave_reason for p in Position.objects.all()}
+    assert reasons == {"f1": "follower", "f2": "staff"}
 
 
 def test_bust_pool_pays_zero_wins_refuses_joins_and_closes(fake, streamer, make_session):
@@ -232,6 +247,7 @@ def test_bust_pool_pays_zero_wins_refuses_joins_and_closes(fake, streamer, make_
     assert fake.wallet["f2"] == D(500)
     run_due()
     a.refresh_from_db()
+    assert a.leave_reason == "bust"
     [credit] = tx_of(a, "follower_credit")
     assert (
         a.status == "closed"
