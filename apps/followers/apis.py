@@ -34,6 +34,7 @@ from apps.followers.selectors import (
     position_get_for_follower,
     position_list_for_follower,
     position_value,
+    wallet_balance,
 )
 from apps.followers.services import demo_session_open, player_session_open
 from apps.followers.throttles import PlayerRateThrottle
@@ -66,6 +67,10 @@ class PositionOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     poolId = serializers.IntegerField(source="pool_id")
     streamerId = serializers.IntegerField(source="pool.streamer_id")
+    streamerName = serializers.CharField(
+        source="pool.streamer.display_name",
+        help_text="The streamer's name, kept when their stream has ended.",
+    )
     status = serializers.ChoiceField(choices=Position.Status.values)
     units = serializers.DecimalField(max_digits=40, decimal_places=18)
     contributed = serializers.DecimalField(max_digits=20, decimal_places=8)
@@ -371,3 +376,38 @@ class InviteRedeemApi(PlayerApi):
             is_demo=session.is_demo,
         )
         return Response(self.OutputSerializer(streamer).data)
+
+
+# --- Player API: the wallet's balance ----------------------------------------------------
+
+
+class WalletApi(PlayerApi):
+    """The player's balance in their casino wallet (seed 003 ``/auth``); a demo session's
+    play money. Shown in the page's header; it decides nothing."""
+
+    open_while_operator_disabled = True  # the player may still see their money
+
+    @extend_schema_serializer(component_name="WalletBalance")
+    class OutputSerializer(serializers.Serializer):
+        balance = serializers.DecimalField(max_digits=20, decimal_places=8)
+        currency = serializers.CharField()
+
+    @extend_schema(
+        tags=["player"],
+        operation_id="player_wallet",
+        summary="The player's wallet balance at the casino",
+        responses={
+            200: OutputSerializer,
+            **PLAYER_ERROR_RESPONSES,
+            **error_responses(
+                409,
+                descriptions={
+                    409: f"The wallet did not answer (`{ErrorCode.WALLET_UNAVAILABLE}`) or "
+                    f"refused (its code, e.g. `{ErrorCode.INVALID_TOKEN}`: the casino "
+                    "session is over); nothing changed, ask again later."
+                },
+            ),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        return Response(self.OutputSerializer(wallet_balance(session=player_session(request))).data)
