@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 
 from apps.core.errors import ApplicationError, ErrorCode, NotFound
@@ -145,3 +146,17 @@ def wallet_balance(*, session: PlayerSession) -> WalletBalance:
         balance=balance,
         currency=currency if isinstance(currency, str) and currency else session.currency,
     )
+
+
+def operator_language_codes(value: str) -> list[str]:
+    """``Operator.languages`` as codes: ``" ES, pt"`` is ``["es", "pt"]``."""
+    return [code.strip().lower() for code in value.split(",") if code.strip()]
+
+
+def player_language(session: PlayerSession) -> str:
+    """The language of the player page: the one ``init`` asked for (``es``, ``pt-BR``: its
+    primary code counts) when the site has it and the operator allows it; English otherwise."""
+    wanted = session.language.strip().lower().replace("_", "-").split("-")[0]
+    known = {code for code, _ in settings.LANGUAGES}
+    allowed = set(operator_language_codes(session.follower.operator.languages))
+    return wanted if wanted in known and wanted in allowed else settings.PLAY_DEFAULT_LANGUAGE
