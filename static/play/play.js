@@ -453,7 +453,7 @@
       nums.push(h("span", null, gettext("Paid out") + " ", moneyEl("strong", position.payout, { "data-testid": "position-payout" })));
       nums.push(resultEl(result, contributed));
     } else if (status === "failed") {
-      nums.push(h("span", { className: "down", title: position.failureCode || "",
+      nums.push(h("span", { className: "down failure", title: position.failureCode || "",
                             text: errorText({ errorCode: position.failureCode }) }));
     }
     var limits = [];
@@ -501,7 +501,7 @@
                      oninput: function (event) { values[name] = event.currentTarget.value; } }));
     };
     if (kind === "top-up") {
-      return h("form", { className: "panel-form", "data-panel": "top-up", "data-testid": "top-up-form", novalidate: true,
+      return h("form", { className: "panel-form", "data-panel": "top-up", "data-for": position.id, "data-testid": "top-up-form", novalidate: true,
                          onsubmit: function (event) { event.preventDefault(); topUp(position, values.amount || ""); } },
         field("amount", fmt(gettext("Add to this position (%(currency)s)"), { currency: position.currency || config.currency || "" }),
               "10.00", "top-up-amount"),
@@ -510,7 +510,7 @@
     }
     if (values.stopLoss == null) values.stopLoss = position.stopLoss ? exact(position.stopLoss) : "";
     if (values.takeProfit == null) values.takeProfit = position.takeProfit ? exact(position.takeProfit) : "";
-    return h("form", { className: "panel-form", "data-panel": "limits", "data-testid": "limits-form", novalidate: true,
+    return h("form", { className: "panel-form", "data-panel": "limits", "data-for": position.id, "data-testid": "limits-form", novalidate: true,
                        onsubmit: function (event) { event.preventDefault(); saveLimits(position, values); } },
       h("p", { className: "muted small", text: gettext("Leave on its own when the value falls to the stop-loss or rises to the take-profit: an amount (80.50) or a percent of what you put in (20%). Empty: none.") }),
       h("div", { className: "field-row" },
@@ -523,7 +523,10 @@
   function renderPositions(container, positions, showStreamer, emptyText) {
     // Open positions first (newest first within each group, as the API orders them); failed
     // joins folded away under one line.
-    if (state.panel && container.querySelector("[data-panel]") && container.contains(document.activeElement)) return;
+    // A form being filled in is not redrawn under the player's fingers (the page refreshes
+    // every few seconds); it is when another one was asked for.
+    var shown = state.panel && container.querySelector('[data-panel="' + state.panel.kind + '"][data-for="' + state.panel.id + '"]');
+    if (shown && shown.contains(document.activeElement)) return;
     var open = positions.filter(function (p) { return MEMBER[p.status]; });
     var done = positions.filter(function (p) { return !MEMBER[p.status] && p.status !== "failed"; });
     var failed = positions.filter(function (p) { return p.status === "failed"; });
@@ -667,8 +670,9 @@
     box.hidden = points.length < 2;
     if (points.length < 2) return;
     var width = 300, height = 80, pad = 4;
-    var low = Math.min.apply(null, points), high = Math.max.apply(null, points);
-    if (high - low < 1e-9) { high += 0.005; low -= 0.005; }
+    var lowest = Math.min.apply(null, points), highest = Math.max.apply(null, points);
+    var low = lowest, high = highest;
+    if (high - low < 1e-9) { high += 0.005; low -= 0.005; }  // a flat line, drawn mid-height
     var x = function (i) { return (pad + (i * (width - 2 * pad)) / (points.length - 1)).toFixed(1); };
     var y = function (n) { return (pad + ((high - n) * (height - 2 * pad)) / (high - low)).toFixed(1); };
     var line = points.map(function (n, i) { return x(i) + "," + y(n); }).join(" ");
@@ -678,7 +682,7 @@
     chart.appendChild(svg("line", { x1: 0, x2: width, y1: y(1), y2: y(1), "class": "chart-par" }));
     chart.appendChild(svg("polyline", { points: line, "class": "chart-line " + (rising ? "up" : "down") }));
     replaceChildren($("b-chart-svg"), [chart]);
-    setText("b-chart-range", nav(String(low)) + " – " + nav(String(high)));
+    setText("b-chart-range", lowest === highest ? nav(String(lowest)) : nav(String(lowest)) + " – " + nav(String(highest)));
   }
 
   function render() {
@@ -790,6 +794,7 @@
     api("POST", "positions/" + encodeURIComponent(position.id) + "/top-up", { amount: amount }, { "Idempotency-Key": randomKey() })
       .then(function (answer) {
         state.panel = null;
+        render();
         if (answer.status === 201) toast(fmt(gettext("You added %(amount)s to your position."), { amount: money(amount) + " " + (config.currency || "") }));
         else toast(gettext("Your top-up is being processed…"));
       }, function (error) { showError(error.body); })
@@ -813,6 +818,7 @@
     api("PUT", "positions/" + encodeURIComponent(position.id) + "/limits", { stopLoss: stopLoss, takeProfit: takeProfit })
       .then(function () {
         state.panel = null;
+        render();
         toast(gettext("Your limits are saved."));
       }, function (error) { showError(error.body); })
       .then(refresh);
