@@ -119,8 +119,8 @@ def wallet_balance(*, session: PlayerSession) -> WalletBalance:
     call. A demo session has no wallet: its follower's play money is answered, nothing called.
 
     Whatever the wallet does, this raises an ``ApplicationError`` with a 409 (never a 5xx):
-    a refusal keeps the wallet's code (``ERR_INVALID_TOKEN`` when the casino session is
-    gone), no usable answer is ``ERR_WALLET_UNAVAILABLE``. The page shows the balance only;
+    a refusal keeps the wallet's code (``ErrorCode.INVALID_TOKEN`` when the casino session is
+    gone), no usable answer is ``ErrorCode.WALLET_UNAVAILABLE``. The page shows the balance only;
     nothing is decided on it (a join's BET is the wallet's own check).
     """
     if session.is_demo:
