@@ -8,7 +8,7 @@ from drf_spectacular.views import (
 )
 
 from apps.followers import urls as followers_urls
-from apps.followers.views import play_page
+from apps.followers.views import play_catalog, play_page
 from apps.transactions import urls as transactions_urls
 
 # Each endpoint lives in the app whose data it serves; the two APIs are mounted here, paths
@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("play/", play_page, name="play"),
+    path("play/i18n/<str:language>.js", play_catalog, name="play-catalog"),
 ]
 
 handler404 = "apps.core.exceptions.page_not_found"

@@ -179,7 +179,7 @@ class ErrorCode(StrEnum):
     WALLET_UNAVAILABLE = (
         "ERR_WALLET_UNAVAILABLE",
         409,
-        "The wallet did not answer the BET; it is rolled back.",
+        "The wallet did not answer: a BET is rolled back; a balance can be asked again later.",
     )
     TRANSACTION_NOT_FOUND = (
         "ERR_TRANSACTION_NOT_FOUND",

@@ -34,6 +34,7 @@ from apps.followers.selectors import (
     position_get_for_follower,
     position_list_for_follower,
     position_value,
+    wallet_balance,
 )
 from apps.followers.services import demo_session_open, player_session_open
 from apps.followers.throttles import PlayerRateThrottle
@@ -46,7 +47,12 @@ from apps.operators.apis import (
     error_responses,
 )
 from apps.pools.models import Pool
-from apps.pools.selectors import lobby_list
+from apps.pools.selectors import (
+    NAV_POINTS_DEFAULT,
+    NAV_POINTS_MAX,
+    lobby_list,
+    pool_nav_history,
+)
 from apps.streamers.access import MAX_INVITE_CODE_CHARS, invite_redeem
 
 CURRENCY_PATTERN = r"^[A-Z]{3,8}$"
@@ -66,6 +72,10 @@ class PositionOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     poolId = serializers.IntegerField(source="pool_id")
     streamerId = serializers.IntegerField(source="pool.streamer_id")
+    streamerName = serializers.CharField(
+        source="pool.streamer.display_name",
+        help_text="The streamer's name, kept when their stream has ended.",
+    )
     status = serializers.ChoiceField(choices=Position.Status.values)
     units = serializers.DecimalField(max_digits=40, decimal_places=18)
     contributed = serializers.DecimalField(max_digits=20, decimal_places=8)
@@ -371,3 +381,91 @@ class InviteRedeemApi(PlayerApi):
             is_demo=session.is_demo,
         )
         return Response(self.OutputSerializer(streamer).data)
+
+
+# --- Player API: the wallet's balance ----------------------------------------------------
+
+
+class WalletApi(PlayerApi):
+    """The player's balance in their casino wallet (seed 003 ``/auth``); a demo session's
+    play money. Shown in the page's header; it decides nothing."""
+
+    open_while_operator_disabled = True  # the player may still see their money
+
+    @extend_schema_serializer(component_name="WalletBalance")
+    class OutputSerializer(serializers.Serializer):
+        balance = serializers.DecimalField(max_digits=20, decimal_places=8)
+        currency = serializers.CharField()
+
+    @extend_schema(
+        tags=["player"],
+        operation_id="player_wallet",
+        summary="The player's wallet balance at the casino",
+        responses={
+            200: OutputSerializer,
+            **PLAYER_ERROR_RESPONSES,
+            **error_responses(
+                409,
+                descriptions={
+                    409: f"The wallet did not answer (`{ErrorCode.WALLET_UNAVAILABLE}`) or "
+                    f"refused (its code, e.g. `{ErrorCode.INVALID_TOKEN}`: the casino "
+                    "session is over); nothing changed, ask again later."
+                },
+            ),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        return Response(self.OutputSerializer(wallet_balance(session=player_session(request))).data)
+
+
+# --- Player API: a pool's NAV over time -------------------------------------------------
+
+
+class PoolNavApi(PlayerApi):
+    """The pool's NAV over its last snapshots, oldest first: the broadcast's chart."""
+
+    open_while_operator_disabled = True
+
+    @extend_schema_serializer(component_name="NavPoint")
+    class OutputSerializer(serializers.Serializer):
+        takenAt = serializers.DateTimeField(source="taken_at")
+        nav = serializers.DecimalField(max_digits=40, decimal_places=18)
+        balance = serializers.DecimalField(max_digits=20, decimal_places=8)
+
+    @extend_schema(
+        tags=["player"],
+        operation_id="player_pool_nav",
+        summary="A pool's NAV over time (its last snapshots, oldest first)",
+        parameters=[
+            OpenApiParameter("pool_id", OpenApiTypes.INT, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "points",
+                OpenApiTypes.INT,
+                OpenApiParameter.QUERY,
+                required=False,
+                description=f"How many (1 to {NAV_POINTS_MAX}; default {NAV_POINTS_DEFAULT}); "
+                "anything else is the default.",
+            ),
+        ],
+        responses={
+            200: OutputSerializer(many=True),
+            **PLAYER_ERROR_RESPONSES,
+            **error_responses(
+                404,
+                descriptions={404: f"`{ErrorCode.NOT_FOUND}`: no such pool of this operator."},
+            ),
+        },
+    )
+    def get(self, request: Request, pool_id: int) -> Response:
+        raw = request.query_params.get("points", "")
+        points = (
+            int(raw) if raw.isdigit() and 0 < int(raw) <= NAV_POINTS_MAX else NAV_POINTS_DEFAULT
+        )
+        session = player_session(request)
+        snapshots = pool_nav_history(
+            pool_id=pool_id,
+            operator=session.follower.operator,
+            is_demo=session.is_demo,
+            points=points,
+        )
+        return Response(self.OutputSerializer(snapshots, many=True).data)

@@ -7,15 +7,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 
-from apps.core.errors import ErrorCode, NotFound
-from apps.followers.models import Follower, Position
+from apps.core.errors import ApplicationError, ErrorCode, NotFound
+from apps.followers.models import Follower, PlayerSession, Position
+from apps.operators import clients
 from apps.pools.accounting import value_of_units
 
 
 def position_list_for_follower(*, follower: Follower) -> QuerySet[Position]:
-    return Position.objects.filter(follower=follower).select_related("pool").order_by("-created_at")
+    return (
+        Position.objects.filter(follower=follower)
+        .select_related("pool__streamer")
+        .order_by("-created_at")
+    )
 
 
 def position_get_for_follower(*, follower: Follower, position_id: object) -> Position:
@@ -24,7 +30,9 @@ def position_get_for_follower(*, follower: Follower, position_id: object) -> Pos
         pk = uuid.UUID(str(position_id))
     except ValueError as error:
         raise NotFound("Position not found", code=ErrorCode.POSITION_NOT_FOUND) from error
-    position = Position.objects.select_related("pool").filter(pk=pk, follower=follower).first()
+    position = (
+        Position.objects.select_related("pool__streamer").filter(pk=pk, follower=follower).first()
+    )
     if position is None:
         raise NotFound("Position not found", code=ErrorCode.POSITION_NOT_FOUND)
     return position
@@ -56,6 +64,10 @@ class PositionTotals:
         """Paid out plus what is still in, less what went in."""
         return self.paid_out + self.value_now - self.contributed
 
+
+# A wallet that refuses or does not answer is the wallet's state, not a fault of ours: 409,
+# never a 5xx (the player API's 401 means "no player token", which the page stops on).
+WALLET_FAILURE_STATUS = 409
 
 OPEN_STATUSES = (Position.Status.JOINING, Position.Status.ACTIVE, Position.Status.LEAVING)
 
@@ -91,3 +103,60 @@ def follower_position_totals(*, follower: Follower) -> list[PositionTotals]:
         )
         for row in figures
     ]
+
+
+@dataclass(frozen=True)
+class WalletBalance:
+    """The follower's money at the casino (or the demo follower's play money)."""
+
+    balance: Decimal
+    currency: str
+
+
+def wallet_balance(*, session: PlayerSession) -> WalletBalance:
+    """What the follower has in their casino wallet now: the wallet's ``/auth`` (seed 003)
+    with the session's user token, signed and written to the call log like every wallet
+    call. A demo session has no wallet: its follower's play money is answered, nothing called.
+
+    Whatever the wallet does, this raises an ``ApplicationError`` with a 409 (never a 5xx):
+    a refusal keeps the wallet's code (``ErrorCode.INVALID_TOKEN`` when the casino session is
+    gone), no usable answer is ``ErrorCode.WALLET_UNAVAILABLE``. The page shows the balance only;
+    nothing is decided on it (a join's BET is the wallet's own check).
+    """
+    if session.is_demo:
+        follower = Follower.objects.only("demo_balance").get(pk=session.follower_id)
+        return WalletBalance(balance=follower.demo_balance, currency=session.currency)
+    operator = session.follower.operator
+    result = clients.wallet_auth(operator, user_token=session.user_token, currency=session.currency)
+    if result.refused:
+        raise ApplicationError(
+            f"The wallet refused to show the balance: {result.error_message or result.error_code}",
+            code=result.error_code or ErrorCode.WALLET_UNAVAILABLE,
+            status=WALLET_FAILURE_STATUS,
+        )
+    balance = result.amount("balance") if result.ok else None
+    if balance is None:
+        raise ApplicationError(
+            "The wallet did not answer with a balance; try again in a moment.",
+            code=ErrorCode.WALLET_UNAVAILABLE,
+            status=WALLET_FAILURE_STATUS,
+        )
+    currency = result.data.get("currency")
+    return WalletBalance(
+        balance=balance,
+        currency=currency if isinstance(currency, str) and currency else session.currency,
+    )
+
+
+def operator_language_codes(value: str) -> list[str]:
+    """``Operator.languages`` as codes: ``" ES, pt"`` is ``["es", "pt"]``."""
+    return [code.strip().lower() for code in value.split(",") if code.strip()]
+
+
+def player_language(session: PlayerSession) -> str:
+    """The language of the player page: the one ``init`` asked for (``es``, ``pt-BR``: its
+    primary code counts) when the site has it and the operator allows it; English otherwise."""
+    wanted = session.language.strip().lower().replace("_", "-").split("-")[0]
+    known = {code for code, _ in settings.LANGUAGES}
+    allowed = set(operator_language_codes(session.follower.operator.languages))
+    return wanted if wanted in known and wanted in allowed else settings.PLAY_DEFAULT_LANGUAGE

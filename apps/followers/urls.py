@@ -8,6 +8,8 @@ player_urlpatterns = [
     path("lobby", apis.LobbyApi.as_view(), name="player-lobby"),
     path("positions", apis.PositionListApi.as_view(), name="player-positions"),
     path("positions/<str:position_id>", apis.PositionDetailApi.as_view(), name="player-position"),
+    path("pools/<int:pool_id>/nav", apis.PoolNavApi.as_view(), name="player-pool-nav"),
+    path("wallet", apis.WalletApi.as_view(), name="player-wallet"),
     path("invites/redeem", apis.InviteRedeemApi.as_view(), name="player-invite-redeem"),
 ]
 

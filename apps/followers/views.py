@@ -11,16 +11,19 @@ from http.cookies import Morsel
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.http.request import split_domain_port
 from django.shortcuts import render
-from django.utils import timezone
-from django.views.decorators.cache import never_cache
+from django.urls import Resolver404, resolve
+from django.utils import timezone, translation
+from django.views.decorators.cache import cache_page, never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
+from django.views.i18n import JavaScriptCatalog
 
 from apps.core.errors import ApplicationError
 from apps.followers.models import PlayerSession
+from apps.followers.selectors import player_language
 from apps.followers.tokens import MAX_TOKEN_CHARS, PLAYER_PAGE_PATH, player_token_read
 
 API_BASE = "/api/v1/"
@@ -48,7 +51,36 @@ def _player_name(session: PlayerSession) -> str:
     return follower.username or follower.operator_user_id
 
 
-def _page_config(session: PlayerSession | None, token: str, stream: str, invite: str = "") -> dict:
+# A position id that matches no position: only used to ask the URL conf what exists.
+_PROBE_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def _player_endpoint(path: str):
+    """The view class serving ``/api/v1/<path>``, or None when no endpoint has that path."""
+    try:
+        match = resolve(f"{API_BASE}{path}")
+    except Resolver404:
+        return None
+    return getattr(match.func, "view_class", None)
+
+
+def page_features() -> dict[str, bool]:
+    """Which of the position controls the player API serves, so that the page shows only
+    those: top-up, limits, a partial leave (a leave endpoint that reads a body: one without
+    an input would take any leave as a whole one), the wallet balance and the NAV chart."""
+    leave = _player_endpoint(f"positions/{_PROBE_ID}/leave")
+    return {
+        "topUp": _player_endpoint(f"positions/{_PROBE_ID}/top-up") is not None,
+        "limits": _player_endpoint(f"positions/{_PROBE_ID}/limits") is not None,
+        "partialLeave": leave is not None and hasattr(leave, "InputSerializer"),
+        "wallet": _player_endpoint("wallet") is not None,
+        "navChart": _player_endpoint("pools/1/nav") is not None,
+    }
+
+
+def _page_config(
+    session: PlayerSession | None, token: str, stream: str, invite: str = "", language: str = "en"
+) -> dict:
     # ``invite``: the code of an invite link (``/play/?invite=...``) the page redeems for the
     # player (``POST invites/redeem``), or keeps until they arrive with a session.
     config = {
@@ -57,6 +89,8 @@ def _page_config(session: PlayerSession | None, token: str, stream: str, invite:
         "invite": invite,
         "token": "",
         "fromStorage": not token,
+        "language": language,
+        "features": page_features(),
     }
     if session is not None:
         # No join limits here: each pool has its own (the lobby's ``limits`` of each entry).
@@ -98,6 +132,14 @@ def _store_play_cookie(request: HttpRequest, response: HttpResponse, token: str,
         response.cookies[PLAY_COOKIE] = partitioned
 
 
+def _render_page(request: HttpRequest, context: dict, language: str, status: int = 200):
+    """The page in ``language``: its template strings, and the script's catalogue
+    (``play_catalog``) that the page loads as a file of its own (CSP ``script-src 'self'``)."""
+    with translation.override(language):
+        context = {**context, "language": language}
+        return render(request, "play/page.html", context, status=status)
+
+
 def _error_page(request: HttpRequest, error: ApplicationError) -> HttpResponse:
     context = {
         "session": None,
@@ -105,7 +147,7 @@ def _error_page(request: HttpRequest, error: ApplicationError) -> HttpResponse:
         "error": {"errorCode": error.code, "errorMessage": error.message},
         "config": _page_config(None, "", ""),
     }
-    response = render(request, "play/page.html", context, status=401)
+    response = _render_page(request, context, "en", status=401)
     if PLAY_COOKIE in request.COOKIES:
         _store_play_cookie(request, response, "", seconds=0)
     return response
@@ -177,10 +219,26 @@ def play_page(request: HttpRequest) -> HttpResponse:
             session = player_token_read(token)
         except ApplicationError as error:
             return _no_referrer(_error_page(request, error))
+    language = player_language(session) if session is not None else "en"
     context = {
         "session": session,
         "is_demo": bool(session and session.is_demo),
         "error": None,
-        "config": _page_config(session, token, stream, invite),
+        "config": _page_config(session, token, stream, invite, language),
     }
-    return _no_referrer(render(request, "play/page.html", context))
+    return _no_referrer(_render_page(request, context, language))
+
+
+PLAY_LANGUAGES = frozenset(code for code, _ in settings.LANGUAGES)
+
+
+@cache_page(3600)
+@require_GET
+def play_catalog(request: HttpRequest, language: str) -> HttpResponseBase:
+    """``/play/i18n/<language>.js``: the script's translations (Django's
+    ``JavaScriptCatalog``, domain ``djangojs``) as a static-like file: the page may only run
+    scripts of its own origin, never an inline one."""
+    if language not in PLAY_LANGUAGES:
+        raise Http404("No such language")
+    with translation.override(language):
+        return JavaScriptCatalog.as_view(domain="djangojs")(request)

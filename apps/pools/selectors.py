@@ -9,10 +9,11 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, Q, Sum
 from django.utils import timezone
 
+from apps.core.errors import ErrorCode, NotFound
 from apps.core.money import DEMO_CURRENCY
 from apps.operators.models import Operator
 from apps.pools.accounting import nav
-from apps.pools.models import Pool
+from apps.pools.models import Pool, PoolSnapshot
 from apps.pools.services import MEMBER_FILTER
 from apps.streamers.models import Stream, Streamer
 from apps.streamers.selectors import StreamerLimits, streamer_limits, streamers_visible_q
@@ -164,3 +165,20 @@ def pool_currencies() -> list[str]:
     """Every currency a pool can be in: the streamers' (a small table) and play money's."""
     currencies = set(Streamer.objects.order_by().values_list("currency", flat=True).distinct())
     return sorted(currencies | {DEMO_CURRENCY})
+
+
+NAV_POINTS_DEFAULT = 60
+NAV_POINTS_MAX = 200
+
+
+def pool_nav_history(
+    *, pool_id: int, operator: Operator, is_demo: bool, points: int = NAV_POINTS_DEFAULT
+) -> list[PoolSnapshot]:
+    """The pool's last ``points`` snapshots (its NAV over time), oldest first: the chart on
+    the broadcast. Only a pool of this operator's streamers, of the session's kind (demo or
+    real); any other, like a pool that does not exist, is not found."""
+    points = max(1, min(points, NAV_POINTS_MAX))
+    if not Pool.objects.filter(pk=pool_id, operator=operator, is_demo=is_demo).exists():
+        raise NotFound("Pool not found", code=ErrorCode.NOT_FOUND)
+    latest = PoolSnapshot.objects.filter(pool_id=pool_id).order_by("-taken_at", "-pk")[:points]
+    return list(reversed(latest))

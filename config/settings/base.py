@@ -166,6 +166,11 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# The player page's languages (``Operator.languages`` picks among these; ``init``'s
+# ``language`` chooses one); the back office stays English.
+LANGUAGES = [("en", "English"), ("es", "Español"), ("pt", "Português")]
+PLAY_DEFAULT_LANGUAGE = "en"
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -14,9 +14,22 @@
   var REFRESH_MS = 3000;
   var AMOUNT_RE = /^\d{1,12}(\.\d{1,8})?$/;
 
+  // Translations: Django's JavaScriptCatalog (``/play/i18n/<language>.js``, loaded before this
+  // file); without it, the English text as written.
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\(\w+\)s/g, function (match) { return String(values[match.slice(2, -2)]); });
+  };
+  function fmt(format, values) { return interpolate(format, values, true); }
+
   var config = JSON.parse(document.getElementById("play-config").textContent);
+  var features = config.features || {};
   var state = { lobby: [], positions: [], view: "lobby", streamerId: null, timer: null, busy: false,
-                streamOpened: false, stopped: false };
+                streamOpened: false, stopped: false, panel: null, dialog: null, nav: {},
+                seen: null };
+  var SEEN_KEY = "copypool.seen";
+  var NAV_REFRESH_MS = 15000;
 
   // --- storage (may be unavailable in a third-party iframe) -----------------------------
   function storageSave(value) {
@@ -72,16 +85,38 @@
   function group(integer) {
     return integer.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   }
-  // Amounts: at least 2 decimals, up to 8, thousands grouped; nothing is rounded away.
+  // Amounts: 2 decimals (truncated, never rounded up), thousands grouped; the exact value
+  // goes in the element's title (``moneyEl``).
   function money(text) {
     if (text == null || text === "") return "—";
-    var s = String(text);
+    var s = String(text).trim();
     var negative = s.charAt(0) === "-";
     if (negative) s = s.slice(1);
     var parts = s.split(".");
+    var frac = ((parts[1] || "") + "00").slice(0, 2);
+    var zero = /^0*$/.test(parts[0] || "0") && frac === "00";
+    return (negative && !zero ? "−" : "") + group((parts[0] || "0").replace(/^0+(?=\d)/, "")) + "." + frac;
+  }
+  // The exact amount, for a title: plain, trailing zeros beyond the cents dropped.
+  function exact(text) {
+    if (text == null || text === "") return "";
+    var parts = String(text).split(".");
     var frac = (parts[1] || "").replace(/0+$/, "");
     while (frac.length < 2) frac += "0";
-    return (negative ? "−" : "") + group(parts[0] || "0") + "." + frac;
+    return parts[0] + "." + frac;
+  }
+  function moneyEl(tag, text, attrs) {
+    var el = h(tag, attrs || null);
+    el.textContent = money(text);
+    el.title = exact(text);
+    return el;
+  }
+  // A result as a percent of what went in, to hundredths (truncated toward zero).
+  function percent(result, base) {
+    if (base <= 0n) return "";
+    var bp = (result * 10000n) / base;
+    var text = fromScaled(bp < 0n ? -bp : bp, 2) + "%";
+    return (bp > 0n ? "+" : bp < 0n ? "−" : "") + text;
   }
   // Big figures (pool values): cents only, truncated; the exact value is in the tooltip.
   function moneyShort(text) {
@@ -97,6 +132,12 @@
   function signed(scaled) {
     var text = money(fromScaled(scaled, 8));
     return scaled > 0n ? "+" + text : text;
+  }
+  // A result in money and in percent: "+1.50 (+15.00%)", the exact amount in the title.
+  function resultEl(result, base, testid) {
+    return h("span", { className: "result " + (result > 0n ? "up" : result < 0n ? "down" : "muted"),
+                       "data-testid": testid || "position-result", title: exact(fromScaled(result, 8)) },
+      signed(result) + (base > 0n ? " (" + percent(result, base) + ")" : ""));
   }
 
   // --- DOM helpers ----------------------------------------------------------------------
@@ -135,11 +176,48 @@
     clearTimeout(toastTimer);
     toastTimer = setTimeout(function () { el.hidden = true; }, 5000);
   }
+  // What the player reads for an error code: a sentence in their language; for a code not
+  // here, what the server said; never the bare code.
+  var MESSAGES = {
+    ERR_INSUFFICIENT_BALANCE: gettext("Not enough money in your casino balance."),
+    ERR_CONTRIBUTION_LIMIT: gettext("That amount is outside this pool's limits."),
+    ERR_FOLLOWER_LIMIT: gettext("This pool has all the followers it takes. Try again later."),
+    ERR_POOL_CAPACITY: gettext("This pool is full: that amount would take it over its capacity."),
+    ERR_FOLLOWER_BLOCKED: gettext("Your account may not join pools. Contact your casino's support."),
+    ERR_STREAMER_SUSPENDED: gettext("This streamer is suspended: the pool takes no joins."),
+    ERR_STREAMER_PRIVATE: gettext("This streamer's pool is by invitation only."),
+    ERR_INVITE_INVALID: gettext("This invite link cannot be used: it has expired, was revoked or is used up."),
+    ERR_STREAM_ENDED: gettext("This broadcast has ended."),
+    ERR_STREAMER_OFFLINE: gettext("This broadcast has ended."),
+    ERR_STREAM_NOT_LIVE: gettext("That broadcast is not live any more: here is who is live now."),
+    ERR_POOL_CLOSED: gettext("This pool is closed."),
+    ERR_POOL_BUST: gettext("This pool is bust: it takes no joins."),
+    ERR_POSITION_NOT_ACTIVE: gettext("This position is not active any more."),
+    ERR_POSITION_NOT_FOUND: gettext("This position was not found."),
+    ERR_WALLET_UNAVAILABLE: gettext("Your casino wallet did not answer. Please try again in a moment."),
+    ERR_INVALID_TOKEN: gettext("Your casino session is over: open CopyStake again from your casino."),
+    ERR_SESSION_EXPIRED: gettext("Your session has expired: open CopyStake again from your casino."),
+    ERR_UNAUTHORIZED: gettext("You are not signed in: open CopyStake again from your casino."),
+    ERR_COPYSTAKE_OFF: gettext("CopyStake is switched off at your casino right now."),
+    ERR_THROTTLED: gettext("Too many requests: wait a moment and try again."),
+    ERR_INVALID_AMOUNT: gettext("Enter a positive amount with at most 8 decimals."),
+    ERR_VALIDATION: gettext("Please check what you entered."),
+    ERR_IDEMPOTENCY_KEY_REUSED: gettext("That request was already sent. Refresh to see where it stands."),
+    ERR_NETWORK: gettext("Could not reach CopyStake. Retrying…"),
+    ERR_JOIN_FAILED: gettext("The join failed. Nothing was taken from your balance."),
+  };
+  function errorText(body) {
+    var code = body && body.errorCode;
+    if (code && MESSAGES[code]) return MESSAGES[code];
+    if (body && body.errorMessage) return body.errorMessage;
+    return gettext("Something went wrong. Please try again.");
+  }
   function showError(body) {
     var el = $("alert");
-    el.querySelector(".alert-code").textContent = (body && body.errorCode) || "ERR_UNKNOWN";
-    el.querySelector(".alert-message").textContent =
-      (body && body.errorMessage) || "Something went wrong. Please try again.";
+    var message = el.querySelector(".alert-message");
+    message.textContent = errorText(body);
+    message.title = (body && body.errorCode) || "";
+    el.setAttribute("data-code", (body && body.errorCode) || "");
     el.hidden = false;
   }
   function clearError() { $("alert").hidden = true; }
@@ -170,7 +248,8 @@
           var error = new Error((data && data.errorMessage) || ("HTTP " + response.status));
           error.status = response.status;
           error.body = data && data.errorCode ? data
-            : { errorCode: "ERR_HTTP_" + response.status, errorMessage: "The server answered " + response.status };
+            : { errorCode: "ERR_HTTP_" + response.status,
+                errorMessage: fmt(gettext("The server answered %(status)s. Please try again."), { status: response.status }) };
           throw error;
         }
         return { status: response.status, data: data };
@@ -178,7 +257,7 @@
     }, function () {
       var error = new Error("network");
       error.status = 0;
-      error.body = { errorCode: "ERR_NETWORK", errorMessage: "Could not reach CopyStake. Retrying…" };
+      error.body = { errorCode: "ERR_NETWORK", errorMessage: "" };
       throw error;
     });
   }
@@ -202,6 +281,7 @@
     return Promise.all([api("GET", "lobby"), api("GET", "positions")]).then(function (answers) {
       state.lobby = answers[0].data || [];
       state.positions = answers[1].data || [];
+      notePayouts(state.positions);
       if (!state.streamOpened && config.streamId) {
         state.streamOpened = true;
         var wanted = state.lobby.filter(function (e) { return e.streamId === config.streamId; })[0];
@@ -209,8 +289,8 @@
           go("streamer/" + wanted.streamerId);
           return;
         }
-        if (wanted) toast("That broadcast starts " + when(wanted.scheduledStart) + ". Here is who is live now.");
-        else showError({ errorCode: "ERR_STREAM_NOT_LIVE", errorMessage: "That broadcast is not live any more: here is who is live now." });
+        if (wanted) toast(fmt(gettext("That broadcast starts %(when)s. Here is who is live now."), { when: when(wanted.scheduledStart) }));
+        else showError({ errorCode: "ERR_STREAM_NOT_LIVE" });
       }
       render();
     }, function (error) {
@@ -222,6 +302,66 @@
     state.stopped = true;
     clearInterval(state.timer);
     $("join-button").disabled = true;
+  }
+
+  // --- the wallet balance (header) ------------------------------------------------------
+  function refreshWallet() {
+    if (!features.wallet || state.stopped) return Promise.resolve();
+    return api("GET", "wallet").then(function (answer) {
+      var data = answer.data || {};
+      var el = $("wallet-balance");
+      el.textContent = money(data.balance) + " " + (data.currency || config.currency || "");
+      el.title = exact(data.balance);
+      el.classList.remove("muted");
+      $("wallet").hidden = false;
+    }, function (error) {
+      // The balance is only shown: a wallet that does not answer is said quietly, here.
+      var el = $("wallet-balance");
+      el.textContent = gettext("unavailable");
+      el.title = errorText(error.body);
+      el.classList.add("muted");
+      $("wallet").hidden = false;
+    });
+  }
+
+  // --- payouts the follower did not ask for (stream end, bust, limits, staff) -----------
+  var PAYOUT_NOTICES = {
+    stream_end: gettext("The stream ended: your position in %(name)s's pool was paid out %(amount)s."),
+    bust: gettext("%(name)s's pool went bust: your position was paid out %(amount)s."),
+    stop_loss: gettext("Your stop-loss was reached: your position in %(name)s's pool was paid out %(amount)s."),
+    take_profit: gettext("Your take-profit was reached: your position in %(name)s's pool was paid out %(amount)s."),
+    staff: gettext("The casino's staff closed your position in %(name)s's pool: paid out %(amount)s."),
+  };
+  function seenLoad() {
+    try { return JSON.parse(window.sessionStorage.getItem(SEEN_KEY) || "null"); } catch (e) { return null; }
+  }
+  function seenSave(seen) {
+    try { window.sessionStorage.setItem(SEEN_KEY, JSON.stringify(seen)); } catch (e) { /* ignore */ }
+  }
+  function notePayouts(positions) {
+    if (state.seen === null) state.seen = seenLoad();
+    var first = state.seen === null;
+    var seen = {};
+    positions.forEach(function (p) {
+      var before = first ? null : state.seen[p.id];
+      seen[p.id] = p.status;
+      if (!first && before && MEMBER[before] && p.status === "closed" && PAYOUT_NOTICES[p.leaveReason]) {
+        notice(fmt(PAYOUT_NOTICES[p.leaveReason], {
+          name: streamerName(p),
+          amount: money(p.payout) + " " + (p.currency || config.currency || ""),
+        }), p.leaveReason);
+      }
+    });
+    state.seen = seen;
+    seenSave(seen);
+  }
+  function notice(text, reason) {
+    var item = h("div", { className: "notice-item", role: "status", "data-testid": "payout-notice", "data-reason": reason },
+      h("span", { text: text }),
+      h("button", { type: "button", className: "alert-close", "aria-label": gettext("Dismiss"), text: "×",
+                    onclick: function () { item.parentNode && item.parentNode.removeChild(item); } }));
+    $("notices").appendChild(item);
+    refreshWallet();
   }
 
   // --- rendering ------------------------------------------------------------------------
@@ -237,7 +377,7 @@
     }
   }
   function titleOf(entry) {
-    return [entry.title || (isUpcoming(entry) ? "Stream" : "Live stream"), entry.game].filter(Boolean).join(" · ");
+    return [entry.title || (isUpcoming(entry) ? gettext("Stream") : gettext("Live stream")), entry.game].filter(Boolean).join(" · ");
   }
   // Only an https URL is ever framed (the server accepts nothing else either).
   function embedOf(entry) {
@@ -260,14 +400,14 @@
         h("div", { className: "avatar", text: initials(entry.name) }),
         h("div", null, h("div", { className: "card-name", text: entry.name }),
           h("div", { className: "card-title", text: titleOf(entry) })),
-        h("span", { className: "live-dot", text: "● LIVE" })),
+        h("span", { className: "live-dot", text: "● " + gettext("LIVE") })),
       h("div", { className: "kv" },
-        h("div", null, h("span", { className: "k", text: "Pool" }),
-          h("span", { className: "v", title: pool ? pool.balance : "", text: pool ? moneyShort(pool.balance) : "—" })),
-        h("div", null, h("span", { className: "k", text: "NAV" }), h("span", { className: "v", text: nav(entry.nav) })),
-        h("div", null, h("span", { className: "k", text: "Followers" }), h("span", { className: "v", text: String(pool ? pool.followers : 0) }))),
-      pool && pool.isBust ? h("div", { className: "bust", text: "Bust" }) : null,
-      h("button", { type: "button", className: "btn primary", text: "Watch & copy" }));
+        h("div", null, h("span", { className: "k", text: gettext("Pool") }),
+          h("span", { className: "v", title: pool ? exact(pool.balance) : "", text: pool ? moneyShort(pool.balance) : "—" })),
+        h("div", null, h("span", { className: "k", text: gettext("NAV") }), h("span", { className: "v", text: nav(entry.nav) })),
+        h("div", null, h("span", { className: "k", text: gettext("Followers") }), h("span", { className: "v", text: String(pool ? pool.followers : 0) }))),
+      pool && pool.isBust ? h("div", { className: "bust", text: gettext("Bust") }) : null,
+      h("button", { type: "button", className: "btn primary", text: gettext("Watch & copy") }));
   }
 
   function upcomingRow(entry) {
@@ -279,50 +419,147 @@
         h("div", { className: "upcoming-title muted", text: titleOf(entry) })));
   }
 
+  var STATUS_LABELS = {
+    joining: gettext("joining"), active: gettext("active"), leaving: gettext("leaving"),
+    closed: gettext("closed"), failed: gettext("failed"),
+  };
+  // The streamer's name: the position keeps it (``streamerName``), so a closed position is
+  // named even while that streamer's stream has ended or restarted.
+  function streamerName(position) {
+    var entry = entryFor(position.streamerId);
+    return position.streamerName || (entry && entry.name) || fmt(gettext("Streamer #%(id)s"), { id: position.streamerId });
+  }
+  // What a position made: its value (or payout) less what it put in; null when not known yet.
+  function positionResult(position) {
+    var contributed = toScaled(position.contributed, 8);
+    if (position.status === "active" || position.status === "joining") return toScaled(position.value, 8) - contributed;
+    if (position.status === "closed" || (position.status === "leaving" && position.payout != null)) {
+      return toScaled(position.payout, 8) - contributed;
+    }
+    return null;
+  }
+
   function positionRow(position, showStreamer) {
     var contributed = toScaled(position.contributed, 8);
-    var nums = [h("span", null, "In ", h("strong", { text: money(position.contributed) }))];
+    var nums = [h("span", null, gettext("In") + " ", moneyEl("strong", position.contributed))];
     var status = position.status;
+    var result = positionResult(position);
     if (status === "active" || status === "joining") {
-      var value = toScaled(position.value, 8);
-      nums.push(h("span", null, "Value ", h("strong", { "data-testid": "position-value", text: money(position.value) })));
-      if (status === "active") {
-        var diff = value - contributed;
-        nums.push(h("span", { className: diff > 0n ? "up" : diff < 0n ? "down" : "muted", text: signed(diff) }));
-      }
+      nums.push(h("span", null, gettext("Value") + " ", moneyEl("strong", position.value, { "data-testid": "position-value" })));
+      if (status === "active") nums.push(resultEl(result, contributed));
     } else if (status === "leaving") {
-      nums.push(h("span", null, position.payout != null ? "Payout " : "Payout pending",
-        position.payout != null ? h("strong", { text: money(position.payout) }) : null));
+      nums.push(h("span", null, position.payout != null ? gettext("Payout") + " " : gettext("Payout pending"),
+        position.payout != null ? moneyEl("strong", position.payout) : null));
     } else if (status === "closed") {
-      var paid = toScaled(position.payout, 8);
-      var result = paid - contributed;
-      nums.push(h("span", null, "Paid out ", h("strong", { "data-testid": "position-payout", text: money(position.payout) })));
-      nums.push(h("span", { className: result > 0n ? "up" : result < 0n ? "down" : "muted", text: signed(result) }));
+      nums.push(h("span", null, gettext("Paid out") + " ", moneyEl("strong", position.payout, { "data-testid": "position-payout" })));
+      nums.push(resultEl(result, contributed));
     } else if (status === "failed") {
-      nums.push(h("span", { className: "down", text: position.failureCode || "failed" }));
+      nums.push(h("span", { className: "down failure", title: position.failureCode || "",
+                            text: errorText({ errorCode: position.failureCode }) }));
     }
-    var who = null;
-    if (showStreamer) {
-      var entry = entryFor(position.streamerId);
-      who = h("div", { className: "who", text: entry ? entry.name : "Streamer #" + position.streamerId });
-    }
-    var action = status === "active"
-      ? h("button", { type: "button", className: "btn danger", "data-testid": "leave-button", text: "Leave",
-          onclick: function (event) { event.stopPropagation(); leave(position.id, event.currentTarget); } })
-      : h("span");
+    var limits = [];
+    if (position.stopLoss) limits.push(fmt(gettext("Stop-loss %(value)s"), { value: money(position.stopLoss) }));
+    if (position.takeProfit) limits.push(fmt(gettext("Take-profit %(value)s"), { value: money(position.takeProfit) }));
+    var who = showStreamer ? h("div", { className: "who", "data-testid": "position-streamer", text: streamerName(position) }) : null;
+    var actions = status === "active" ? positionActions(position) : h("span");
+    var open = state.panel && state.panel.id === position.id ? positionPanel(position, state.panel.kind) : null;
     return h("div", { className: "position", "data-testid": "position", "data-status": status, "data-id": position.id },
-      h("span", { className: "status " + status, "data-testid": "position-status", text: status }),
-      h("div", null, who, h("div", { className: "nums" }, nums)),
-      action);
+      h("span", { className: "status " + status, "data-testid": "position-status", text: STATUS_LABELS[status] || status }),
+      h("div", { className: "position-main" }, who, h("div", { className: "nums" }, nums),
+        limits.length ? h("div", { className: "muted small", "data-testid": "position-limits", text: limits.join(" · ") }) : null),
+      actions,
+      open);
+  }
+
+  function positionActions(position) {
+    var toggle = function (kind) {
+      return function (event) {
+        event.stopPropagation();
+        state.panel = state.panel && state.panel.id === position.id && state.panel.kind === kind ? null : { id: position.id, kind: kind };
+        render();
+        var list = state.view === "broadcast" ? "#b-positions" : "#all-positions";
+        var input = document.querySelector(list + ' [data-panel="' + kind + '"] input');
+        if (input) input.focus();
+      };
+    };
+    return h("div", { className: "actions" },
+      features.topUp ? h("button", { type: "button", className: "btn small-btn", "data-testid": "top-up-button",
+                                     text: gettext("Top up"), onclick: toggle("top-up") }) : null,
+      features.limits ? h("button", { type: "button", className: "btn small-btn", "data-testid": "limits-button",
+                                      text: gettext("Limits"), onclick: toggle("limits") }) : null,
+      h("button", { type: "button", className: "btn danger small-btn", "data-testid": "leave-button", text: gettext("Leave"),
+                    onclick: function (event) { event.stopPropagation(); openLeave(position); } }));
+  }
+
+  // The open form under a position: a top-up amount, or its stop-loss and take-profit.
+  function positionPanel(position, kind) {
+    var values = state.panel.values || (state.panel.values = {});
+    var field = function (name, label, placeholder, testid) {
+      var id = "panel-" + name;
+      return h("label", { className: "field", "for": id }, h("span", { text: label }),
+        h("input", { id: id, name: name, inputmode: "decimal", autocomplete: "off", placeholder: placeholder,
+                     "data-testid": testid, value: values[name] != null ? values[name] : "",
+                     oninput: function (event) { values[name] = event.currentTarget.value; } }));
+    };
+    if (kind === "top-up") {
+      return h("form", { className: "panel-form", "data-panel": "top-up", "data-for": position.id, "data-testid": "top-up-form", novalidate: true,
+                         onsubmit: function (event) { event.preventDefault(); topUp(position, values.amount || ""); } },
+        field("amount", fmt(gettext("Add to this position (%(currency)s)"), { currency: position.currency || config.currency || "" }),
+              "10.00", "top-up-amount"),
+        h("div", { className: "panel-actions" },
+          h("button", { type: "submit", className: "btn primary", "data-testid": "top-up-submit", text: gettext("Top up") })));
+    }
+    if (values.stopLoss == null) values.stopLoss = position.stopLoss ? exact(position.stopLoss) : "";
+    if (values.takeProfit == null) values.takeProfit = position.takeProfit ? exact(position.takeProfit) : "";
+    return h("form", { className: "panel-form", "data-panel": "limits", "data-for": position.id, "data-testid": "limits-form", novalidate: true,
+                       onsubmit: function (event) { event.preventDefault(); saveLimits(position, values); } },
+      h("p", { className: "muted small", text: gettext("Leave on its own when the value falls to the stop-loss or rises to the take-profit: an amount (80.50) or a percent of what you put in (20%). Empty: none.") }),
+      h("div", { className: "field-row" },
+        field("stopLoss", gettext("Stop-loss"), "80.00 / 20%", "stop-loss"),
+        field("takeProfit", gettext("Take-profit"), "150.00 / 50%", "take-profit")),
+      h("div", { className: "panel-actions" },
+        h("button", { type: "submit", className: "btn primary", "data-testid": "limits-submit", text: gettext("Save limits") })));
   }
 
   function renderPositions(container, positions, showStreamer, emptyText) {
-    // Open positions first (newest first within each group, as the API orders them).
+    // Open positions first (newest first within each group, as the API orders them); failed
+    // joins folded away under one line.
+    // A form being filled in is not redrawn under the player's fingers (the page refreshes
+    // every few seconds); it is when another one was asked for.
+    var shown = state.panel && container.querySelector('[data-panel="' + state.panel.kind + '"][data-for="' + state.panel.id + '"]');
+    if (shown && shown.contains(document.activeElement)) return;
     var open = positions.filter(function (p) { return MEMBER[p.status]; });
-    var done = positions.filter(function (p) { return !MEMBER[p.status]; });
+    var done = positions.filter(function (p) { return !MEMBER[p.status] && p.status !== "failed"; });
+    var failed = positions.filter(function (p) { return p.status === "failed"; });
     var rows = open.concat(done).slice(0, 50).map(function (p) { return positionRow(p, showStreamer); });
+    if (failed.length) {
+      var fold = h("details", { className: "failed-fold", "data-testid": "failed-attempts" },
+        h("summary", { className: "muted small",
+                       text: fmt(ngettext("%(count)s failed attempt", "%(count)s failed attempts", failed.length), { count: failed.length }) }),
+        h("div", { className: "positions" }, failed.slice(0, 50).map(function (p) { return positionRow(p, showStreamer); })));
+      var wasOpen = container.querySelector("details.failed-fold");
+      if (wasOpen && wasOpen.open) fold.open = true;
+      rows.push(fold);
+    }
     if (!rows.length) rows = [h("div", { className: "empty", text: emptyText })];
     replaceChildren(container, rows);
+  }
+
+  // Totals of the positions given: what went in (failed joins took nothing), what they made.
+  function renderTotals(el, positions) {
+    var base = 0n, result = 0n, counted = 0;
+    positions.forEach(function (p) {
+      var r = positionResult(p);
+      if (r === null) return;
+      base += toScaled(p.contributed, 8);
+      result += r;
+      counted += 1;
+    });
+    el.hidden = counted === 0;
+    if (!counted) return;
+    replaceChildren(el, [h("span", { className: "muted", text: gettext("Total result") + " " }),
+      resultEl(result, base, "total-result"),
+      h("span", { className: "muted", text: " " + fmt(gettext("on %(amount)s in"), { amount: money(fromScaled(base, 8)) }) })]);
   }
 
   function renderLobby() {
@@ -331,7 +568,8 @@
     $("lobby-empty").hidden = live.length > 0;
     replaceChildren($("upcoming-list"), upcoming.map(upcomingRow));
     $("upcoming").hidden = upcoming.length === 0;
-    renderPositions($("all-positions"), state.positions, true, "You have not joined a pool yet.");
+    renderPositions($("all-positions"), state.positions, true, gettext("You have not joined a pool yet."));
+    renderTotals($("all-totals"), state.positions);
   }
 
   // The stream's video player fills the screen; made only when there is one (an empty
@@ -345,7 +583,7 @@
     screen.classList.toggle("has-embed", !!url);
     if (!url) return;
     screen.insertBefore(h("iframe", {
-      id: "b-embed", className: "screen-embed", title: "Live video", "data-testid": "embed",
+      id: "b-embed", className: "screen-embed", title: gettext("Live video"), "data-testid": "embed",
       sandbox: "allow-scripts allow-same-origin allow-presentation", referrerpolicy: "no-referrer",
       allow: "autoplay; fullscreen; picture-in-picture", allowfullscreen: true, src: url,
     }), screen.firstChild);
@@ -358,26 +596,27 @@
     var pool = entry && entry.pool;
     var embed = embedOf(entry);
     showEmbed(embed);
-    $("b-live").hidden = !entry;
-    var caption = entry ? (embed ? [entry.title, entry.name, entry.game] : [entry.game ? "Playing " + entry.game : ""]) : [];
+    $("b-live").hidden = !entry || entry.status !== "live";
+    var caption = entry ? (embed ? [entry.title, entry.name, entry.game] : [entry.game ? fmt(gettext("Playing %(game)s"), { game: entry.game }) : ""]) : [];
     setText("b-game", caption.filter(Boolean).join(" · "));
     $("b-game").hidden = !$("b-game").textContent;
     var limits = limitsOf(entry);
     var cur = " " + (config.currency || "");
     setText("join-limits", limits.minContribution
-      ? "From " + money(limits.minContribution) + " to " + money(limits.maxContribution) + cur + " per join."
-        + (limits.maxPoolValue ? " Pool capacity " + moneyShort(limits.maxPoolValue) + cur + "." : "")
+      ? fmt(gettext("From %(min)s to %(max)s per join."), { min: money(limits.minContribution), max: money(limits.maxContribution) + cur })
+        + (limits.maxPoolValue ? " " + fmt(gettext("Pool capacity %(capacity)s."), { capacity: moneyShort(limits.maxPoolValue) + cur }) : "")
       : "");
+    var ended = mine.length ? mine[0].streamerName : "";
     if (entry) {
-      setText("b-title", entry.title || "Live stream");
+      setText("b-title", entry.title || gettext("Live stream"));
       setText("b-name", entry.name);
       setText("b-value", pool ? moneyShort(pool.balance) + " " + entry.currency : "—");
-      $("b-value").title = pool ? pool.balance : "";
+      $("b-value").title = pool ? exact(pool.balance) : "";
       setText("b-nav", nav(entry.nav));
       setText("b-followers", String(pool ? pool.followers : 0));
     } else {
-      setText("b-title", "This broadcast has ended");
-      setText("b-name", "");
+      setText("b-title", gettext("This broadcast has ended"));
+      setText("b-name", ended || "");
       setText("b-value", "—");
       setText("b-nav", "—");
       setText("b-followers", "—");
@@ -398,8 +637,53 @@
     }
     setText("b-share", share);
     setText("b-share-value", money(fromScaled(value, 8)));
+    $("b-share-value").title = exact(fromScaled(value, 8));
     $("join-button").disabled = state.busy || state.stopped || !entry || !!(pool && pool.isBust);
-    renderPositions($("b-positions"), mine, false, "No positions in this pool yet.");
+    renderPositions($("b-positions"), mine, false, gettext("No positions in this pool yet."));
+    renderTotals($("b-totals"), mine);
+    renderChart(pool, entry);
+  }
+
+  // --- the pool's NAV chart (inline SVG: no chart library, nothing from elsewhere) ------
+  var SVG = "http://www.w3.org/2000/svg";
+  function svg(tag, attrs) {
+    var el = document.createElementNS(SVG, tag);
+    Object.keys(attrs || {}).forEach(function (key) { el.setAttribute(key, attrs[key]); });
+    return el;
+  }
+  function loadNav(poolId) {
+    var kept = state.nav[poolId];
+    if (kept && (kept.loading || Date.now() - kept.at < NAV_REFRESH_MS)) return;
+    state.nav[poolId] = { at: Date.now(), points: kept ? kept.points : [], loading: true };
+    api("GET", "pools/" + poolId + "/nav?points=60").then(function (answer) {
+      state.nav[poolId] = { at: Date.now(), points: answer.data || [], loading: false };
+      if (state.view === "broadcast") render();
+    }, function () { state.nav[poolId].loading = false; });
+  }
+  function renderChart(pool, entry) {
+    var box = $("b-chart");
+    if (!features.navChart || !pool) { box.hidden = true; return; }
+    loadNav(pool.poolId);
+    // The readings, then the NAV now; drawn with floats: a picture, not an amount.
+    var points = ((state.nav[pool.poolId] || {}).points || []).map(function (p) { return Number(p.nav); });
+    if (entry && entry.nav != null) points.push(Number(entry.nav));
+    points = points.filter(function (n) { return isFinite(n); });
+    box.hidden = points.length < 2;
+    if (points.length < 2) return;
+    var width = 300, height = 80, pad = 4;
+    var lowest = Math.min.apply(null, points), highest = Math.max.apply(null, points);
+    var low = lowest, high = highest;
+    if (high - low < 1e-9) { high += 0.005; low -= 0.005; }  // a flat line, drawn mid-height
+    var x = function (i) { return (pad + (i * (width - 2 * pad)) / (points.length - 1)).toFixed(1); };
+    var y = function (n) { return (pad + ((high - n) * (height - 2 * pad)) / (high - low)).toFixed(1); };
+    var line = points.map(function (n, i) { return x(i) + "," + y(n); }).join(" ");
+    var rising = points[points.length - 1] >= points[0];
+    var chart = svg("svg", { viewBox: "0 0 " + width + " " + height, preserveAspectRatio: "none",
+                             role: "img", "aria-label": gettext("NAV over time"), "data-testid": "nav-chart-svg" });
+    chart.appendChild(svg("line", { x1: 0, x2: width, y1: y(1), y2: y(1), "class": "chart-par" }));
+    chart.appendChild(svg("polyline", { points: line, "class": "chart-line " + (rising ? "up" : "down") }));
+    replaceChildren($("b-chart-svg"), [chart]);
+    setText("b-chart-range", lowest === highest ? nav(String(lowest)) : nav(String(lowest)) + " – " + nav(String(highest)));
   }
 
   function render() {
@@ -415,6 +699,7 @@
   function route_() {
     var match = /^#streamer\/(\d+)$/.exec(location.hash);
     state.view = match ? "broadcast" : "lobby";
+    state.panel = null;
     state.streamerId = match ? Number(match[1]) : null;
     $("lobby").hidden = state.view !== "lobby";
     $("broadcast").hidden = state.view !== "broadcast";
@@ -427,40 +712,115 @@
     clearError();
     var amount = $("join-amount").value.trim().replace(",", ".");
     if (!AMOUNT_RE.test(amount) || toScaled(amount, 8) <= 0n) {
-      showError({ errorCode: "ERR_INVALID_AMOUNT", errorMessage: "Enter a positive amount with at most 8 decimals." });
+      showError({ errorCode: "ERR_INVALID_AMOUNT" });
       return;
     }
     var entry = entryFor(state.streamerId);
     var limits = limitsOf(entry);
     if (limits.minContribution && toScaled(amount, 8) < toScaled(limits.minContribution, 8)
         || limits.maxContribution && toScaled(amount, 8) > toScaled(limits.maxContribution, 8)) {
-      showError({ errorCode: "ERR_CONTRIBUTION_LIMIT",
-        errorMessage: "Amount must be between " + money(limits.minContribution) + " and " + money(limits.maxContribution) + "." });
+      showError({ errorMessage: fmt(gettext("Amount must be between %(min)s and %(max)s."), { min: money(limits.minContribution), max: money(limits.maxContribution) }) });
       return;
     }
     state.busy = true;
     $("join-button").disabled = true;
-    $("join-button").textContent = "Joining…";
+    $("join-button").textContent = gettext("Joining…");
     api("POST", "pools/join", { streamerId: state.streamerId, amount: amount }, { "Idempotency-Key": randomKey() })
       .then(function (answer) {
-        if (answer.status === 201) toast("You joined " + (entry ? entry.name : "the pool") + " with " + money(amount) + " " + (config.currency || ""));
-        else toast("Your join is being processed…");
+        if (answer.status === 201) toast(fmt(gettext("You joined %(name)s with %(amount)s"), { name: entry ? entry.name : gettext("the pool"), amount: money(amount) + " " + (config.currency || "") }));
+        else toast(gettext("Your join is being processed…"));
       }, function (error) { showError(error.body); })
       .then(function () {
         state.busy = false;
-        $("join-button").textContent = "Join pool";
-        return refresh();
+        $("join-button").textContent = gettext("Join pool");
+        return Promise.all([refresh(), refreshWallet()]);
       });
   }
 
-  function leave(positionId, button) {
+  // Leaving asks first, in a small dialog: how much (25, 50, 100% or the slider, when the API
+  // takes a part) and about what it pays at the pool's value now.
+  function openLeave(position) {
     clearError();
-    if (button) { button.disabled = true; button.textContent = "Leaving…"; }
-    api("POST", "positions/" + encodeURIComponent(positionId) + "/leave")
+    state.dialog = { position: position, percent: 100 };
+    $("dialog-fractions").hidden = !features.partialLeave;
+    setText("dialog-what", fmt(gettext("Your position in %(name)s's pool is worth %(value)s now."),
+      { name: streamerName(position), value: money(position.value) + " " + (position.currency || config.currency || "") }));
+    leavePercent(100);
+    $("dialog").hidden = false;
+    $("dialog-cancel").focus();
+  }
+  function leavePercent(value) {
+    var pct = Math.max(1, Math.min(100, Math.round(Number(value) || 100)));
+    var d = state.dialog;
+    if (!d) return;
+    d.percent = pct;
+    $("dialog-slider").value = String(pct);
+    setText("dialog-percent", pct + "%");
+    Array.prototype.forEach.call(document.querySelectorAll(".chip[data-fraction]"), function (chip) {
+      chip.classList.toggle("on", Number(chip.getAttribute("data-fraction")) === pct);
+    });
+    var estimate = (toScaled(d.position.value, 8) * BigInt(pct)) / 100n;
+    setText("dialog-estimate", fmt(gettext("You get about %(amount)s (the pool's value when the leave is priced decides)."),
+      { amount: money(fromScaled(estimate, 8)) + " " + (d.position.currency || config.currency || "") }));
+    setText("dialog-confirm", pct === 100 ? gettext("Leave") : fmt(gettext("Leave %(percent)s"), { percent: pct + "%" }));
+  }
+  function closeDialog() {
+    state.dialog = null;
+    $("dialog").hidden = true;
+  }
+  function confirmLeave() {
+    var d = state.dialog;
+    if (!d) return;
+    closeDialog();
+    var body = d.percent < 100 ? { fraction: fromScaled(BigInt(d.percent), 2) } : undefined;
+    api("POST", "positions/" + encodeURIComponent(d.position.id) + "/leave", body)
       .then(function (answer) {
         var p = answer.data || {};
-        if (answer.status === 200) toast("You left the pool: paid out " + money(p.payout) + " " + (config.currency || ""));
-        else toast("Leaving… your payout is on its way.");
+        if (answer.status === 200 && p.status === "closed") {
+          toast(fmt(gettext("You left the pool: paid out %(amount)s"), { amount: money(p.payout) + " " + (config.currency || "") }));
+        } else if (answer.status === 200) {
+          toast(fmt(gettext("You left %(percent)s of your position."), { percent: d.percent + "%" }));
+        } else toast(gettext("Leaving… your payout is on its way."));
+      }, function (error) { showError(error.body); })
+      .then(function () { return Promise.all([refresh(), refreshWallet()]); });
+  }
+
+  function topUp(position, raw) {
+    clearError();
+    var amount = String(raw).trim().replace(",", ".");
+    if (!AMOUNT_RE.test(amount) || toScaled(amount, 8) <= 0n) {
+      showError({ errorCode: "ERR_INVALID_AMOUNT" });
+      return;
+    }
+    api("POST", "positions/" + encodeURIComponent(position.id) + "/top-up", { amount: amount }, { "Idempotency-Key": randomKey() })
+      .then(function (answer) {
+        state.panel = null;
+        render();
+        if (answer.status === 201) toast(fmt(gettext("You added %(amount)s to your position."), { amount: money(amount) + " " + (config.currency || "") }));
+        else toast(gettext("Your top-up is being processed…"));
+      }, function (error) { showError(error.body); })
+      .then(function () { return Promise.all([refresh(), refreshWallet()]); });
+  }
+
+  // A limit as the API takes it: "80.5", "20%", or null (none).
+  var LIMIT_RE = /^(\d{1,12}(\.\d{1,8})?|\d{1,3}(\.\d{1,4})?%)$/;
+  function limitValue(raw) {
+    var text = String(raw == null ? "" : raw).trim().replace(",", ".").replace(/\s+%$/, "%");
+    if (!text) return null;
+    return LIMIT_RE.test(text) ? text : undefined;
+  }
+  function saveLimits(position, values) {
+    clearError();
+    var stopLoss = limitValue(values.stopLoss), takeProfit = limitValue(values.takeProfit);
+    if (stopLoss === undefined || takeProfit === undefined) {
+      showError({ errorMessage: gettext("Enter an amount such as 80.50 or a percent such as 20%, or leave it empty.") });
+      return;
+    }
+    api("PUT", "positions/" + encodeURIComponent(position.id) + "/limits", { stopLoss: stopLoss, takeProfit: takeProfit })
+      .then(function () {
+        state.panel = null;
+        render();
+        toast(gettext("Your limits are saved."));
       }, function (error) { showError(error.body); })
       .then(refresh);
   }
@@ -477,7 +837,7 @@
   function redeemInvite(code) {
     return api("POST", "invites/redeem", { code: code }).then(function (answer) {
       var granted = answer.data || {};
-      toast("You are invited: you can now join " + (granted.name || "this streamer") + "'s pool.");
+      toast(fmt(gettext("You are invited: you can now join %(name)s's pool."), { name: granted.name || gettext("this streamer") }));
       return refresh().then(function () {
         if (entryFor(granted.streamerId)) go("streamer/" + granted.streamerId);
       });
@@ -509,10 +869,19 @@
     Array.prototype.forEach.call(document.querySelectorAll(".chip[data-amount]"), function (chip) {
       chip.addEventListener("click", function () { $("join-amount").value = chip.getAttribute("data-amount"); });
     });
+    $("dialog-cancel").addEventListener("click", closeDialog);
+    $("dialog-confirm").addEventListener("click", confirmLeave);
+    $("dialog-slider").addEventListener("input", function (event) { leavePercent(event.currentTarget.value); });
+    $("dialog").addEventListener("click", function (event) { if (event.target === $("dialog")) closeDialog(); });
+    document.addEventListener("keydown", function (event) { if (event.key === "Escape" && state.dialog) closeDialog(); });
+    Array.prototype.forEach.call(document.querySelectorAll(".chip[data-fraction]"), function (chip) {
+      chip.addEventListener("click", function () { leavePercent(chip.getAttribute("data-fraction")); });
+    });
     window.addEventListener("hashchange", route_);
     route_();
     if (invite) redeemInvite(invite);
     else refresh();
+    refreshWallet();
     state.timer = setInterval(function () { if (!document.hidden) refresh(); }, REFRESH_MS);
   }
 

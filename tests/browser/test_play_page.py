@@ -113,8 +113,10 @@ def test_follower_joins_and_leaves_a_pool_from_the_init_url(world, play_page):
     assert world.balance("f1") == Decimal("490")
     _shot(page, "joined")
 
-    # when: the follower leaves
+    # when: the follower leaves, and confirms it in the dialog
     active.get_by_test_id("leave-button").click()
+    expect(page.get_by_test_id("leave-dialog")).to_be_visible()
+    page.get_by_test_id("leave-confirm").click()
     # then: the position is closed with its payout, and the money is back in the wallet
     closed = broadcast.locator('[data-testid="position"][data-status="closed"]')
     expect(closed).to_have_count(1)

@@ -8,6 +8,7 @@ is shown once, on the page that answers the action, and is not stored in the aud
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
@@ -25,6 +26,7 @@ from apps.core.admin_base import AuditedHistoryAdmin, BigTableAdminMixin, ReadOn
 from apps.core.admin_display import EMPTY, admin_link, badge, number_column, pretty_json
 from apps.core.admin_filters import DateRangeFilter
 from apps.core.errors import ErrorCode
+from apps.followers.selectors import operator_language_codes
 from apps.operators import services
 from apps.operators.models import CallLog, Operator
 from apps.transactions.models import Transaction
@@ -42,6 +44,7 @@ CONFIG_FIELDS = (
     "wallet_url",
     "wallet_client_id",
     "ip_allowlist",
+    "languages",
     "session_ttl_seconds",
     "min_contribution",
     "max_contribution",
@@ -93,9 +96,30 @@ class OperatorForm(forms.ModelForm):
         help_text="Kept in the change history with your name.",
     )
 
+    languages = forms.CharField(
+        label="Player page languages",
+        required=False,
+        max_length=100,
+        help_text="Codes, comma-separated, of "
+        + ", ".join(f"{code} ({name})" for code, name in settings.LANGUAGES)
+        + ". The language init asks for is used when it is listed; English otherwise. "
+        "Empty: English only.",
+    )
+
     class Meta:
         model = Operator
         fields = CONFIG_FIELDS
+
+    def clean_languages(self):
+        """Known codes only, each once, in the order given: ``"ES, pt"`` is ``"es,pt"``."""
+        codes = operator_language_codes(self.cleaned_data.get("languages") or "")
+        known = [code for code, _ in settings.LANGUAGES]
+        unknown = [code for code in codes if code not in known]
+        if unknown:
+            raise forms.ValidationError(
+                f"Unknown language code(s): {', '.join(unknown)}. Known: {', '.join(known)}."
+            )
+        return ",".join(dict.fromkeys(codes)) or settings.PLAY_DEFAULT_LANGUAGE
 
     def clean_max_pool_value(self):
         """Said on the field, not as the database constraint's name."""
@@ -224,6 +248,7 @@ class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
             ("callback_url", "wallet_url"),
             "wallet_client_id",
             "ip_allowlist",
+            "languages",
         )
         limits = (
             ("min_contribution", "max_contribution"),

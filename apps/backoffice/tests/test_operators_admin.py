@@ -407,3 +407,27 @@ def test_a_bet_is_never_reposted_outside_a_saga(root, operator, streamer, make_s
     resend(root, call)
     assert wire.requests == []
     assert "A BET" in StaffAction.objects.get().message
+
+
+def test_the_player_page_languages_are_edited_known_codes_only(root):
+    operator = secret_operator("lang")
+    url = reverse("admin:operators_operator_change", args=[operator.pk])
+    assert 'name="languages"' in root.get(url).content.decode()
+    # when: codes in any case, with spaces and a repeat
+    response = root.post(url, _config(operator, languages=" ES, en,es ", change_reason="OPS-20"))
+    # then: kept normalised
+    assert response.status_code == 302
+    operator.refresh_from_db()
+    assert operator.languages == "es,en"
+    # and an unknown code is refused, naming it, and changes nothing
+    refused = root.post(url, _config(operator, languages="en,fr", change_reason="OPS-21"))
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors["languages"] == [
+        "Unknown language code(s): fr. Known: en, es, pt."
+    ]
+    operator.refresh_from_db()
+    assert operator.languages == "es,en"
+    # and empty is English only
+    root.post(url, _config(operator, languages="", change_reason="OPS-22"))
+    operator.refresh_from_db()
+    assert operator.languages == "en"

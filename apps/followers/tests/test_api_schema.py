@@ -33,6 +33,8 @@ def error_ref(response: dict) -> str:
         ("get", "/api/v1/positions", {"200"} | PLAYER_ERRORS),
         ("get", "/api/v1/positions/{position_id}", {"200", "404"} | PLAYER_ERRORS),
         ("post", "/api/v1/invites/redeem", {"200", "404", "415"} | PLAYER_ERRORS),
+        ("get", "/api/v1/wallet", {"200", "409"} | PLAYER_ERRORS),
+        ("get", "/api/v1/pools/{pool_id}/nav", {"200", "404"} | PLAYER_ERRORS),
     ],
 )
 def test_every_status_an_operation_answers_is_documented_with_an_error_body(
@@ -60,6 +62,8 @@ def test_player_operations_are_named_and_their_bodies_are_components(schema):
         "player_join",
         "player_leave",
         "player_invite_redeem",
+        "player_wallet",
+        "player_pool_nav",
     }
     assert all(op["tags"] == ["player"] for op in operations.values())
     lobby = responses(schema, "get", "/api/v1/lobby")["200"]["content"]["application/json"]
