@@ -29,6 +29,7 @@ from apps.operators.clients import CallResult
 from apps.pools import services as pools
 from apps.pools.accounting import units_after_issue, units_after_redeem
 from apps.pools.models import Pool
+from apps.transactions.copy_limits import copy_limits_start
 from apps.transactions.models import Saga, Transaction
 from apps.transactions.sagas.engine import (
     StepContext,
@@ -79,7 +80,9 @@ def pool_price(saga: Saga, ctx: StepContext, *, read_balance: bool) -> Pricing |
     None when another saga holds the claim: the saga is parked until the claim is released
     (``claim_park``) and its step ends. A balance read is recorded as the pool's last known balance; an unusable
     reading releases the claim at once (nothing was priced on it), and the caller decides
-    what the failure means for its flow. ``read_balance`` is False when the saga already
+    what the failure means for its flow; a usable one starts the leaves of the positions it
+    takes past a copy limit (``copy_limits_start``: they wait for the claim like any other
+    saga). ``read_balance`` is False when the saga already
     priced its transfer: the claim is then confirmed, the transfer re-sent as priced.
     """
     if not pools.pool_pricing_claim(pool_id=saga.pool_id, saga_id=saga.pk):
@@ -96,6 +99,7 @@ def pool_price(saga: Saga, ctx: StepContext, *, read_balance: bool) -> Pricing |
         pricing_release(saga)
     else:
         pools.pool_observe_balance(pool_id=pool.pk, balance=pricing.balance)
+        ctx.spawned.extend(copy_limits_start(pool=pool, balance=pricing.balance))
     return pricing
 
 
