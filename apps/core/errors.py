@@ -170,6 +170,11 @@ class ErrorCode(StrEnum):
     POOL_CLOSED = "ERR_POOL_CLOSED", 409, "The pool is closed."
     POOL_BUST = "ERR_POOL_BUST", 409, "The pool's balance is zero: it takes no joins."
     POSITION_NOT_FOUND = "ERR_POSITION_NOT_FOUND", 404, "No such position of this follower."
+    INVALID_LIMIT = (
+        "ERR_INVALID_LIMIT",
+        400,
+        "A stop-loss or take-profit is malformed or already reached by the position's value.",
+    )
     POSITION_NOT_ACTIVE = (
         "ERR_POSITION_NOT_ACTIVE",
         409,

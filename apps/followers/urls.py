@@ -8,6 +8,11 @@ player_urlpatterns = [
     path("lobby", apis.LobbyApi.as_view(), name="player-lobby"),
     path("positions", apis.PositionListApi.as_view(), name="player-positions"),
     path("positions/<str:position_id>", apis.PositionDetailApi.as_view(), name="player-position"),
+    path(
+        "positions/<str:position_id>/limits",
+        apis.PositionLimitsApi.as_view(),
+        name="player-position-limits",
+    ),
     path("invites/redeem", apis.InviteRedeemApi.as_view(), name="player-invite-redeem"),
 ]
 
