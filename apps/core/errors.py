@@ -175,6 +175,11 @@ class ErrorCode(StrEnum):
         400,
         "A stop-loss or take-profit is malformed or already reached by the position's value.",
     )
+    INVALID_PERIOD = (
+        "ERR_INVALID_PERIOD",
+        400,
+        "The period is malformed, ends before it starts or is longer than 366 days.",
+    )
     POSITION_NOT_ACTIVE = (
         "ERR_POSITION_NOT_ACTIVE",
         409,
