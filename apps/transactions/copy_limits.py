@@ -2,14 +2,16 @@
 its value past one of its limits (the rule: ``apps.followers.limits.limit_crossed``).
 
 Observed balances are the readings of a join's or a leave's pricing
-(``apps.transactions.sagas.pricing.pool_price``), the snapshot pass
+(``apps.transactions.sagas.pricing.pool_price``) and the balance its transfer was answered
+with (``pool_apply_transfer``), the snapshot pass
 (``apps.transactions.reconciliation.readings.observe``) and a staff refresh
 (``apps.backoffice.services.pool_refresh_balance``). Each calls one function here:
 
 * ``copy_limits_start(pool=, balance=)`` from inside a saga step: it only starts the leaves
   (rows: the position moves to ``leaving``, a leave saga is created) and returns their ids
-  for the step to hand on (``ctx.spawned``); the leaves then wait for the pool's pricing
-  claim like any other, so nothing here waits for the claim the step holds;
+  for the step to hand on (``ctx.spawned``; after a transfer, inside its database
+  transaction, they are left to the resume pass, due at once); the leaves then wait for the
+  pool's pricing claim like any other, so nothing here waits for the claim the step holds;
 * ``copy_limits_enforce(pool_id=)`` elsewhere: the same at the pool's last recorded balance,
   and the leaves are driven at once (``sagas_drive``).
 
@@ -48,10 +50,14 @@ HAS_LIMIT = (
 )
 
 
-def positions_crossing(pool: Pool, balance: Decimal) -> list[Crossing]:
+def positions_crossing(
+    pool: Pool, balance: Decimal, *, total_units: Decimal | None = None
+) -> list[Crossing]:
     """The pool's active positions whose value at ``balance`` (their units at the NAV of
-    ``balance`` over the pool's units as loaded) has reached a limit; none for a bust pool."""
-    total_units = pool.total_units
+    ``balance`` over ``total_units``, by default the pool's as loaded) has reached a limit;
+    none for a bust pool."""
+    if total_units is None:
+        total_units = pool.total_units
     if balance <= 0 and total_units > 0:
         return []
     crossings = []
@@ -69,16 +75,19 @@ def positions_crossing(pool: Pool, balance: Decimal) -> list[Crossing]:
     return crossings
 
 
-def copy_limits_start(*, pool: Pool, balance: Decimal | None) -> list[int]:
-    """Start the leave of every position of ``pool`` that ``balance`` takes past a limit;
-    the ids of the leave sagas started (a position leaving already starts none)."""
+def copy_limits_start(
+    *, pool: Pool, balance: Decimal | None, total_units: Decimal | None = None
+) -> list[int]:
+    """Start the leave of every position of ``pool`` that ``balance`` (over ``total_units``,
+    by default the pool's as loaded) takes past a limit; the ids of the leave sagas started
+    (a position leaving already starts none)."""
     # Imported here: the sagas' pricing module calls this one.
     from apps.transactions.sagas.leave import leave_begin
 
     if balance is None:
         return []
     started = []
-    for crossing in positions_crossing(pool, balance):
+    for crossing in positions_crossing(pool, balance, total_units=total_units):
         crossing.position.pool = pool
         saga = leave_begin(position=crossing.position, reason=crossing.reason)
         if saga is not None:

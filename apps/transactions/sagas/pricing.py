@@ -132,7 +132,9 @@ def pool_apply_transfer(tx: Transaction, result: CallResult, *, pool: Pool) -> N
     (``tx.priced_total_units``) is still the pool's: a DEPOSIT issues ``tx.units`` on top of
     it, a WITHDRAWAL redeems them (never below the streamer's own units). The pool's balance
     becomes the one the operator answered, or, when it gave none, the priced balance plus the
-    DEPOSIT or minus the WITHDRAWAL.
+    DEPOSIT or minus the WITHDRAWAL. Positions that balance takes past a copy limit start
+    leaving (``copy_limits_start``; the resume pass drives them, as this runs inside the
+    caller's database transaction).
     """
     record(tx, result, Status.SUCCEEDED)
     deposit = tx.kind == Kind.STREAMER_DEPOSIT
@@ -154,6 +156,7 @@ def pool_apply_transfer(tx: Transaction, result: CallResult, *, pool: Pool) -> N
         pricing_saga=None,
         pricing_since=None,
     )
+    copy_limits_start(pool=pool, balance=balance, total_units=total_units)  # resumed as due
     claim_waiters_wake(pool_id=pool.pk)
 
 
