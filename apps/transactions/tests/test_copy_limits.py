@@ -124,6 +124,26 @@ def test_a_leaves_reading_triggers_the_take_profit(fake, streamer, make_session)
     assert other.leave_reason == "follower"
 
 
+def test_a_transfers_answered_balance_triggers_the_stop_loss(fake, streamer, make_session):
+    """The DEPOSIT was priced before the streamer lost; its re-send (no new reading) is
+    answered with the lower balance, which the pool records: that is observed too."""
+    position = protected(fake, streamer, make_session, stop_loss=D(60))
+    fake.fail("transfer", *["timeout_before"] * 30)
+    other = join(streamer, make_session, "f2", "10")
+    assert other.status == "joining"  # priced on 1100, no answer yet
+    halve_the_pool(fake)
+    fake.faults["transfer"].clear()
+    position.refresh_from_db()
+    assert position.status == "active"
+    # when: the DEPOSIT is sent again and answered with 560
+    run_due()
+    # then
+    position.refresh_from_db()
+    other.refresh_from_db()
+    assert other.status == "active"
+    assert (position.status, position.leave_reason) == ("closed", "stop_loss")
+
+
 def test_a_position_inside_its_limits_stays(fake, streamer, make_session):
     position = protected(fake, streamer, make_session, stop_loss=D(40), take_profit=D(200))
     halve_the_pool(fake)
