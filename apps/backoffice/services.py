@@ -24,6 +24,7 @@ from apps.pools.services import (
 )
 from apps.streamers.models import Streamer
 from apps.transactions import gateways, sagas
+from apps.transactions.copy_limits import copy_limits_enforce
 from apps.transactions.locks import pool_running_sagas
 from apps.transactions.models import Saga
 
@@ -70,7 +71,8 @@ def pool_refresh_balance(*, pool: Pool) -> Pool:
     """Ask the operator for the streamer's balance now, record it and take a snapshot.
 
     Display only: pricing always reads its own fresh balance under the pool's claim, and a
-    reading never overwrites a balance a transfer wrote while it was in flight.
+    reading never overwrites a balance a transfer wrote while it was in flight. Positions
+    the recorded balance takes past a stop-loss or take-profit start leaving.
     """
     pool = Pool.objects.select_related("streamer", "operator").get(pk=pool.pk)
     if pool.state == Pool.State.CLOSED:
@@ -94,6 +96,7 @@ def pool_refresh_balance(*, pool: Pool) -> Pool:
             raise result.refusal("streamer-balance")
     if not pool_record_reading(pool_id=pool.pk, balance=balance, read_since=pool.balance_at):
         raise busy
+    copy_limits_enforce(pool_id=pool.pk)
     pool.refresh_from_db()
     return pool
 

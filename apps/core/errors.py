@@ -170,6 +170,16 @@ class ErrorCode(StrEnum):
     POOL_CLOSED = "ERR_POOL_CLOSED", 409, "The pool is closed."
     POOL_BUST = "ERR_POOL_BUST", 409, "The pool's balance is zero: it takes no joins."
     POSITION_NOT_FOUND = "ERR_POSITION_NOT_FOUND", 404, "No such position of this follower."
+    INVALID_LIMIT = (
+        "ERR_INVALID_LIMIT",
+        400,
+        "A stop-loss or take-profit is malformed or already reached by the position's value.",
+    )
+    INVALID_PERIOD = (
+        "ERR_INVALID_PERIOD",
+        400,
+        "The period is malformed, ends before it starts or is longer than 366 days.",
+    )
     POSITION_NOT_ACTIVE = (
         "ERR_POSITION_NOT_ACTIVE",
         409,

@@ -29,6 +29,7 @@ from apps.followers.authentication import (
     player_follower,
     player_session,
 )
+from apps.followers.limits import position_stop_loss, position_take_profit
 from apps.followers.models import Position
 from apps.followers.selectors import (
     position_get_for_follower,
@@ -36,7 +37,11 @@ from apps.followers.selectors import (
     position_value,
     wallet_balance,
 )
-from apps.followers.services import demo_session_open, player_session_open
+from apps.followers.services import (
+    demo_session_open,
+    player_session_open,
+    position_limits_set,
+)
 from apps.followers.throttles import PlayerRateThrottle
 from apps.followers.tokens import player_url
 from apps.operators.apis import (
@@ -102,12 +107,48 @@ class PositionOutputSerializer(serializers.Serializer):
         help_text="Who or what paid the position out: `follower`, `stop_loss`, `take_profit`, "
         "`stream_end`, `bust` or `staff`; empty while it has not left.",
     )
+    stopLoss = serializers.SerializerMethodField(
+        method_name="get_stop_loss",
+        help_text="The value at or below which the position leaves on its own (set as a value "
+        "or as `stopLossPercent`); null: no stop-loss.",
+    )
+    stopLossPercent = serializers.DecimalField(
+        source="stop_loss_percent",
+        max_digits=7,
+        decimal_places=4,
+        allow_null=True,
+        help_text="The stop-loss as the percent of the contribution the position may lose "
+        "(`20.0000`: it leaves at 80 % of what it put in); null unless set as a percent.",
+    )
+    takeProfit = serializers.SerializerMethodField(
+        method_name="get_take_profit",
+        help_text="The value at or above which the position leaves on its own (set as a value "
+        "or as `takeProfitPercent`); null: no take-profit.",
+    )
+    takeProfitPercent = serializers.DecimalField(
+        source="take_profit_percent",
+        max_digits=9,
+        decimal_places=4,
+        allow_null=True,
+        help_text="The take-profit as the percent of the contribution to gain (`50.0000`: it "
+        "leaves at 150 % of what it put in); null unless set as a percent.",
+    )
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
 
     @extend_schema_field(AMOUNT_STRING)
     def get_position_value(self, position: Position) -> str:
         return f"{position_value(position):.8f}"
+
+    @extend_schema_field({**AMOUNT_STRING, "nullable": True})
+    def get_stop_loss(self, position: Position) -> str | None:
+        level = position_stop_loss(position)
+        return None if level is None else f"{level:.8f}"
+
+    @extend_schema_field({**AMOUNT_STRING, "nullable": True})
+    def get_take_profit(self, position: Position) -> str | None:
+        level = position_take_profit(position)
+        return None if level is None else f"{level:.8f}"
 
 
 class PlayerApi(APIView):
@@ -469,3 +510,97 @@ class PoolNavApi(PlayerApi):
             points=points,
         )
         return Response(self.OutputSerializer(snapshots, many=True).data)
+
+
+# --- Player API: copy limits (stop-loss, take-profit) ---------------------------------------
+
+LIMIT_NOTATION = (
+    'A value of the position as a plain decimal string of at most 8 places (`"80.5"`), or a '
+    'percent of its contribution of at most 4 places (`"20%"`); `null` clears it; left out, '
+    "it is kept."
+)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "nullable": True,
+        "pattern": r"^(?:(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,8})?|-?(?:0|[1-9][0-9]{0,4})"
+        r"(?:\.[0-9]{1,4})?%)$",
+        "description": f"The stop-loss: the position leaves once its value is at or below it. "
+        f'{LIMIT_NOTATION} A percent is a loss: `"20%"` and `"-20%"` both mean '
+        "lose at most 20 % (0 < p < 100). It must be below the current value.",
+    }
+)
+class StopLossField(serializers.Field):
+    """Passed on untouched: the service parses the notation (``limit_parse``)."""
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "nullable": True,
+        "pattern": r"^(?:(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,8})?|\+?(?:0|[1-9][0-9]{0,4})"
+        r"(?:\.[0-9]{1,4})?%)$",
+        "description": f"The take-profit: the position leaves once its value is at or above "
+        f'it. {LIMIT_NOTATION} A percent is a gain: `"50%"` or `"+50%"` (p > 0). It '
+        "must be above the current value.",
+    }
+)
+class TakeProfitField(StopLossField):
+    pass
+
+
+class PositionLimitsApi(PlayerApi):
+    """Set or clear the position's stop-loss and take-profit: when an observed balance takes
+    its value to one of them, the position leaves on its own (``leaveReason`` `stop_loss` or
+    `take_profit`). Idempotent: the same body again answers the same position."""
+
+    @extend_schema_serializer(component_name="PositionLimitsRequest")
+    class InputSerializer(serializers.Serializer):
+        stopLoss = StopLossField(source="stop_loss", required=False, allow_null=True)
+        takeProfit = TakeProfitField(source="take_profit", required=False, allow_null=True)
+
+    @extend_schema(
+        tags=["player"],
+        operation_id="player_position_limits",
+        summary="Set the position's stop-loss and take-profit",
+        parameters=[POSITION_ID],
+        request=InputSerializer,
+        responses={
+            200: OpenApiResponse(
+                PositionOutputSerializer, description="The position with its limits."
+            ),
+            **PLAYER_ERROR_RESPONSES,
+            **error_responses(
+                400,
+                404,
+                409,
+                415,
+                descriptions={
+                    400: f"`{ErrorCode.INVALID_LIMIT}`: a limit is malformed, out of range "
+                    "or already reached by the position's current value (the message says "
+                    f"which); `{ErrorCode.VALIDATION}`, `{ErrorCode.MALFORMED_JSON}`, "
+                    f"`{ErrorCode.COPYSTAKE_OFF}`.",
+                    404: f"`{ErrorCode.POSITION_NOT_FOUND}`: no such position of this player.",
+                    409: f"`{ErrorCode.POSITION_NOT_ACTIVE}`: the position is joining, "
+                    "leaving, closed or failed.",
+                },
+            ),
+        },
+    )
+    def put(self, request: Request, position_id: str) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        position = position_limits_set(
+            follower=player_follower(request),
+            position_id=position_id,
+            changes=serializer.validated_data,
+        )
+        return Response(PositionOutputSerializer(position).data)

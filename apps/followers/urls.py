@@ -10,6 +10,11 @@ player_urlpatterns = [
     path("positions/<str:position_id>", apis.PositionDetailApi.as_view(), name="player-position"),
     path("pools/<int:pool_id>/nav", apis.PoolNavApi.as_view(), name="player-pool-nav"),
     path("wallet", apis.WalletApi.as_view(), name="player-wallet"),
+    path(
+        "positions/<str:position_id>/limits",
+        apis.PositionLimitsApi.as_view(),
+        name="player-position-limits",
+    ),
     path("invites/redeem", apis.InviteRedeemApi.as_view(), name="player-invite-redeem"),
 ]
 

@@ -29,6 +29,7 @@ LIMIT_FIELDS = frozenset(
         "max_followers_per_pool",
         "max_pool_value",
         "request_timeout_seconds",
+        "default_stop_loss_percent",
     }
 )
 CREDENTIALS = ("api_key", "operator_api_key", "secret_key", "wallet_secret")

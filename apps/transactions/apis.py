@@ -3,28 +3,36 @@
 * Operator API (``/api/v1/copystake/``): ``transaction-status``, and ``streams/start`` and
   ``streams/end`` (ending a stream pays its pools out).
 * Player API (``/api/v1/``): ``pools/join`` and ``positions/{id}/leave``, the two that start a
-  saga; the player API's reads (lobby, positions) are ``apps.followers.apis``.
+  saga, and ``statement`` (the wallet's movements); the player API's other reads (lobby,
+  positions) are ``apps.followers.apis``.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import uuid
+from datetime import UTC
 from decimal import Decimal
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.errors import ErrorCode, TransactionNotFound
+from apps.core.exports import FORMULA_PREFIXES
 from apps.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
 from apps.followers.apis import (
     PLAYER_ERROR_RESPONSES,
@@ -32,7 +40,7 @@ from apps.followers.apis import (
     PlayerApi,
     PositionOutputSerializer,
 )
-from apps.followers.authentication import player_session
+from apps.followers.authentication import player_follower, player_session
 from apps.followers.models import Position
 from apps.operators.apis import (
     OPERATOR_ERROR_RESPONSES,
@@ -44,8 +52,8 @@ from apps.operators.apis import (
 )
 from apps.streamers.models import Stream
 from apps.streamers.services import stream_start_for_operator
-from apps.transactions import idempotency, services
-from apps.transactions.models import Transaction
+from apps.transactions import idempotency, services, statements
+from apps.transactions.models import Receipt, Transaction
 from apps.transactions.selectors import transaction_get_for_operator
 
 TRANSACTION_TYPES: dict[str, str] = {  # Kind members are the ``kind`` column's strings
@@ -510,3 +518,212 @@ class PositionLeaveApi(PlayerApi):
             else status.HTTP_202_ACCEPTED
         )
         return Response(PositionOutputSerializer(position).data, status=http)
+
+
+# --- Player API: the statement ------------------------------------------------------------
+
+
+class CsvRenderer(BaseRenderer):
+    """``text/csv``: the statement's rows, rendered by the view (``statement_csv``)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        return data.encode() if isinstance(data, str) else b""
+
+
+@extend_schema_serializer(component_name="StatementReceipt")
+class StatementReceiptSerializer(serializers.Serializer):
+    """The price of the join, top-up or leave the movement paid for (``Receipt``)."""
+
+    kind = serializers.ChoiceField(choices=Receipt.Kind.values)
+    amount = serializers.DecimalField(max_digits=20, decimal_places=8)
+    currency = serializers.CharField()
+    balance = serializers.DecimalField(
+        max_digits=20, decimal_places=8, help_text="The streamer balance priced on."
+    )
+    totalUnitsBefore = serializers.DecimalField(
+        source="total_units_before", max_digits=40, decimal_places=18
+    )
+    totalUnitsAfter = serializers.DecimalField(
+        source="total_units_after", max_digits=40, decimal_places=18
+    )
+    nav = serializers.DecimalField(max_digits=40, decimal_places=18)
+    units = serializers.DecimalField(max_digits=40, decimal_places=18)
+    pricedAt = serializers.DateTimeField(source="priced_at")
+
+
+@extend_schema_serializer(component_name="StatementMovement")
+class StatementMovementSerializer(serializers.Serializer):
+    positionId = serializers.UUIDField(source="position_id")
+    streamerName = serializers.CharField(source="streamer_name")
+    kind = serializers.ChoiceField(
+        choices=["BET", "WIN", "ROLLBACK"],
+        help_text="`BET`: money out of the wallet into a pool; `WIN`: a payout into it; "
+        "`ROLLBACK`: a BET refunded.",
+    )
+    amount = serializers.DecimalField(source="transaction.amount", max_digits=20, decimal_places=8)
+    currency = serializers.CharField(source="transaction.currency")
+    externalId = serializers.CharField(source="transaction.external_id")
+    time = serializers.DateTimeField(
+        source="transaction.completed_at", help_text="When the wallet answered it."
+    )
+    receipt = StatementReceiptSerializer(allow_null=True)
+
+
+@extend_schema_serializer(component_name="StatementTotals")
+class StatementTotalsSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    moneyIn = serializers.DecimalField(
+        source="money_in", max_digits=20, decimal_places=8, help_text="WINs and refunds."
+    )
+    moneyOut = serializers.DecimalField(
+        source="money_out", max_digits=20, decimal_places=8, help_text="BETs."
+    )
+    net = serializers.DecimalField(max_digits=21, decimal_places=8, help_text="In less out.")
+
+
+@extend_schema_serializer(component_name="Statement")
+class StatementSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(source="period.start", help_text="Inclusive.")
+    end = serializers.DateTimeField(source="period.end", help_text="Exclusive.")
+    movements = StatementMovementSerializer(many=True)
+    totals = StatementTotalsSerializer(many=True)
+
+
+STATEMENT_CSV_HEADER = [
+    "time",
+    "positionId",
+    "streamerName",
+    "kind",
+    "amount",
+    "currency",
+    "externalId",
+    "receiptKind",
+    "receiptAmount",
+    "receiptBalance",
+    "receiptNav",
+    "receiptUnits",
+]
+
+
+def statement_csv(statement: statements.Statement) -> str:
+    """The movements as CSV, newest first: a header row, exact decimals, times in UTC."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(STATEMENT_CSV_HEADER)
+    for movement in statement.movements:
+        tx, receipt = movement.transaction, movement.receipt
+        name = movement.streamer_name
+        writer.writerow(
+            [
+                tx.completed_at.astimezone(UTC).isoformat() if tx.completed_at else "",
+                str(movement.position_id),
+                "'" + name if name.startswith(FORMULA_PREFIXES) else name,
+                movement.kind,
+                f"{tx.amount:.8f}",
+                tx.currency,
+                tx.external_id,
+                *(
+                    [
+                        receipt.kind,
+                        f"{receipt.amount:.8f}",
+                        f"{receipt.balance:.8f}",
+                        f"{receipt.nav:.18f}",
+                        f"{receipt.units:.18f}",
+                    ]
+                    if receipt is not None
+                    else [""] * 5
+                ),
+            ]
+        )
+    return buffer.getvalue()
+
+
+PERIOD_PATTERN = statements.PERIOD_BOUND.pattern
+
+
+class StatementApi(PlayerApi):
+    """Every money movement of the player's wallet in a period (BETs, WINs, refunds of BETs),
+    newest first (at most 10000), each with its position, streamer and the receipt of the
+    price it paid for; and per currency the totals in, out and net over the whole period.
+    JSON, or CSV (the movements, with a header row) with ``Accept: text/csv`` or
+    ``?format=csv``. Errors are always JSON."""
+
+    open_while_operator_disabled = True  # a player may always see their money
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    @extend_schema(
+        tags=["player"],
+        operation_id="player_statement",
+        summary="The player's money movements in a period, with totals",
+        parameters=[
+            OpenApiParameter(
+                "from",
+                str,
+                OpenApiParameter.QUERY,
+                pattern=PERIOD_PATTERN,
+                description="Start, inclusive: an ISO 8601 date (`2026-01-31`: midnight UTC) "
+                "or date and time (UTC without an offset). Default: 30 days before `to`.",
+            ),
+            OpenApiParameter(
+                "to",
+                str,
+                OpenApiParameter.QUERY,
+                pattern=PERIOD_PATTERN,
+                description="End, exclusive; as `from`. Default: now. At most 366 days after "
+                "`from`.",
+            ),
+            OpenApiParameter(
+                "format",
+                str,
+                OpenApiParameter.QUERY,
+                enum=["json", "csv"],
+                description="`csv` for CSV, as `Accept: text/csv`.",
+            ),
+        ],
+        responses={
+            (200, "application/json"): StatementSerializer,
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="The movements, one a row after a header row: "
+                + ", ".join(STATEMENT_CSV_HEADER)
+                + ".",
+            ),
+            **PLAYER_ERROR_RESPONSES,
+            **error_responses(
+                400,
+                404,
+                descriptions={
+                    404: f"`{ErrorCode.NOT_FOUND}`: a `format` other than `json` or `csv`.",
+                    400: f"`{ErrorCode.INVALID_PERIOD}`: `from` or `to` is not a valid date, "
+                    "`from` is not before `to`, or the period is longer than 366 days (a "
+                    "statement is open while CopyStake is disabled too).",
+                },
+            ),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        period = statements.statement_period(
+            start=request.query_params.get("from"), end=request.query_params.get("to")
+        )
+        statement = statements.statement_for_follower(
+            follower=player_follower(request), period=period
+        )
+        if isinstance(request.accepted_renderer, CsvRenderer):
+            return Response(
+                statement_csv(statement),
+                headers={"Content-Disposition": 'attachment; filename="statement.csv"'},
+            )
+        return Response(StatementSerializer(statement).data)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """An error is answered as JSON even when CSV was asked for."""
+        if response.status_code >= 400 and isinstance(
+            getattr(request, "accepted_renderer", None), CsvRenderer
+        ):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)

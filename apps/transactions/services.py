@@ -150,6 +150,7 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
             follower=follower,
             session=session,
             contributed=value,
+            stop_loss_percent=streamer.operator.default_stop_loss_percent,
             is_demo=session.is_demo,
         )
         saga = sagas.join_begin(position=position)

@@ -7,6 +7,7 @@ from apps.transactions import apis
 player_urlpatterns = [
     path("pools/join", apis.PoolJoinApi.as_view(), name="player-join"),
     path("positions/<str:position_id>/leave", apis.PositionLeaveApi.as_view(), name="player-leave"),
+    path("statement", apis.StatementApi.as_view(), name="player-statement"),
 ]
 
 operator_urlpatterns = [

@@ -51,6 +51,7 @@ CONFIG_FIELDS = (
     "max_followers_per_pool",
     "max_pool_value",
     "request_timeout_seconds",
+    "default_stop_loss_percent",
 )
 LIMITS = (
     "enabled",
@@ -61,6 +62,7 @@ LIMITS = (
     "max_followers_per_pool",
     "max_pool_value",
     "request_timeout_seconds",
+    "default_stop_loss_percent",
 )
 
 
@@ -126,6 +128,16 @@ class OperatorForm(forms.ModelForm):
         value = self.cleaned_data.get("max_pool_value")
         if value is not None and value <= 0:
             raise forms.ValidationError("A capacity must be positive; leave it empty for none.")
+        return value
+
+    def clean_default_stop_loss_percent(self):
+        """A loss of 0 % or 100 % or more is no stop-loss (the position's own limits take
+        ``0 < p < 100`` alike)."""
+        value = self.cleaned_data.get("default_stop_loss_percent")
+        if value is not None and not 0 < value < 100:
+            raise forms.ValidationError(
+                "A stop-loss is a loss between 0 and 100 percent; leave it empty for none."
+            )
         return value
 
     def apply_secrets(self, operator: Operator) -> list[str]:
@@ -254,6 +266,7 @@ class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
             ("min_contribution", "max_contribution"),
             ("max_followers_per_pool", "max_pool_value"),
             ("session_ttl_seconds", "request_timeout_seconds"),
+            "default_stop_loss_percent",
         )
         if obj is None:
             return (

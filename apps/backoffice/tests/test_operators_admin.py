@@ -165,6 +165,38 @@ def test_the_pool_capacity_is_edited_next_to_the_other_limits(root):
     assert operator.max_pool_value is None
 
 
+def test_the_default_stop_loss_is_edited_in_the_limits(root):
+    operator = secret_operator("sl")
+    url = reverse("admin:operators_operator_change", args=[operator.pk])
+    limits = root.get(url).content.decode().split("<h2", 2)[2].split("</fieldset>")[0]
+    assert 'name="default_stop_loss_percent"' in limits
+    # when: set
+    response = root.post(
+        url, _config(operator, default_stop_loss_percent="50", change_reason="OPS-12")
+    )
+    # then
+    assert response.status_code == 302
+    operator.refresh_from_db()
+    assert operator.default_stop_loss_percent == D(50)
+    # a loss of 100 % (or 0 %) is no stop-loss: refused, nothing changes
+    for bad in ("100", "0", "-5"):
+        refused = root.post(
+            url, _config(operator, default_stop_loss_percent=bad, change_reason="OPS-13")
+        )
+        assert refused.status_code == 200
+        assert refused.context["adminform"].form.errors == {
+            "default_stop_loss_percent": [
+                "A stop-loss is a loss between 0 and 100 percent; leave it empty for none."
+            ]
+        }
+    operator.refresh_from_db()
+    assert operator.default_stop_loss_percent == D(50)
+    # cleared: none
+    root.post(url, _config(operator, default_stop_loss_percent="", change_reason="OPS-14"))
+    operator.refresh_from_db()
+    assert operator.default_stop_loss_percent is None
+
+
 def test_rotating_a_credential_shows_it_once_and_stores_it_encrypted(root):
     operator = secret_operator("rot")
     # when

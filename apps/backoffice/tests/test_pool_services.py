@@ -6,9 +6,11 @@ import pytest
 
 from apps.backoffice.services import pool_refresh_balance
 from apps.core.errors import Conflict
+from apps.followers.models import Position
 from apps.pools.models import Pool, PoolSnapshot
 from apps.pools.services import pool_record_reading
 from apps.transactions.services import position_join
+from conftest import run_due
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,3 +40,21 @@ def test_a_reading_older_than_a_transfers_answer_is_dropped(fake, streamer, make
     position_join(session=make_session("f2"), streamer_id=streamer.pk, amount="50")
     assert not pool_record_reading(pool_id=pool.pk, balance=Decimal("1100"), read_since=read_since)
     assert Pool.objects.get(pk=pool.pk).balance == Decimal("1150")
+
+
+def test_a_refresh_that_takes_a_position_past_its_stop_loss_pays_it_out(
+    fake, streamer, make_session
+):
+    position = position_join(session=make_session("f1"), streamer_id=streamer.pk, amount="100")
+    Position.objects.filter(pk=position.pk).update(stop_loss=Decimal(80))
+    fake.streamer_balance["streamer-1"] = Decimal(550)  # NAV 0.5: the 100 units are worth 50
+    # when
+    pool_refresh_balance(pool=Pool.objects.get(pk=position.pool_id))
+    run_due()
+    # then
+    position.refresh_from_db()
+    assert (position.status, position.leave_reason, position.payout) == (
+        "closed",
+        "stop_loss",
+        Decimal(50),
+    )

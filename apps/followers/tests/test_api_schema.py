@@ -64,6 +64,8 @@ def test_player_operations_are_named_and_their_bodies_are_components(schema):
         "player_invite_redeem",
         "player_wallet",
         "player_pool_nav",
+        "player_position_limits",
+        "player_statement",
     }
     assert all(op["tags"] == ["player"] for op in operations.values())
     lobby = responses(schema, "get", "/api/v1/lobby")["200"]["content"]["application/json"]

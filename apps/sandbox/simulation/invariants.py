@@ -11,7 +11,9 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
+from apps.followers.limits import limit_crossed, position_stop_loss, position_take_profit
 from apps.followers.models import Position
+from apps.pools.accounting import value_of_units
 from apps.pools.models import Pool
 from apps.sandbox.ledger import ledger_violations
 from apps.sandbox.models import SandboxAccount
@@ -139,6 +141,37 @@ def pools_within_their_follower_limit(world: World) -> list[str]:
     return problems
 
 
+def no_active_position_past_its_limit(world: World) -> list[str]:
+    """No active position is past its stop-loss or take-profit at its pool's last recorded
+    balance: every balance the pool records after a limit is set (a pricing reading, a
+    transfer's answer, a snapshot, a staff refresh) checks it, and a limit is only set short
+    of that balance. A position that left for a limit had that limit."""
+    problems = []
+    positions = Position.objects.filter(pool__operator__in=world.operators).select_related("pool")
+    for position in positions.filter(status=Position.Status.ACTIVE):
+        stop_loss, take_profit = position_stop_loss(position), position_take_profit(position)
+        if stop_loss is None and take_profit is None:
+            continue
+        pool = position.pool
+        value = value_of_units(
+            units=position.units, balance=pool.balance, total_units=pool.total_units
+        )
+        if pool.balance > 0 and limit_crossed(
+            value=value, stop_loss=stop_loss, take_profit=take_profit
+        ):
+            problems.append(
+                f"position {position.pk} active at {value}: stop-loss {stop_loss}, "
+                f"take-profit {take_profit}"
+            )
+    for position in positions.filter(leave_reason=Position.LeaveReason.STOP_LOSS):
+        if position_stop_loss(position) is None:
+            problems.append(f"position {position.pk} left for a stop-loss it did not have")
+    for position in positions.filter(leave_reason=Position.LeaveReason.TAKE_PROFIT):
+        if position_take_profit(position) is None:
+            problems.append(f"position {position.pk} left for a take-profit it did not have")
+    return problems
+
+
 Invariant = Callable[[World], list[str]]
 INVARIANTS: tuple[Invariant, ...] = (
     every_transaction_final,
@@ -146,6 +179,7 @@ INVARIANTS: tuple[Invariant, ...] = (
     followers_paid_what_they_are_owed,
     empty_pools_closed_and_unlocked,
     pools_within_their_follower_limit,
+    no_active_position_past_its_limit,
 )
 
 

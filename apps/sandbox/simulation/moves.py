@@ -18,9 +18,10 @@ from django.conf import settings
 
 from apps.backoffice.followers import follower_block_by_staff, position_force_leave
 from apps.backoffice.streamers import streamer_suspend_by_staff
-from apps.core.money import round_amount_down
+from apps.core.money import AMOUNT_QUANTUM, round_amount_down
 from apps.followers.models import Follower, Position
-from apps.followers.services import follower_unblock
+from apps.followers.selectors import position_value
+from apps.followers.services import follower_unblock, position_limits_set
 from apps.sandbox.models import SandboxAccount
 from apps.sandbox.services import sandbox_play_bet
 from apps.sandbox.simulation.world import Tenant, World
@@ -121,6 +122,40 @@ class Leave:
             return False
         position_id, user_id = step.rng.choice(active)
         position_leave(session=tenant.sessions[user_id], position_id=position_id)
+        return True
+
+
+class StopLoss:
+    """A follower sets a stop-loss or a take-profit 1 to 10 % from an active position's
+    current value, as a value or as a percent of the contribution (the seed decides); the
+    Play moves then move the balance, and the next observed balance (a join's or leave's
+    pricing) pays it out. A limit reached already is refused (``ErrorCode.INVALID_LIMIT``)."""
+
+    name = "stop_loss"
+    weight = 2
+
+    def run(self, step: Step) -> bool:
+        tenant = _tenant(step)
+        active = _active_positions(tenant)
+        if not active:
+            return False
+        position_id, user_id = step.rng.choice(active)
+        position = Position.objects.select_related("pool").get(pk=position_id)
+        value = Decimal(position_value(position))
+        distance = Decimal(step.rng.randint(1, 10)) / 100
+        loss = step.rng.random() < 0.6
+        level = value * (1 - distance) if loss else value * (1 + distance) + AMOUNT_QUANTUM
+        if step.rng.random() < 0.3:  # as a percent of the contribution: near the value when
+            # the level is on the limit's side of the contribution, else farther or refused
+            percent = (1 - level / position.contributed) * 100
+            limit = f"{percent if loss else -percent:.4f}%"
+        else:
+            limit = f"{round_amount_down(level):.8f}"
+        position_limits_set(
+            follower=tenant.sessions[user_id].follower,
+            position_id=position_id,
+            changes={"stop_loss" if loss else "take_profit": limit},
+        )
         return True
 
 
@@ -268,6 +303,7 @@ def leases_expire() -> int:
 MOVES: tuple[Move, ...] = (
     Join(),
     Leave(),
+    StopLoss(),
     ForceLeave(),
     Block(),
     Suspend(),

@@ -5,16 +5,20 @@ import random
 from decimal import Decimal
 
 import pytest
+from django.test import override_settings
 
 from apps.followers.models import Position
 from apps.operators import clients
 from apps.pools.models import Pool
 from apps.sandbox.models import SandboxAccount, SandboxWalletTx
+from apps.sandbox.services import sandbox_play_bet
 from apps.sandbox.simulation import SimulationConfig, invariants, simulate
-from apps.sandbox.simulation.runner import operator_network
+from apps.sandbox.simulation.moves import Step, StopLoss
+from apps.sandbox.simulation.runner import SETTINGS, operator_network, recover
 from apps.sandbox.simulation.transport import FaultPlan, FaultyTransport, SimulatedCrash
 from apps.sandbox.simulation.world import world_build
 from apps.streamers.models import Streamer
+from apps.transactions.services import position_join
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -122,3 +126,78 @@ def test_each_fault_strikes_before_or_after_the_operator_applied_the_call(fault,
     assert SandboxWalletTx.objects.filter(provider_tx_id=f"bet-{fault}").exists() == applied
     assert (result is None) == (raised is not None)
     assert result is None or result.unknown
+
+
+class Draws:
+    """A generator whose draws a test decides: ``random()`` answers ``randoms`` in turn."""
+
+    def __init__(self, *randoms: float):
+        self.randoms = list(randoms)
+
+    def choice(self, options):
+        return options[0]
+
+    def randint(self, low, high):
+        return low
+
+    def random(self):
+        return self.randoms.pop(0)
+
+
+@pytest.mark.parametrize(
+    ("draws", "reason"),
+    [((0.1, 0.9), "stop_loss"), ((0.1, 0.1), "stop_loss"), ((0.9, 0.9), "take_profit")],
+)
+def test_a_limit_the_stop_loss_move_sets_fires_on_the_next_observed_balance(draws, reason):
+    # given: a follower in a pool at the sandbox
+    world = world_build(rng=random.Random(4), prefix="sl", operators=1, streamers=1, followers=2)
+    tenant = world.tenants[0]
+    first, second = sorted(tenant.sessions)
+    streamer = tenant.streamers[0]
+    account = SandboxAccount.objects.get(operator=tenant.sandbox, user_id=streamer.operator_user_id)
+    with (
+        override_settings(**SETTINGS),
+        operator_network(FaultyTransport(rng=random.Random(0), plan=FaultPlan())),
+    ):
+        position = position_join(
+            session=tenant.sessions[first], streamer_id=streamer.pk, amount="50"
+        )
+        assert position.status == "active"
+        # when: the move sets a limit 1 % from the value (a stop-loss as a value or a
+        # percent, or a take-profit), the streamer loses or wins a tenth of the balance,
+        # and another follower's join reads the balance
+        assert StopLoss().run(Step(world=world, rng=Draws(*draws)))  # type: ignore[arg-type]
+        position.refresh_from_db()
+        assert position.status == "active"
+        assert sandbox_play_bet(account=account, percent=Decimal("0.1"), wins=reason != "stop_loss")
+        position_join(session=tenant.sessions[second], streamer_id=streamer.pk, amount="20")
+        recover(max_rounds=10)
+    # then: the position left for its limit, and every invariant holds
+    position.refresh_from_db()
+    assert (position.status, position.leave_reason) == ("closed", reason)
+    assert invariants.violations(world) == []
+
+
+def test_the_invariants_see_an_active_position_past_its_limit():
+    world = world_build(rng=random.Random(4), prefix="pl", operators=1, streamers=1, followers=1)
+    tenant = world.tenants[0]
+    streamer = tenant.streamers[0]
+    pool = Pool.objects.create(
+        streamer=streamer,
+        operator=tenant.operator,
+        currency="USD",
+        balance=Decimal(100),
+        total_units=Decimal(100),
+    )
+    session = next(iter(tenant.sessions.values()))
+    Position.objects.create(
+        pool=pool,
+        follower=session.follower,
+        session=session,
+        status="active",
+        units=Decimal(10),
+        contributed=Decimal(20),  # worth 10: half lost
+        stop_loss_percent=Decimal(40),
+    )
+    found = invariants.violations(world)
+    assert any(v.startswith("no_active_position_past_its_limit") for v in found), found

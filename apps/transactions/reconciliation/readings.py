@@ -20,6 +20,7 @@ from apps.pools import snapshots
 from apps.pools.models import Pool
 from apps.pools.snapshots import PoolView, ReadingStats
 from apps.transactions import gateways
+from apps.transactions.copy_limits import copy_limits_enforce
 from apps.transactions.models import ReconciliationRun
 from apps.transactions.reconciliation.checks.balances import StreamHistory, balance_findings
 from apps.transactions.reconciliation.findings import FindingSink
@@ -41,6 +42,7 @@ class Hooks:
 @dataclass
 class ObserveStats(ReadingStats):
     busts: int = 0
+    limit_leaves: int = 0  # positions a reading took past a stop-loss or take-profit
 
     def add(self, other: ObserveStats) -> None:
         self.read += other.read
@@ -49,6 +51,7 @@ class ObserveStats(ReadingStats):
         self.priced_during_read += other.priced_during_read
         self.snapshots += other.snapshots
         self.busts += other.busts
+        self.limit_leaves += other.limit_leaves
 
 
 def observe(
@@ -58,15 +61,18 @@ def observe(
     sink: FindingSink,
     history: StreamHistory | None,
 ) -> ObserveStats:
-    """Record readings (guarded against pricing), snapshot them, bust, balance findings."""
+    """Record readings (guarded against pricing), snapshot them, bust, balance findings, and
+    the leaves of positions a reading takes past a copy limit (``copy_limits_enforce``)."""
     stats = ObserveStats()
     for reading in snapshots.pool_readings_record(views, results, stats=stats):
         view, balance = reading.view, reading.balance
         if not view.is_demo and history is not None:
             for finding in balance_findings(view, balance, history):
                 sink.record(operator_id=view.operator_id, finding=finding)
-        if reading.shows_bust and pool_bust_start(pool_id=view.id):
-            stats.busts += 1
+        if reading.shows_bust:
+            stats.busts += pool_bust_start(pool_id=view.id)
+        else:
+            stats.limit_leaves += len(copy_limits_enforce(pool_id=view.id))
     return stats
 
 

@@ -29,6 +29,7 @@ from apps.operators.clients import CallResult
 from apps.pools import services as pools
 from apps.pools.accounting import units_after_issue, units_after_redeem
 from apps.pools.models import Pool
+from apps.transactions.copy_limits import copy_limits_start
 from apps.transactions.models import Saga, Transaction
 from apps.transactions.sagas.engine import (
     StepContext,
@@ -79,7 +80,9 @@ def pool_price(saga: Saga, ctx: StepContext, *, read_balance: bool) -> Pricing |
     None when another saga holds the claim: the saga is parked until the claim is released
     (``claim_park``) and its step ends. A balance read is recorded as the pool's last known balance; an unusable
     reading releases the claim at once (nothing was priced on it), and the caller decides
-    what the failure means for its flow. ``read_balance`` is False when the saga already
+    what the failure means for its flow; a usable one starts the leaves of the positions it
+    takes past a copy limit (``copy_limits_start``: they wait for the claim like any other
+    saga). ``read_balance`` is False when the saga already
     priced its transfer: the claim is then confirmed, the transfer re-sent as priced.
     """
     if not pools.pool_pricing_claim(pool_id=saga.pool_id, saga_id=saga.pk):
@@ -96,6 +99,7 @@ def pool_price(saga: Saga, ctx: StepContext, *, read_balance: bool) -> Pricing |
         pricing_release(saga)
     else:
         pools.pool_observe_balance(pool_id=pool.pk, balance=pricing.balance)
+        ctx.spawned.extend(copy_limits_start(pool=pool, balance=pricing.balance))
     return pricing
 
 
@@ -128,7 +132,9 @@ def pool_apply_transfer(tx: Transaction, result: CallResult, *, pool: Pool) -> N
     (``tx.priced_total_units``) is still the pool's: a DEPOSIT issues ``tx.units`` on top of
     it, a WITHDRAWAL redeems them (never below the streamer's own units). The pool's balance
     becomes the one the operator answered, or, when it gave none, the priced balance plus the
-    DEPOSIT or minus the WITHDRAWAL.
+    DEPOSIT or minus the WITHDRAWAL. Positions that balance takes past a copy limit start
+    leaving (``copy_limits_start``; the resume pass drives them, as this runs inside the
+    caller's database transaction).
     """
     record(tx, result, Status.SUCCEEDED)
     deposit = tx.kind == Kind.STREAMER_DEPOSIT
@@ -150,6 +156,7 @@ def pool_apply_transfer(tx: Transaction, result: CallResult, *, pool: Pool) -> N
         pricing_saga=None,
         pricing_since=None,
     )
+    copy_limits_start(pool=pool, balance=balance, total_units=total_units)  # resumed as due
     claim_waiters_wake(pool_id=pool.pk)
 
 
