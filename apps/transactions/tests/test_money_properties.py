@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from apps.core.errors import ApplicationError
 from apps.core.money import MATH_CONTEXT
 from apps.followers.models import Follower, PlayerSession, Position
+from apps.operators.models import Operator
 from apps.operators.tests.factories import OperatorFactory
 from apps.pools.accounting import payout_for_units, units_for_contribution
 from apps.pools.models import Pool
@@ -52,7 +53,7 @@ class Rollback(Exception):
 
 
 def world(fake: FakeOperator):
-    operator = OperatorFactory(
+    operator: Operator = OperatorFactory(  # type: ignore[assignment]
         min_contribution=Decimal("1"), max_contribution=Decimal("100000"), max_pool_value=None
     )
     streamer = Streamer.objects.create(
@@ -109,9 +110,7 @@ def check_quiescent(fake: FakeOperator, play: Decimal) -> None:
         assert fake.streamer_balance[STREAMER] == OPENING + deposits - withdrawals + play
         pool = Pool.objects.filter(state="open").first()
         if pool is not None:
-            held = [
-                p.units for p in Position.objects.filter(pool=pool).exclude(status="failed")
-            ]
+            held = [p.units for p in Position.objects.filter(pool=pool).exclude(status="failed")]
             assert pool.total_units == pool.streamer_units + sum(held, Decimal(0))
             balance = fake.streamer_balance[STREAMER]
             value = sum(
