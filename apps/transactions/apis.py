@@ -12,6 +12,7 @@ import re
 import uuid
 from decimal import Decimal
 
+from django.http.multipartparser import MultiPartParserError
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
@@ -622,9 +623,12 @@ def _leave_body(request: Request) -> object:
         return request.data or {}
     except UnsupportedMediaType:
         django_request = request._request
-        form = django_request.content_type in FORM_TYPES
-        if form and not django_request.POST and not django_request.FILES:
-            return {}
+        if django_request.content_type in FORM_TYPES:
+            try:
+                if not django_request.POST and not django_request.FILES:
+                    return {}
+            except MultiPartParserError:
+                pass  # not even a form: the media type is refused as it is
         raise
 
 

@@ -412,3 +412,16 @@ def test_position_detail_lists_its_receipts_and_the_list_does_not(fake, streamer
     assert detail["receipts"][1]["amount"] == "10.00000000"
     assert detail["receipts"][2]["winId"] != ""
     assert "receipts" not in listed[0]
+
+
+def test_a_leave_as_a_form_with_fields_is_refused_not_taken_for_a_full_leave(
+    fake, streamer, make_session
+):
+    client = client_for(make_session("f1"))
+    position_id = joined(client, streamer)
+    before = snapshot(position_id)
+    # when: a form naming units (the API takes JSON only)
+    response = client.post(f"/api/v1/positions/{position_id}/leave", {"units": "10"})
+    # then
+    assert response.status_code == 415
+    assert snapshot(position_id) == before
