@@ -91,21 +91,17 @@ def succeeded(kind: str) -> Decimal:
 def check_quiescent(fake: FakeOperator, play: Decimal) -> None:
     """No saga running: the books match the operator's, one to one."""
     with localcontext(MATH_CONTEXT):
-        bets, rollbacks = succeeded("follower_debit"), succeeded("follower_rollback")
+        # A refunded BET is ``rolled_back``, a refused one ``failed``: the standing BETs are
+        # the ones that took money and kept it.
+        bets = succeeded("follower_debit")
         deposits, withdrawals = succeeded("streamer_deposit"), succeeded("streamer_withdrawal")
         wins = succeeded("follower_credit")
         # the followers' money: what left their wallets came back, or is in the pool
         wallets = sum((fake.wallet[f"p{n}"] for n in range(FOLLOWERS)), Decimal(0))
         assert wallets == WALLET * FOLLOWERS - bets + wins
-        assert deposits == bets - sum(
-            (
-                t.rolls_back.amount
-                for t in Transaction.objects.filter(kind="follower_rollback", status="succeeded")
-                if t.rolls_back is not None
-            ),
-            Decimal(0),
-        )
-        assert rollbacks <= bets
+        assert deposits == bets  # every standing BET reached the streamer, once
+        refunded = Transaction.objects.filter(kind="follower_debit", status="rolled_back")
+        assert all(t.rollback.status == "succeeded" for t in refunded)
         assert wins == withdrawals  # every WITHDRAWAL reached the follower, no more
         assert fake.streamer_balance[STREAMER] == OPENING + deposits - withdrawals + play
         pool = Pool.objects.filter(state="open").first()
