@@ -125,8 +125,8 @@ def _sent(tx: Transaction) -> bool:
 
 def rollback_refusal(saga: Saga | None) -> str | None:
     """Why this saga may not be rolled back by staff now; None when it may."""
-    if saga is None or saga.kind != Saga.Kind.JOIN:
-        return "Only a join can be rolled back (its BET is refunded to the follower)"
+    if saga is None or saga.kind not in (Saga.Kind.JOIN, Saga.Kind.TOP_UP):
+        return "Only a join or a top-up can be rolled back (its BET is refunded to the follower)"
     if saga.status != Saga.Status.RUNNING:
         return f"The join saga #{saga.pk} is {saga.status}: its outcome is final"
     if saga.step == JoinStep.ROLLBACK:

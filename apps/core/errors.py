@@ -185,6 +185,18 @@ class ErrorCode(StrEnum):
         409,
         "The position is not active (joining, leaving, closed or failed).",
     )
+    POSITION_BUSY = (
+        "ERR_POSITION_BUSY",
+        409,
+        "A top-up or partial leave of this position is in progress; try again once it is done.",
+    )
+    INVALID_UNITS = (
+        "ERR_INVALID_UNITS",
+        400,
+        "Give units (more than 0, at most the position's, at most 18 decimal places) or a "
+        "fraction (more than 0, at most 1), not both.",
+    )
+    TOP_UP_FAILED = "ERR_TOP_UP_FAILED", 409, "The top-up failed (no more specific code was known)."
     JOIN_FAILED = "ERR_JOIN_FAILED", 409, "The join failed (no more specific code was known)."
     WALLET_UNAVAILABLE = (
         "ERR_WALLET_UNAVAILABLE",

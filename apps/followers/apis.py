@@ -88,7 +88,8 @@ class PositionOutputSerializer(serializers.Serializer):
         max_digits=20,
         decimal_places=8,
         allow_null=True,
-        help_text="What the leave paid (or is paying); null until the position leaves.",
+        help_text="What the position's leaves paid out so far (a partial leave adds its "
+        "payout, the full leave its last); null until the first leave's WITHDRAWAL is applied.",
     )
     # Not ``get_value``, the default: that would override ``Field.get_value`` of the serializer.
     value = serializers.SerializerMethodField(
@@ -149,6 +150,55 @@ class PositionOutputSerializer(serializers.Serializer):
     def get_take_profit(self, position: Position) -> str | None:
         level = position_take_profit(position)
         return None if level is None else f"{level:.8f}"
+
+
+@extend_schema_serializer(component_name="Receipt")
+class ReceiptSerializer(serializers.Serializer):
+    """One price of the position: a join, top-up or leave, what it was priced on and what it
+    issued or redeemed (``Receipt``, reached as ``position.receipts``)."""
+
+    kind = serializers.ChoiceField(choices=["join", "top_up", "leave"])
+    amount = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=8,
+        help_text="Paid in (join, top-up) or out (leave: the WITHDRAWAL; 0 when nothing was "
+        "worth paying).",
+    )
+    currency = serializers.CharField()
+    balance = serializers.DecimalField(
+        max_digits=20, decimal_places=8, help_text="The streamer balance the price was read on."
+    )
+    totalUnitsBefore = serializers.DecimalField(
+        source="total_units_before", max_digits=40, decimal_places=18
+    )
+    totalUnitsAfter = serializers.DecimalField(
+        source="total_units_after", max_digits=40, decimal_places=18
+    )
+    nav = serializers.DecimalField(
+        max_digits=40,
+        decimal_places=18,
+        help_text="The value of one unit at that balance (balance / total units before, "
+        "rounded down to 18 places).",
+    )
+    units = serializers.DecimalField(
+        max_digits=40, decimal_places=18, help_text="Units issued (join, top-up) or redeemed."
+    )
+    betId = serializers.CharField(source="bet_external_id", allow_blank=True)
+    depositId = serializers.CharField(source="deposit_external_id", allow_blank=True)
+    withdrawalId = serializers.CharField(source="withdrawal_external_id", allow_blank=True)
+    winId = serializers.CharField(
+        source="win_external_id", allow_blank=True, help_text="Set once the WIN is sent."
+    )
+    pricedAt = serializers.DateTimeField(source="priced_at")
+
+
+@extend_schema_serializer(component_name="PositionDetail")
+class PositionDetailOutputSerializer(PositionOutputSerializer):
+    receipts = ReceiptSerializer(
+        source="receipts.all",
+        many=True,
+        help_text="Every price of the position, oldest first: its join, top-ups and leaves.",
+    )
 
 
 class PlayerApi(APIView):
@@ -290,7 +340,7 @@ class PositionDetailApi(PlayerApi):
         summary="One of the player's positions",
         parameters=[POSITION_ID],
         responses={
-            200: PositionOutputSerializer,
+            200: PositionDetailOutputSerializer,
             **PLAYER_ERROR_RESPONSES,
             **error_responses(
                 404,
@@ -304,7 +354,7 @@ class PositionDetailApi(PlayerApi):
         position = position_get_for_follower(
             follower=player_follower(request), position_id=position_id
         )
-        return Response(PositionOutputSerializer(position).data)
+        return Response(PositionDetailOutputSerializer(position).data)
 
 
 # --- Operator API: init and init-demo ---------------------------------------------------

@@ -2,9 +2,10 @@
 
 * Operator API (``/api/v1/copystake/``): ``transaction-status``, and ``streams/start`` and
   ``streams/end`` (ending a stream pays its pools out).
-* Player API (``/api/v1/``): ``pools/join`` and ``positions/{id}/leave``, the two that start a
-  saga, and ``statement`` (the wallet's movements); the player API's other reads (lobby,
-  positions) are ``apps.followers.apis``.
+* Player API (``/api/v1/``): ``pools/join``, ``positions/{id}/top-up`` and
+  ``positions/{id}/leave`` (all of it, or part), the ones that start a saga, and
+  ``statement`` (the wallet's movements); the player API's other reads (lobby, positions)
+  are ``apps.followers.apis``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import uuid
 from datetime import UTC
 from decimal import Decimal
 
+from django.http.multipartparser import MultiPartParserError
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -27,6 +29,7 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -53,7 +56,7 @@ from apps.operators.apis import (
 from apps.streamers.models import Stream
 from apps.streamers.services import stream_start_for_operator
 from apps.transactions import idempotency, services, statements
-from apps.transactions.models import Receipt, Transaction
+from apps.transactions.models import Receipt, Saga, Transaction
 from apps.transactions.selectors import transaction_get_for_operator
 
 TRANSACTION_TYPES: dict[str, str] = {  # Kind members are the ``kind`` column's strings
@@ -479,44 +482,229 @@ class PoolJoinApi(PlayerApi):
         return Response(PositionOutputSerializer(position).data, status=http)
 
 
-class PositionLeaveApi(PlayerApi):
-    open_while_operator_disabled = True  # money out is never trapped
+# A partial leave's units or fraction: a JSON number or a plain-notation string of at most 18
+# places (the service parses it exactly and answers ``ErrorCode.INVALID_UNITS`` otherwise).
+UNITS_SCHEMA = {
+    "oneOf": [
+        {"type": "string", "pattern": r"^(?:0|[1-9][0-9]{0,21})(?:\.[0-9]{1,18})?$"},
+        {"type": "number", "exclusiveMinimum": True, "minimum": 0},
+    ],
+}
+
+
+@extend_schema_field(
+    {
+        **UNITS_SCHEMA,
+        "description": "Units to redeem: more than 0, at most the position's, at most 18 "
+        'decimal places (`"12.5"`).',
+    }
+)
+class UnitsField(serializers.Field):
+    """Passed on untouched: ``services.position_leave_part`` parses and checks it."""
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field(
+    {
+        **UNITS_SCHEMA,
+        "description": 'The part of the position\'s units to redeem: 0 < f <= 1 (`"0.5"`).',
+    }
+)
+class FractionField(UnitsField):
+    pass
+
+
+@extend_schema_serializer(component_name="PositionError")
+class PositionErrorSerializer(ErrorSerializer):
+    position = PositionOutputSerializer(
+        required=False,
+        help_text="The position as it is: a failed top-up refunded its BET and left it as it was.",
+    )
+
+
+class PositionTopUpApi(PlayerApi):
+    """Add money to an active position, priced at the pool's NAV of the moment.
+
+    A new BET and DEPOSIT, with the faults and rollbacks of a join; the position's units grow
+    by the units issued and its `contributed` by the amount (a receipt of the price is in
+    `GET positions/{id}`). One top-up or leave of a position at a time.
+    """
+
+    @extend_schema_serializer(component_name="PositionTopUpRequest")
+    class InputSerializer(serializers.Serializer):
+        amount = AmountField()
 
     @extend_schema(
         tags=["player"],
-        operation_id="player_leave",
-        summary="Leave a pool: pay the position out",
-        parameters=[POSITION_ID],
-        request=None,
+        operation_id="player_top_up",
+        summary="Add money to an active position",
+        parameters=[POSITION_ID, idempotency.SCHEMA_PARAMETER],
+        request=InputSerializer,
         responses={
             200: OpenApiResponse(
                 PositionOutputSerializer,
-                description="Paid out: the position is `closed` with its `payout`.",
+                description="Topped up: the position holds the new units and its `contributed` "
+                "grew by the amount.",
             ),
             202: OpenApiResponse(
                 PositionOutputSerializer,
-                description="Still leaving: the position is `leaving`; its `payout` is set once "
-                "the WITHDRAWAL is priced.",
+                description="Still topping up: the operator has not answered yet; the position "
+                "is as it was until the DEPOSIT is applied.",
             ),
             **PLAYER_ERROR_RESPONSES,
             **error_responses(
+                400,
+                401,
+                402,
+                403,
                 404,
                 409,
+                serializer=PositionErrorSerializer,
                 descriptions={
+                    400: f"`{ErrorCode.VALIDATION}`, `{ErrorCode.MALFORMED_JSON}`, "
+                    f"`{ErrorCode.INVALID_AMOUNT}`, `{ErrorCode.CONTRIBUTION_LIMIT}` (the "
+                    "position's contribution with the amount would pass the pool's maximum; "
+                    f"the message says how much it can still take), "
+                    f"`{ErrorCode.INVALID_IDEMPOTENCY_KEY}`, `{ErrorCode.COPYSTAKE_OFF}`.",
+                    401: f"No valid player token (`{ErrorCode.UNAUTHORIZED}`, "
+                    f"`{ErrorCode.SESSION_EXPIRED}`), or the wallet refused the player's token "
+                    f"(`{ErrorCode.INVALID_TOKEN}`, with the `position`).",
+                    402: f"`{ErrorCode.INSUFFICIENT_BALANCE}`: the wallet refused the BET; "
+                    "with the `position`, unchanged.",
+                    403: f"`{ErrorCode.FOLLOWER_BLOCKED}`, `{ErrorCode.STREAMER_PRIVATE}`, or "
+                    f"the wallet or operator forbade it (`{ErrorCode.FORBIDDEN}`, "
+                    f"`{ErrorCode.TRANSFER_FORBIDDEN}`, with the `position`).",
                     404: f"`{ErrorCode.POSITION_NOT_FOUND}`: no such position of this player.",
-                    409: f"`{ErrorCode.POSITION_NOT_ACTIVE}`: the position is still joining, "
-                    "or failed.",
+                    409: f"`{ErrorCode.POSITION_NOT_ACTIVE}`, `{ErrorCode.POSITION_BUSY}` (a "
+                    f"top-up or leave of it is running), `{ErrorCode.STREAMER_SUSPENDED}`, "
+                    f"`{ErrorCode.STREAMER_OFFLINE}`, `{ErrorCode.POOL_CAPACITY}`, "
+                    f"`{ErrorCode.POOL_CLOSING}`, `{ErrorCode.POOL_BUST}`, the "
+                    f"`Idempotency-Key` is in use (`{ErrorCode.REQUEST_IN_PROGRESS}`, "
+                    f"`{ErrorCode.REQUEST_INTERRUPTED}`), or the top-up failed after the BET "
+                    "and was refunded (its own code, with the `position`, unchanged).",
+                },
+            ),
+            **error_responses(
+                415,
+                422,
+                descriptions={
+                    422: f"`{ErrorCode.IDEMPOTENCY_KEY_REUSED}`: the `Idempotency-Key` was used "
+                    "before for another request."
                 },
             ),
         },
     )
+    @idempotency.idempotent
     def post(self, request: Request, position_id: str) -> Response:
-        position = services.position_leave(session=player_session(request), position_id=position_id)
-        http = (
-            status.HTTP_200_OK
-            if position.status == Position.Status.CLOSED
-            else status.HTTP_202_ACCEPTED
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        position, saga = services.position_top_up(
+            session=player_session(request),
+            position_id=position_id,
+            amount=serializer.validated_data["amount"],
         )
+        if saga.status == Saga.Status.FAILED:
+            code = saga.failure_code or ErrorCode.TOP_UP_FAILED
+            body = {
+                "errorCode": code,
+                "errorMessage": saga.failure_message or "The top-up failed",
+                "position": PositionOutputSerializer(position).data,
+            }
+            return Response(body, status=FAILURE_STATUS.get(code, 409))
+        http = status.HTTP_200_OK if saga.status == Saga.Status.DONE else status.HTTP_202_ACCEPTED
+        return Response(PositionOutputSerializer(position).data, status=http)
+
+
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _leave_body(request: Request) -> object:
+    """The leave's JSON body; no body, or an empty form (what clients send with no body), is a
+    full leave, as it was before a leave had a body. A form with fields is refused (415)."""
+    if not request.body:
+        return {}
+    try:
+        return request.data or {}
+    except UnsupportedMediaType:
+        django_request = request._request
+        if django_request.content_type in FORM_TYPES:
+            try:
+                if not django_request.POST and not django_request.FILES:
+                    return {}
+            except MultiPartParserError:
+                pass  # not even a form: the media type is refused as it is
+        raise
+
+
+class PositionLeaveApi(PlayerApi):
+    """Pay a position out: all of it (no body, or an empty one), or part of it (`units` or
+    `fraction`, exactly one), the rest staying `active`."""
+
+    open_while_operator_disabled = True  # money out is never trapped
+
+    @extend_schema_serializer(component_name="PositionLeaveRequest")
+    class InputSerializer(serializers.Serializer):
+        units = UnitsField(required=False, allow_null=True)
+        fraction = FractionField(required=False, allow_null=True)
+
+    @extend_schema(
+        tags=["player"],
+        operation_id="player_leave",
+        summary="Leave a pool: pay the position out, all of it or part",
+        parameters=[POSITION_ID],
+        request=InputSerializer,
+        responses={
+            200: OpenApiResponse(
+                PositionOutputSerializer,
+                description="Paid out: the position is `closed` with its `payout` (a full "
+                "leave), or `active` with the rest of its units (a partial leave; `payout` "
+                "counts every leave's).",
+            ),
+            202: OpenApiResponse(
+                PositionOutputSerializer,
+                description="Still leaving: the position is `leaving` (or `active`, a partial "
+                "leave); its `payout` grows once the WITHDRAWAL is applied.",
+            ),
+            **PLAYER_ERROR_RESPONSES,
+            **error_responses(
+                400,
+                404,
+                409,
+                descriptions={
+                    400: f"`{ErrorCode.INVALID_UNITS}`: both `units` and `fraction`, or one "
+                    "out of range (0 or less, above the position's units, a fraction above 1, "
+                    f"more than 18 places); `{ErrorCode.VALIDATION}`, "
+                    f"`{ErrorCode.MALFORMED_JSON}`.",
+                    404: f"`{ErrorCode.POSITION_NOT_FOUND}`: no such position of this player.",
+                    409: f"`{ErrorCode.POSITION_NOT_ACTIVE}`: the position is still joining, "
+                    f"or failed (or, for a partial leave, leaving or closed); "
+                    f"`{ErrorCode.POSITION_BUSY}`: a top-up or leave of it is running.",
+                },
+            ),
+            **error_responses(415),
+        },
+    )
+    def post(self, request: Request, position_id: str) -> Response:
+        data = _leave_body(request)
+        serializer = self.InputSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        units = serializer.validated_data.get("units")
+        fraction = serializer.validated_data.get("fraction")
+        session = player_session(request)
+        if units is None and fraction is None:
+            position = services.position_leave(session=session, position_id=position_id)
+            done = position.status == Position.Status.CLOSED
+        else:
+            position, saga = services.position_leave_part(
+                session=session, position_id=position_id, units=units, fraction=fraction
+            )
+            done = saga.status == Saga.Status.DONE
+        http = status.HTTP_200_OK if done else status.HTTP_202_ACCEPTED
         return Response(PositionOutputSerializer(position).data, status=http)
 
 

@@ -47,6 +47,8 @@ class CloseStep(models.TextChoices):
 # engine refuses to register a flow whose steps are not the ones listed here for its kind.
 SAGA_STEPS: dict[str, type[models.TextChoices]] = {
     "join": JoinStep,
+    # A top-up is a join's flow run again for an active position: the same steps.
+    "top_up": JoinStep,
     "leave": LeaveStep,
     "close_pool": CloseStep,
 }
@@ -65,6 +67,7 @@ class Saga(models.Model):
 
     class Kind(models.TextChoices):
         JOIN = "join", "Join"
+        TOP_UP = "top_up", "Top-up"
         LEAVE = "leave", "Leave"
         CLOSE_POOL = "close_pool", "Close pool"
 
@@ -93,6 +96,13 @@ class Saga(models.Model):
     # Parked until the pool's pricing claim is released (apps.transactions.sagas.pricing):
     # the release wakes it; ``next_run_at`` is only the fallback.
     awaiting_claim = models.BooleanField(default=False)
+    # A partial leave's units (a leave saga): null redeems every unit of the position and
+    # closes it (a full leave); a value redeems at most that many and leaves the rest active.
+    units = models.DecimalField(**unit_field_kwargs(), null=True, blank=True)
+    # Why a top-up failed (an ``ErrorCode``): a join records it on its position, but a
+    # top-up's position stays active and untouched when its money is refunded.
+    failure_code = models.CharField(max_length=64, blank=True)
+    failure_message = models.CharField(max_length=255, blank=True)
     is_demo = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -112,7 +122,12 @@ class Saga(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["join", "leave", "close_pool"]), name="saga_kind_valid"
+                condition=Q(kind__in=["join", "top_up", "leave", "close_pool"]),
+                name="saga_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(units__isnull=True) | Q(kind="leave", units__gt=0),
+                name="saga_units_only_partial_leave",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["running", "done", "failed"]), name="saga_status_valid"

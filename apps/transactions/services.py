@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
-from decimal import Decimal
+from dataclasses import replace
+from decimal import Decimal, localcontext
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from apps.core.errors import (
@@ -18,12 +21,25 @@ from apps.core.errors import (
     NotFound,
     ValidationFailed,
 )
-from apps.core.money import DEMO_CURRENCY, AmountError, parse_amount
+from apps.core.money import (
+    DEMO_CURRENCY,
+    MATH_CONTEXT,
+    UNIT_PLACES,
+    AmountError,
+    parse_amount,
+    round_units_down,
+)
 from apps.followers.models import Follower, PlayerSession, Position
 from apps.followers.selectors import position_get_for_follower
 from apps.operators.models import Operator
 from apps.pools import services as pools
-from apps.pools.limits import PoolLoad, empty_pool_load, join_limit_breach, pool_load
+from apps.pools.limits import (
+    PoolLoad,
+    amount_text,
+    empty_pool_load,
+    join_limit_breach,
+    pool_load,
+)
 from apps.pools.models import Pool
 from apps.streamers.models import Stream, Streamer
 from apps.streamers.selectors import (
@@ -37,7 +53,7 @@ from apps.streamers.selectors import (
 )
 from apps.streamers.services import stream_cancel
 from apps.transactions import sagas
-from apps.transactions.models import Saga
+from apps.transactions.models import Saga, Transaction
 from apps.transactions.tasks import stream_end_task
 
 logger = logging.getLogger(__name__)
@@ -159,22 +175,242 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
     return position
 
 
-def position_leave(*, session: PlayerSession, position_id: object) -> Position:
+def position_leave(
+    *,
+    session: PlayerSession,
+    position_id: object,
+    units: object = None,
+    fraction: object = None,
+) -> Position:
     """Start paying out one of the session's follower's positions and drive it inline.
 
+    With neither ``units`` nor ``fraction`` every unit leaves (a full leave, the position
+    ``leaving`` then ``closed``); with one of them only that part (``position_leave_part``).
     Never refused because the operator is disabled: disabling stops new joins, not payouts.
     """
+    if units is not None or fraction is not None:
+        return position_leave_part(
+            session=session, position_id=position_id, units=units, fraction=fraction
+        )[0]
     _check_session(session)
     position = position_get_for_follower(follower=session.follower, position_id=position_id)
     if position.status in (Position.Status.LEAVING, Position.Status.CLOSED):
         return position  # already on its way out: the same answer again
     if position.status != Position.Status.ACTIVE:
         raise Conflict(f"The position is {position.status}", code=ErrorCode.POSITION_NOT_ACTIVE)
+    if _position_busy(position):
+        raise _busy()
     saga = sagas.leave_begin(position=position, reason=Position.LeaveReason.FOLLOWER)
     if saga is not None:
         sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS, wait_inline=True)
     position.refresh_from_db()
     return position
+
+
+def position_leave_part(
+    *, session: PlayerSession, position_id: object, units: object = None, fraction: object = None
+) -> tuple[Position, Saga]:
+    """Pay out part of an active position: ``units`` of it, or a ``fraction`` (0 < f <= 1) of
+    its units; exactly one of the two. The rest stays ``active``; the saga is a leave with
+    ``units`` set (apps.transactions.sagas.leave, "Partial leave", the dust rule included).
+
+    All of the units (``units`` equal to the position's, or ``fraction`` 1) is a full leave,
+    answered as ``position_leave`` answers one. Refused, with nothing changed: both or
+    neither given, or a value out of range (``ErrorCode.INVALID_UNITS``); a position not
+    active (``ErrorCode.POSITION_NOT_ACTIVE``), or with a top-up or leave running
+    (``ErrorCode.POSITION_BUSY``). Returns the position and the saga as they stand when the
+    inline budget is spent.
+    """
+    _check_session(session)
+    if (units is None) == (fraction is None):
+        raise ValidationFailed("Give units or fraction, not both", code=ErrorCode.INVALID_UNITS)
+    position = position_get_for_follower(follower=session.follower, position_id=position_id)
+    part_units = _parse_part(units if units is not None else fraction, fraction=units is None)
+    with transaction.atomic():
+        position = Position.objects.select_for_update().select_related("pool").get(pk=position.pk)
+        if position.status != Position.Status.ACTIVE:
+            raise Conflict(f"The position is {position.status}", code=ErrorCode.POSITION_NOT_ACTIVE)
+        if _position_busy(position):
+            raise _busy()
+        if fraction is not None:
+            with localcontext(MATH_CONTEXT):
+                part_units = round_units_down(position.units * part_units)
+            if part_units <= 0:
+                raise ValidationFailed(
+                    "That fraction of the position is less than one unit's smallest part",
+                    code=ErrorCode.INVALID_UNITS,
+                )
+        elif part_units > position.units:
+            raise ValidationFailed(
+                f"The position holds {position.units} units", code=ErrorCode.INVALID_UNITS
+            )
+        full = part_units >= position.units
+        if full:
+            saga = sagas.leave_begin(position=position, reason=Position.LeaveReason.FOLLOWER)
+        else:
+            saga = sagas.leave_part_begin(position=position, units=part_units)
+    if saga is None:  # cannot be: the row lock held the position active
+        raise Conflict("The position is not active", code=ErrorCode.POSITION_NOT_ACTIVE)
+    saga = sagas.saga_advance(
+        saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS, wait_inline=True
+    )
+    position.refresh_from_db()
+    return position, saga
+
+
+def position_top_up(
+    *, session: PlayerSession, position_id: object, amount: object
+) -> tuple[Position, Saga]:
+    """Add ``amount`` to an active position of the session's follower: a new BET and
+    DEPOSIT, priced at the NAV of the moment, issuing units into the same position
+    (apps.transactions.sagas.join, "Top-up"). Driven inline like a join.
+
+    Refused as a join is, before any money moves and persisting nothing: the operator
+    disabled or the session invalid, the follower blocked, the amount invalid, the streamer
+    not admitting the player, suspended or offline, the pool closing or bust; then the
+    position: not active (``ErrorCode.POSITION_NOT_ACTIVE``), or with a top-up or partial
+    leave running (``ErrorCode.POSITION_BUSY``); then the limits against the position's
+    total: ``contributed + amount`` at most the maximum contribution
+    (``ErrorCode.CONTRIBUTION_LIMIT``), and the pool's capacity as for a join (pending joins
+    and top-ups counted). The follower is a member already: the follower limit does not
+    apply. Decided again under the pool's, the follower's and the position's row locks.
+
+    Returns the position and the saga: the saga ``done`` (the position grew), ``running``
+    (the operator has not answered yet; the position is as it was) or ``failed`` (refunded:
+    the saga's ``failure_code`` says why; the position is as it was).
+    """
+    _check_operator(session)
+    follower: Follower = session.follower
+    follower.refresh_from_db(fields=["is_blocked"])
+    if follower.is_blocked:
+        raise _blocked()
+    try:
+        value = parse_amount(amount)
+    except AmountError as error:
+        raise ValidationFailed(str(error), code=ErrorCode.INVALID_AMOUNT) from error
+    position = position_get_for_follower(follower=follower, position_id=position_id)
+    pool = Pool.objects.select_related("streamer__operator").get(pk=position.pool_id)
+    streamer = pool.streamer
+    _check_position_top_up(position)
+    if not streamer_admits(
+        streamer=streamer, operator_user_id=follower.operator_user_id, is_demo=session.is_demo
+    ):
+        raise Forbidden("This streamer's pool is invite-only", code=ErrorCode.STREAMER_PRIVATE)
+    if streamer.status != Streamer.Status.ACTIVE:
+        raise Conflict("The streamer is suspended", code=ErrorCode.STREAMER_SUSPENDED)
+    if not Stream.objects.filter(streamer=streamer, status=Stream.Status.LIVE).exists():
+        raise Conflict("The streamer is not live", code=ErrorCode.STREAMER_OFFLINE)
+    limits = streamer_limits(streamer)
+    _check_top_up_limits(limits, value, position, pool, session)
+    with transaction.atomic():
+        pool = Pool.objects.select_for_update().get(pk=pool.pk)
+        if pool.state != Pool.State.OPEN or pool.close_reason:
+            raise Conflict("The pool is closing", code=ErrorCode.POOL_CLOSING)
+        if pool.is_bust:
+            raise Conflict("The pool is bust", code=ErrorCode.POOL_BUST)
+        if (
+            Follower.objects.select_for_update()
+            .values_list("is_blocked", flat=True)
+            .get(pk=follower.pk)
+        ):
+            raise _blocked()
+        position = Position.objects.select_for_update().select_related("pool").get(pk=position.pk)
+        _check_position_top_up(position)
+        _check_top_up_limits(limits, value, position, pool, session)
+        saga = sagas.top_up_begin(position=position, amount=value)
+    saga = sagas.saga_advance(
+        saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS, wait_inline=True
+    )
+    position.refresh_from_db()
+    return position, saga
+
+
+def _check_position_top_up(position: Position) -> None:
+    if position.status != Position.Status.ACTIVE:
+        raise Conflict(f"The position is {position.status}", code=ErrorCode.POSITION_NOT_ACTIVE)
+    if _position_busy(position):
+        raise _busy()
+
+
+def _check_top_up_limits(
+    limits: StreamerLimits, amount: Decimal, position: Position, pool: Pool, session: PlayerSession
+) -> None:
+    """The maximum contribution counts the position's total; the capacity, the pool's value
+    with the joins and top-ups still pending, as a join's does (``join_limit_breach``)."""
+    currency = DEMO_CURRENCY if session.is_demo else pool.currency
+    total = position.contributed + amount
+    if total > limits.max_contribution:
+        room = max(limits.max_contribution - position.contributed, Decimal(0))
+        raise ApplicationError(
+            f"The maximum contribution to this pool is {amount_text(limits.max_contribution, currency)}"
+            f"; this position can take {amount_text(room, currency)} more",
+            code=ErrorCode.CONTRIBUTION_LIMIT,
+        )
+    load = pool_load(pool=pool, follower_id=position.follower_id)
+    load = replace(load, pending=load.pending + _top_ups_pending(pool))
+    # The contribution bounds were checked on the total above: only followers and capacity here.
+    bounds = replace(limits, min_contribution=Decimal(0), max_contribution=amount)
+    breach = join_limit_breach(limits=bounds, amount=amount, load=load, currency=currency)
+    if breach is not None:
+        raise ApplicationError(breach.message, code=breach.code)
+
+
+def _top_ups_pending(pool: Pool) -> Decimal:
+    """The BETs of the pool's running top-ups whose DEPOSIT is not applied yet (not in the
+    pool's balance): counted in its value as pending joins are (apps.pools.limits)."""
+    total = Transaction.objects.filter(
+        saga__pool=pool,
+        saga__kind=Saga.Kind.TOP_UP,
+        saga__status=Saga.Status.RUNNING,
+        kind=Transaction.Kind.FOLLOWER_DEBIT,
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or Decimal(0)
+
+
+def _position_busy(position: Position) -> bool:
+    """Whether a top-up or a leave of the position is running (one at a time per position)."""
+    return Saga.objects.filter(
+        position=position,
+        status=Saga.Status.RUNNING,
+        kind__in=[Saga.Kind.TOP_UP, Saga.Kind.LEAVE],
+    ).exists()
+
+
+def _busy() -> Conflict:
+    return Conflict(
+        "A top-up or leave of this position is in progress; try again once it is done",
+        code=ErrorCode.POSITION_BUSY,
+    )
+
+
+UNITS_TEXT = re.compile(r"^(?:0|[1-9][0-9]{0,21})(?:\.[0-9]{1,18})?$")
+
+
+def _parse_part(value: object, *, fraction: bool) -> Decimal:
+    """A partial leave's ``units`` (more than 0, at most 18 places) or ``fraction`` (more
+    than 0, at most 1): a JSON number or a string in plain notation, parsed exactly."""
+    name = "fraction" if fraction else "units"
+    if isinstance(value, str):
+        if not UNITS_TEXT.fullmatch(value):
+            raise ValidationFailed(
+                f"{name} must be a decimal number in plain notation", code=ErrorCode.INVALID_UNITS
+            )
+        value = Decimal(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        value = Decimal(value)
+    elif isinstance(value, float):
+        value = Decimal(repr(value))
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValidationFailed(f"{name} must be a number", code=ErrorCode.INVALID_UNITS)
+    if value <= 0:
+        raise ValidationFailed(f"{name} must be more than 0", code=ErrorCode.INVALID_UNITS)
+    if fraction and value > 1:
+        raise ValidationFailed("fraction must be at most 1", code=ErrorCode.INVALID_UNITS)
+    if value.as_tuple().exponent < -UNIT_PLACES or len(value.as_tuple().digits) > 40:  # type: ignore[operator]
+        raise ValidationFailed(
+            f"{name} has more than {UNIT_PLACES} decimal places", code=ErrorCode.INVALID_UNITS
+        )
+    return value
 
 
 def pool_settle(

@@ -6,6 +6,9 @@ from apps.transactions import apis
 # config.urls, beside the followers' endpoints.
 player_urlpatterns = [
     path("pools/join", apis.PoolJoinApi.as_view(), name="player-join"),
+    path(
+        "positions/<str:position_id>/top-up", apis.PositionTopUpApi.as_view(), name="player-top-up"
+    ),
     path("positions/<str:position_id>/leave", apis.PositionLeaveApi.as_view(), name="player-leave"),
     path("statement", apis.StatementApi.as_view(), name="player-statement"),
 ]

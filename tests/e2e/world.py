@@ -195,6 +195,17 @@ class Player:
     def leave(self, position_id: str) -> httpx.Response:
         return self.client.post(f"positions/{position_id}/leave")
 
+    def leave_part(self, position_id: str, **part: str) -> httpx.Response:
+        """A partial leave: ``units="10"`` or ``fraction="0.5"``."""
+        return self.client.post(f"positions/{position_id}/leave", json=part)
+
+    def top_up(self, position_id: str, amount: str | int) -> httpx.Response:
+        return self.client.post(
+            f"positions/{position_id}/top-up",
+            json={"amount": str(amount)},
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
+
     def position(self, position_id: str) -> dict:
         response = self.client.get(f"positions/{position_id}")
         assert response.status_code == 200, response.text

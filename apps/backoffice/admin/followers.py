@@ -35,6 +35,7 @@ from apps.followers.models import Follower, PlayerSession, Position
 from apps.followers.selectors import follower_position_totals, position_value
 from apps.followers.services import follower_unblock
 from apps.pools.models import Pool
+from apps.transactions.models import Receipt
 
 # --- actions ------------------------------------------------------------------------------
 
@@ -317,9 +318,53 @@ class PlayerSessionAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmi
     readonly_fields = fields
 
 
+class PositionReceiptInline(admin.TabularInline):
+    """Every price of the position (join, top-ups, leaves), oldest first: read-only, the proof
+    of what each was priced on (``Receipt``)."""
+
+    model = Receipt
+    formset = CappedInlineFormSet
+    extra = 0
+    can_delete = False
+    classes = ("cp-inline",)
+    verbose_name_plural = "Receipts (prices of the join, top-ups and leaves)"
+    fields = (
+        "kind",
+        "priced_at",
+        "money_amount",
+        "money_balance",
+        "num_nav",
+        "num_units",
+        "num_total_before",
+        "num_total_after",
+        "bet_external_id",
+        "deposit_external_id",
+        "withdrawal_external_id",
+        "win_external_id",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("priced_at", "pk")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    money_amount = money_column("amount", "Amount")
+    money_balance = money_column("balance", "Priced on balance")
+    num_nav = number_column("nav", "NAV", places=18)
+    num_units = number_column("units", "Units issued / redeemed", places=18)
+    num_total_before = number_column("total_units_before", "Pool units before", places=18)
+    num_total_after = number_column("total_units_after", "Pool units after", places=18)
+
+
 @admin.register(Position)
 class PositionAdmin(StaffActionsMixin, ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
     staff_actions = POSITION_ACTIONS
+    inlines = (PositionReceiptInline,)
     list_display = (
         "id",
         "follower",

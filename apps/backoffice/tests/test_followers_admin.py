@@ -276,3 +276,35 @@ def test_operations_may_block_and_force_leave(client, fake, streamer, make_sessi
         ("ops", "follower_block", "done"),
         ("ops", "position_force_leave", "done"),
     }
+
+
+# --- receipts -----------------------------------------------------------------------------
+
+
+def test_the_position_page_shows_its_receipts_read_only_with_money_formatted(
+    root, fake, streamer, make_session
+):
+    from apps.transactions.models import Receipt
+    from apps.transactions.services import position_leave_part, position_top_up
+
+    # given: a join, a top-up at NAV 1.1 and a partial leave
+    position = joined(make_session, streamer, "f1")
+    fake.streamer_balance["streamer-1"] = D("1210")
+    session = position.session
+    position_top_up(session=session, position_id=position.pk, amount="55")
+    position_leave_part(session=session, position_id=position.pk, units="10")
+    receipts = list(Receipt.objects.filter(position=position).order_by("priced_at", "pk"))
+    assert [r.kind for r in receipts] == ["join", "top_up", "leave"]
+    # when
+    response = root.get(reverse("admin:followers_position_change", args=[position.pk]))
+    # then
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Receipts (prices of the join, top-ups and leaves)" in page
+    # the top-up's amount and the balance it was priced on, as money in the pool's currency
+    assert '<span class="cp-money">55.00000000<span class="cp-ccy">USD</span></span>' in page
+    assert '<span class="cp-money">1,210.00000000<span class="cp-ccy">USD</span></span>' in page
+    assert '<span class="cp-money">1.100000000000000000</span>' in page  # its NAV
+    assert receipts[0].bet_external_id in page and receipts[1].deposit_external_id in page
+    assert receipts[2].withdrawal_external_id in page and receipts[2].win_external_id in page
+    assert 'name="receipts-0-amount"' not in page  # read-only: no inputs

@@ -252,7 +252,7 @@ def test_roll_back_is_refused_while_a_deposit_is_in_doubt(
     ("case", "message"),
     [
         ("done_join", "its outcome is final"),
-        ("leave", "Only a join can be rolled back"),
+        ("leave", "Only a join or a top-up can be rolled back"),
     ],
 )
 def test_roll_back_is_refused_where_the_flow_does_not_allow_it(

@@ -61,6 +61,7 @@ def test_player_operations_are_named_and_their_bodies_are_components(schema):
         "player_position",
         "player_join",
         "player_leave",
+        "player_top_up",
         "player_invite_redeem",
         "player_wallet",
         "player_pool_nav",
@@ -72,7 +73,7 @@ def test_player_operations_are_named_and_their_bodies_are_components(schema):
     assert lobby["schema"]["items"]["$ref"] == "#/components/schemas/LobbyEntry"
     position = responses(schema, "get", "/api/v1/positions/{position_id}")["200"]
     assert position["content"]["application/json"]["schema"]["$ref"] == (
-        "#/components/schemas/Position"
+        "#/components/schemas/PositionDetail"
     )
 
 

@@ -9,18 +9,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Q, Sum
 
 from apps.followers.limits import limit_crossed, position_stop_loss, position_take_profit
 from apps.followers.models import Position
-from apps.pools.accounting import value_of_units
+from apps.pools.accounting import (
+    UNIT_DUST,
+    payout_for_units,
+    units_for_contribution,
+    value_of_units,
+)
 from apps.pools.models import Pool
 from apps.sandbox.ledger import ledger_violations
 from apps.sandbox.models import SandboxAccount
 from apps.sandbox.simulation.world import World
 from apps.streamers.models import Streamer
 from apps.streamers.selectors import streamer_limits
-from apps.transactions.models import Saga, Transaction
+from apps.transactions.models import Receipt, Saga, Transaction
 
 Kind = Transaction.Kind
 Status = Transaction.Status
@@ -66,8 +72,9 @@ def ledgers_agree(world: World) -> list[str]:
 
 
 def followers_paid_what_they_are_owed(world: World) -> list[str]:
-    """Each follower's wallet change is their payouts less their contributions, and each
-    closed position was paid its payout by exactly one WIN."""
+    """Each follower's wallet change is their payouts less their contributions (a position's
+    ``payout`` is everything its leaves paid, partial ones included, and ``contributed`` its
+    join and top-ups), and every position was paid its payout by its WINs, each paid once."""
     problems = []
     for tenant in world.tenants:
         for user_id in tenant.sessions:
@@ -76,7 +83,7 @@ def followers_paid_what_they_are_owed(world: World) -> list[str]:
                 pool__operator=tenant.operator, follower__operator_user_id=user_id
             )
             paid = (
-                positions.filter(status=Position.Status.CLOSED).aggregate(total=Sum("payout"))[
+                positions.exclude(status=Position.Status.FAILED).aggregate(total=Sum("payout"))[
                     "total"
                 ]
                 or ZERO
@@ -96,15 +103,131 @@ def followers_paid_what_they_are_owed(world: World) -> list[str]:
                     f"({still_in or ZERO} still in pools)"
                 )
         for position in Position.objects.filter(
-            pool__operator=tenant.operator, status=Position.Status.CLOSED
+            pool__operator=tenant.operator, payout__isnull=False
         ):
             wins = list(
                 position.transactions.filter(kind=Kind.FOLLOWER_CREDIT).values_list(
                     "amount", "status"
                 )
             )
-            if wins != [(position.payout, Status.SUCCEEDED)]:
-                problems.append(f"position {position.pk}: payout {position.payout}, WINs {wins}")
+            leaves = position.sagas.filter(kind=Saga.Kind.LEAVE).count()
+            total = sum((amount for amount, _ in wins), ZERO)
+            settled = all(status == Status.SUCCEEDED for _, status in wins)
+            if total != position.payout or not settled or len(wins) != leaves:
+                problems.append(
+                    f"position {position.pk}: payout {position.payout}, {leaves} leaves, "
+                    f"WINs {wins}"
+                )
+        closed_unpaid = Position.objects.filter(
+            pool__operator=tenant.operator, status=Position.Status.CLOSED, payout__isnull=True
+        )
+        if closed_unpaid.exists():
+            problems.append(f"closed without a payout: {list(closed_unpaid.values_list('pk'))}")
+    return problems
+
+
+RECEIPT_SAGAS = (Saga.Kind.JOIN, Saga.Kind.TOP_UP, Saga.Kind.LEAVE)
+
+
+def receipts_match_transactions(world: World) -> list[str]:
+    """Every join, top-up and leave that moved units has one receipt, no other saga has one,
+    and a receipt names its saga's movements: the BET, the applied DEPOSIT or WITHDRAWAL with
+    the receipt's amount (none for a leave of nothing), the WIN with the WITHDRAWAL's amount;
+    its figures keep the unit rule exactly (apps.pools.accounting)."""
+    problems: list[str] = []
+    sagas = Saga.objects.filter(operator__in=world.operators, kind__in=RECEIPT_SAGAS)
+    for saga in sagas.select_related("receipt").prefetch_related("transactions"):
+        receipt = getattr(saga, "receipt", None)
+        if saga.status != Saga.Status.DONE:
+            if receipt is not None:
+                problems.append(f"{saga}: {saga.status}, yet a receipt")
+            continue
+        if receipt is None:
+            problems.append(f"{saga}: done without a receipt")
+            continue
+        txs = {(tx.kind, tx.status): tx for tx in saga.transactions.all()}
+        bet = txs.get((Kind.FOLLOWER_DEBIT, Status.SUCCEEDED))
+        deposit = txs.get((Kind.STREAMER_DEPOSIT, Status.SUCCEEDED))
+        withdrawal = txs.get((Kind.STREAMER_WITHDRAWAL, Status.SUCCEEDED))
+        win = txs.get((Kind.FOLLOWER_CREDIT, Status.SUCCEEDED))
+        expected: tuple[object, ...]
+        found: tuple[object, ...]
+        if saga.kind == Saga.Kind.LEAVE:
+            expected = (
+                withdrawal.external_id if withdrawal else "",
+                win.external_id if win else None,
+                withdrawal.amount if withdrawal else ZERO,
+            )
+            found = (receipt.withdrawal_external_id, receipt.win_external_id, receipt.amount)
+            if win is not None and win.amount != receipt.amount:
+                problems.append(f"{saga}: WIN {win.amount}, receipt {receipt.amount}")
+        else:
+            expected = (
+                bet.external_id if bet else None,
+                deposit.external_id if deposit else None,
+                deposit.amount if deposit else None,
+            )
+            found = (receipt.bet_external_id, receipt.deposit_external_id, receipt.amount)
+        if expected != found:
+            problems.append(f"{saga}: receipt {found}, transactions {expected}")
+        problems.extend(f"{saga}: {problem}" for problem in receipt_unit_rule(receipt))
+    return problems
+
+
+def receipt_unit_rule(receipt: Receipt) -> list[str]:
+    """The receipt's figures against SPEC section 4's rule, recomputed from them alone:
+    exactly on PostgreSQL; on SQLite (development only), whose decimal columns hold about 15
+    significant digits, within that storage rounding."""
+    exact = connection.vendor != "sqlite"
+    if receipt.kind == Receipt.Kind.LEAVE:
+        amount = payout_for_units(
+            units=receipt.units, balance=receipt.balance, total_units=receipt.total_units_before
+        )
+        after = receipt.total_units_before - receipt.units
+        ok = amount == receipt.amount if exact else abs(amount - receipt.amount) <= CENT
+    else:
+        units = units_for_contribution(
+            amount=receipt.amount, balance=receipt.balance, total_units=receipt.total_units_before
+        )
+        after = receipt.total_units_before + receipt.units
+        ok = units == receipt.units if exact else abs(units - receipt.units) <= _stored(units)
+    if abs(after - receipt.total_units_after) > (0 if exact else _stored(after)):
+        ok = False
+    return [] if ok else [f"receipt {receipt.pk} breaks the unit rule"]
+
+
+CENT = Decimal("0.00000001")
+
+
+def _stored(value: Decimal) -> Decimal:
+    """How far SQLite's storage may move ``value``: its 15th significant digit, or dust."""
+    return max(abs(value) * Decimal("1e-14"), UNIT_DUST)
+
+
+def positions_are_their_receipts(world: World) -> list[str]:
+    """A position's ``contributed`` is the sum of its join and top-up receipts, its ``payout``
+    of its leave receipts, its units what they issued less what they redeemed."""
+    problems: list[str] = []
+    positions = Position.objects.filter(pool__operator__in=world.operators).exclude(
+        status=Position.Status.FAILED
+    )
+    for position in positions.prefetch_related("receipts"):
+        receipts = list(position.receipts.all())
+        put_in = sum((r.amount for r in receipts if r.kind != Receipt.Kind.LEAVE), ZERO)
+        paid = sum((r.amount for r in receipts if r.kind == Receipt.Kind.LEAVE), ZERO)
+        issued = sum((r.units for r in receipts if r.kind != Receipt.Kind.LEAVE), ZERO)
+        redeemed = sum((r.units for r in receipts if r.kind == Receipt.Kind.LEAVE), ZERO)
+        has_left = any(r.kind == Receipt.Kind.LEAVE for r in receipts)
+        if (
+            put_in != position.contributed
+            or (paid if has_left else None) != position.payout
+            or abs(issued - redeemed - position.units) > UNIT_DUST
+        ):
+            problems.append(
+                f"position {position.pk}: contributed {position.contributed} / receipts "
+                f"{put_in}, payout {position.payout} / {paid}, units {position.units} / "
+                f"{issued - redeemed}"
+            )
     return problems
 
 
@@ -177,6 +300,8 @@ INVARIANTS: tuple[Invariant, ...] = (
     every_transaction_final,
     ledgers_agree,
     followers_paid_what_they_are_owed,
+    receipts_match_transactions,
+    positions_are_their_receipts,
     empty_pools_closed_and_unlocked,
     pools_within_their_follower_limit,
     no_active_position_past_its_limit,

@@ -28,7 +28,14 @@ from apps.sandbox.simulation.world import Tenant, World
 from apps.streamers.models import Stream, Streamer
 from apps.streamers.services import stream_start, streamer_resume
 from apps.transactions.models import Saga
-from apps.transactions.services import position_join, position_leave, sagas_resume, streams_end
+from apps.transactions.services import (
+    position_join,
+    position_leave,
+    position_leave_part,
+    position_top_up,
+    sagas_resume,
+    streams_end,
+)
 
 
 @dataclass
@@ -156,6 +163,60 @@ class StopLoss:
             position_id=position_id,
             changes={"stop_loss" if loss else "take_profit": limit},
         )
+        return True
+
+
+class TopUp:
+    """A follower adds a random amount to one of their active positions (refusals included:
+    more than the wallet holds, past the maximum contribution, a busy position)."""
+
+    name = "top_up"
+    weight = 3
+
+    def run(self, step: Step) -> bool:
+        tenant = _tenant(step)
+        active = _active_positions(tenant)
+        if not active:
+            return False
+        position_id, user_id = step.rng.choice(active)
+        wallet = SandboxAccount.objects.get(operator=tenant.sandbox, user_id=user_id).balance
+        ceiling = max(min(wallet * Decimal("0.4"), tenant.operator.max_contribution), Decimal(1))
+        if step.rng.random() < 0.05:
+            ceiling = wallet + 100  # now and then more than the wallet holds: a 402
+        amount = round_amount_down(Decimal(str(step.rng.uniform(0.5, float(ceiling)))))
+        position_top_up(
+            session=tenant.sessions[user_id], position_id=position_id, amount=str(amount)
+        )
+        return True
+
+
+class PartialLeave:
+    """A follower takes part of a position out: a fraction, or a number of its units (now and
+    then all but a speck of them: the dust rule makes that a full leave)."""
+
+    name = "partial_leave"
+    weight = 2
+
+    def run(self, step: Step) -> bool:
+        tenant = _tenant(step)
+        active = _active_positions(tenant)
+        if not active:
+            return False
+        position_id, user_id = step.rng.choice(active)
+        session = tenant.sessions[user_id]
+        draw = step.rng.random()
+        if draw < 0.5:
+            fraction = Decimal(step.rng.randint(1, 100)) / Decimal(100)
+            position_leave_part(session=session, position_id=position_id, fraction=str(fraction))
+            return True
+        units = Position.objects.values_list("units", flat=True).get(pk=position_id)
+        if draw < 0.6:
+            part = units - Decimal("1e-18")  # a rest worth nothing
+        else:
+            part = (units * Decimal(step.rng.randint(1, 99)) / 100).quantize(Decimal("1e-18"))
+        if part <= 0:
+            return False
+        position_leave_part(session=session, position_id=position_id, units=f"{part:f}")
         return True
 
 
@@ -312,4 +373,6 @@ MOVES: tuple[Move, ...] = (
     StreamEnd(),
     StreamStart(),
     Resume(),
+    TopUp(),
+    PartialLeave(),
 )

@@ -26,12 +26,13 @@ from apps.transactions.sagas.engine import (
     saga_lease_held,
     sagas_due,
 )
-from apps.transactions.sagas.join import JOIN_FLOW, JoinStep, join_begin
+from apps.transactions.sagas.join import JOIN_FLOW, TOP_UP_FLOW, JoinStep, join_begin, top_up_begin
 from apps.transactions.sagas.leave import (
     LEAVE_FLOW,
     MAX_REPRICES,
     LeaveStep,
     leave_begin,
+    leave_part_begin,
     pool_pay_out_all,
 )
 
@@ -57,6 +58,9 @@ __all__ = [
     "close_saga_for",
     "join_begin",
     "leave_begin",
+    "leave_part_begin",
+    "top_up_begin",
+    "TOP_UP_FLOW",
     "pool_pay_out_all",
     "saga_advance",
     "sagas_due",

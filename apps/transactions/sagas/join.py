@@ -19,14 +19,27 @@ State machine (``JoinStep``)::
 Staff may also move a running join to ``rollback`` (apps.transactions.review). A failed join
 closes its pool when it was the last member; a join that lands in a pool that must pay out
 (bust, stream over) starts its own leave at once.
+
+**Top-up** (``Saga.Kind.TOP_UP``, ``top_up_begin``): more money into an active position, the
+same steps and the same faults as a join, with the amount of its own BET row. The position
+stays ``active`` and untouched while it runs: on success its ``units`` grow by the units
+issued and its ``contributed`` by the amount (both under the pricing claim, with the
+receipt); on failure nothing about the position changes (the failure is the saga's
+``failure_code``), and the pool is never closed by it (the position is still a member). A
+top-up priced after a leave of its position began (stream end, bust, staff) is refunded
+instead (``ErrorCode.POSITION_NOT_ACTIVE``): checked under the claim, so a leave that begins
+later prices after the top-up and redeems its units too.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal, localcontext
 
 from django.db import transaction
 from django.utils import timezone
 
 from apps.core.errors import ErrorCode
+from apps.core.money import MATH_CONTEXT
 from apps.followers.models import Position
 from apps.pools import services as pools
 from apps.pools.accounting import opening_units, units_for_contribution
@@ -64,6 +77,7 @@ __all__ = [
     "join_deposit",
     "join_open_pool",
     "join_rollback",
+    "top_up_begin",
 ]
 
 Kind = Transaction.Kind
@@ -90,11 +104,53 @@ def join_begin(*, position: Position) -> Saga:
     return saga
 
 
+@transaction.atomic
+def top_up_begin(*, position: Position, amount: Decimal) -> Saga:
+    """Persist a top-up's saga and its BET row of ``amount``, before anything is sent.
+
+    The caller has checked the position is active with no other saga running on it, under
+    its row lock (``apps.transactions.services.position_top_up``).
+    """
+    pool = position.pool
+    saga = Saga.objects.create(
+        kind=Saga.Kind.TOP_UP,
+        step=JoinStep.DEBIT,
+        operator_id=pool.operator_id,
+        pool=pool,
+        position=position,
+        is_demo=position.is_demo,
+    )
+    new_tx(saga, Kind.FOLLOWER_DEBIT, amount)
+    return saga
+
+
+def _is_top_up(saga: Saga) -> bool:
+    return saga.kind == Saga.Kind.TOP_UP
+
+
+def _amount(saga: Saga) -> Decimal:
+    """The money this saga moves in: its BET's amount (a join's is its position's
+    ``contributed``, a top-up's its own)."""
+    return saga.transactions.get(kind=Kind.FOLLOWER_DEBIT).amount
+
+
 def _position(saga: Saga) -> Position:
     position = saga.position
     if position is None:
         raise ValueError(f"join saga #{saga.pk} has no position")
     return position
+
+
+def _set_failure(saga: Saga, position: Position, code: str, message: str) -> None:
+    """Why the join failed, on its position; a top-up's on its saga (its position stays as
+    it was). The first reason given stays."""
+    if _is_top_up(saga):
+        if not saga.failure_code:
+            saga.failure_code = code[:64]
+            saga.failure_message = message[:255]
+            saga.save(update_fields=["failure_code", "failure_message", "updated_at"])
+        return
+    _set_position_failure(position, code, message)
 
 
 def _set_position_failure(position: Position, code: str, message: str) -> None:
@@ -112,13 +168,13 @@ def join_debit(saga: Saga, ctx: StepContext) -> None:
         return goto(saga, JoinStep.OPEN_POOL)
     if tx.status == Status.FAILED:
         # Refused before a crash, the join not yet marked failed: never send it again.
-        _set_position_failure(position, tx.last_error_code, "The wallet refused the bet")
+        _set_failure(saga, position, tx.last_error_code, "The wallet refused the bet")
         return _join_failed(saga, ctx)
     if tx.status == Status.UNKNOWN or (tx.status == Status.PENDING and tx.attempts > 0):
         # Sent before a crash, answer never recorded: the outcome is unknown.
         Transaction.objects.filter(pk=tx.pk, status=Status.PENDING).update(status=Status.UNKNOWN)
-        _set_position_failure(
-            position, ErrorCode.WALLET_UNAVAILABLE, "The wallet did not answer the bet"
+        _set_failure(
+            saga, position, ErrorCode.WALLET_UNAVAILABLE, "The wallet did not answer the bet"
         )
         return goto(saga, JoinStep.ROLLBACK)
     result = send(tx, lambda: ctx.gateway.bet(tx=tx, position=position))
@@ -127,14 +183,12 @@ def join_debit(saga: Saga, ctx: StepContext) -> None:
         return goto(saga, JoinStep.OPEN_POOL)
     if result.refused:
         record(tx, result, Status.FAILED)
-        _set_position_failure(
-            position, result.error_code, result.error_message or "The wallet refused the bet"
+        _set_failure(
+            saga, position, result.error_code, result.error_message or "The wallet refused the bet"
         )
         return _join_failed(saga, ctx)
     record(tx, result, Status.UNKNOWN)
-    _set_position_failure(
-        position, ErrorCode.WALLET_UNAVAILABLE, "The wallet did not answer the bet"
-    )
+    _set_failure(saga, position, ErrorCode.WALLET_UNAVAILABLE, "The wallet did not answer the bet")
     return goto(saga, JoinStep.ROLLBACK)
 
 
@@ -160,8 +214,8 @@ def join_open_pool(saga: Saga, ctx: StepContext) -> None:
             pools.pool_observe_balance(pool_id=pool.pk, balance=balance)
         return goto(saga, JoinStep.DEPOSIT)
     if result.refused:
-        _set_position_failure(
-            _position(saga), result.error_code, "The operator refused to open the pool"
+        _set_failure(
+            saga, _position(saga), result.error_code, "The operator refused to open the pool"
         )
         return goto(saga, JoinStep.ROLLBACK)
     return wait(saga, backoff(saga.attempts), f"game-pool OPEN: {result.error_code}")
@@ -175,26 +229,38 @@ def join_deposit(saga: Saga, ctx: StepContext) -> None:
     balance becomes the streamer's units at NAV 1 (``opening_units``), so the money the
     streamer had before anyone joined stays the streamer's. ``B == 0`` with units out means
     the pool is bust: the join is rolled back and every member paid out (with 0).
+
+    A top-up prices its own amount the same way, into a position that must still be active
+    when the claim is taken (its units only move under the claim, so the ones loaded then are
+    the ones the DEPOSIT adds to).
     """
     deposit = saga.transactions.filter(kind=Kind.STREAMER_DEPOSIT).first()
     pricing = pool_price(saga, ctx, read_balance=deposit is None)
     if pricing is None:
         return None
-    position = _position(saga)
+    position = Position.objects.get(pk=position_id_of(saga))
     pool = pricing.pool
+    amount = _amount(saga)
+    if deposit is None and _is_top_up(saga) and position.status != Position.Status.ACTIVE:
+        # A leave of the position began first: it redeems the units as they are.
+        pricing_release(saga)
+        _set_failure(
+            saga, position, ErrorCode.POSITION_NOT_ACTIVE, "The position is leaving the pool"
+        )
+        return goto(saga, JoinStep.ROLLBACK)
     if deposit is None:
         balance = pricing.balance
         if balance is None:
             if pricing.refused:
-                _set_position_failure(
-                    position, pricing.error_code, "The operator refused the streamer balance"
+                _set_failure(
+                    saga, position, pricing.error_code, "The operator refused the streamer balance"
                 )
                 return goto(saga, JoinStep.ROLLBACK)
             return wait(saga, backoff(saga.attempts), f"streamer-balance: {pricing.error_code}")
         total_units = pool.total_units
         if total_units > 0 and balance == 0:
             pricing_release(saga)
-            _set_position_failure(position, ErrorCode.POOL_BUST, "The pool is bust")
+            _set_failure(saga, position, ErrorCode.POOL_BUST, "The pool is bust")
             pool_bust_and_pay_out(saga, ctx)
             return goto(saga, JoinStep.ROLLBACK)
         if total_units == 0:
@@ -203,13 +269,11 @@ def join_deposit(saga: Saga, ctx: StepContext) -> None:
             Pool.objects.filter(pk=pool.pk).update(
                 streamer_units=total_units, total_units=total_units
             )
-        units = units_for_contribution(
-            amount=position.contributed, balance=balance, total_units=total_units
-        )
+        units = units_for_contribution(amount=amount, balance=balance, total_units=total_units)
         deposit = new_tx(
             saga,
             Kind.STREAMER_DEPOSIT,
-            position.contributed,
+            amount,
             units=units,
             priced_balance=balance,
             priced_total_units=total_units,
@@ -222,9 +286,17 @@ def join_deposit(saga: Saga, ctx: StepContext) -> None:
     if result.ok:
         with transaction.atomic():
             pool_apply_transfer(tx, result, pool=pool)
-            Position.objects.filter(pk=position.pk).update(
-                status=Position.Status.ACTIVE, units=tx.units, updated_at=timezone.now()
-            )
+            if _is_top_up(saga):
+                with localcontext(MATH_CONTEXT):
+                    units = position.units + (tx.units or 0)
+                    contributed = position.contributed + tx.amount
+                Position.objects.filter(pk=position.pk).update(
+                    units=units, contributed=contributed, updated_at=timezone.now()
+                )
+            else:
+                Position.objects.filter(pk=position.pk).update(
+                    status=Position.Status.ACTIVE, units=tx.units, updated_at=timezone.now()
+                )
             finish(saga, Saga.Status.DONE)
         pool.refresh_from_db()
         if pool_should_pay_out(pool):
@@ -236,8 +308,11 @@ def join_deposit(saga: Saga, ctx: StepContext) -> None:
     if result.refused:
         record(tx, result, Status.FAILED)
         pricing_release(saga)
-        _set_position_failure(
-            position, result.error_code, result.error_message or "The operator refused the transfer"
+        _set_failure(
+            saga,
+            position,
+            result.error_code,
+            result.error_message or "The operator refused the transfer",
         )
         return goto(saga, JoinStep.ROLLBACK)
     # In doubt: keep the pool claimed (its balance may or may not include this deposit)
@@ -255,7 +330,7 @@ def join_rollback(saga: Saga, ctx: StepContext) -> None:
     if debit.status == Status.PENDING and debit.attempts == 0:
         # Never sent: nothing to refund.
         debit.status = Status.FAILED
-        debit.last_error_code = position.failure_code
+        debit.last_error_code = saga.failure_code if _is_top_up(saga) else position.failure_code
         debit.save(update_fields=["status", "last_error_code", "updated_at"])
         return _join_failed(saga, ctx)
     rollback = Transaction.objects.filter(rolls_back=debit).first() or new_tx(
@@ -289,6 +364,9 @@ def join_rollback(saga: Saga, ctx: StepContext) -> None:
 
 
 def _join_failed(saga: Saga, ctx: StepContext) -> None:
+    if _is_top_up(saga):
+        # The refunded top-up leaves its position as it was: active, still a member.
+        return finish(saga, Saga.Status.FAILED)
     with transaction.atomic():
         Position.objects.filter(pk=position_id_of(saga)).update(
             status=Position.Status.FAILED,
@@ -310,3 +388,7 @@ JOIN_TRANSITIONS: dict[str, Transition] = {
 }
 
 JOIN_FLOW = flow_register(Flow(kind=Saga.Kind.JOIN, steps=JoinStep, transitions=JOIN_TRANSITIONS))
+# A top-up runs the join's steps (each tells the two apart where they differ: ``_is_top_up``).
+TOP_UP_FLOW = flow_register(
+    Flow(kind=Saga.Kind.TOP_UP, steps=JoinStep, transitions=JOIN_TRANSITIONS)
+)

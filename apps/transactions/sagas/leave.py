@@ -14,24 +14,36 @@ State machine (``LeaveStep``)::
 A leave never fails: money owed to a follower is retried until paid. ``leave_begin`` starts
 one for an active position; the pool's close begins as soon as its last member's WITHDRAWAL
 is applied (``close_spawn_if_empty``), not after the WIN.
+
+**Partial leave** (``leave_part_begin``, the saga's ``units`` set): the same steps for at most
+``units`` of the position's units, the rest staying ``active``. The position is ``active``
+throughout (the player API refuses another top-up or leave of it while the saga runs:
+``ErrorCode.POSITION_BUSY``), and the WIN does not close it. A full leave begun meanwhile
+(stream end, bust, staff) is priced before or after it under the pool's claim: whichever
+comes second finds the units the first left (a partial leave that finds none redeems
+nothing and pays a WIN of 0). Dust: when what would remain is worth nothing at the price
+(less than 0.00000001), the partial leave takes every unit and becomes a full leave (the
+position leaves, reason ``follower``), so no position is left holding units worth nothing.
+``Position.payout`` is the total paid out so far: every leave adds its WITHDRAWAL to it.
 """
 
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from apps.core.errors import ErrorCode
+from apps.core.money import MATH_CONTEXT, ZERO
 from apps.followers.models import Position
 from apps.pools import services as pools
 from apps.pools.accounting import payout_for_units, units_after_redeem
 from apps.pools.models import Pool
 from apps.streamers.models import Stream
-from apps.transactions.models import LeaveStep, Saga, Transaction
+from apps.transactions.models import LeaveStep, Receipt, Saga, Transaction
 from apps.transactions.sagas.close import close_spawn_if_empty
 from apps.transactions.sagas.engine import (
     Flow,
@@ -48,7 +60,12 @@ from apps.transactions.sagas.engine import (
     send,
     wait,
 )
-from apps.transactions.sagas.pricing import pool_apply_transfer, pool_price, pricing_release
+from apps.transactions.sagas.pricing import (
+    pool_apply_transfer,
+    pool_price,
+    pricing_release,
+    receipt_write,
+)
 
 __all__ = [
     "LEAVE_FLOW",
@@ -57,6 +74,7 @@ __all__ = [
     "LeaveStep",
     "leave_begin",
     "leave_credit",
+    "leave_part_begin",
     "leave_withdraw",
     "pool_bust_and_pay_out",
     "pool_leave_reason",
@@ -95,6 +113,64 @@ def leave_begin(*, position: Position, reason: str) -> Saga | None:
             position=position,
             is_demo=position.is_demo,
         )
+
+
+def leave_part_begin(*, position: Position, units: Decimal) -> Saga:
+    """Start a partial leave of ``units`` of an active position, which stays active.
+
+    The caller has checked, under the position's row lock, that it is active with no other
+    saga running on it and that ``units`` is positive and at most its units
+    (``apps.transactions.services.position_leave``).
+    """
+    return Saga.objects.create(
+        kind=Saga.Kind.LEAVE,
+        step=LeaveStep.WITHDRAW,
+        operator_id=position.pool.operator_id,
+        pool_id=position.pool_id,
+        position=position,
+        units=units,
+        is_demo=position.is_demo,
+    )
+
+
+def _units_to_redeem(
+    saga: Saga, position: Position, *, balance: Decimal, total_units: Decimal
+) -> Decimal:
+    """What this leave redeems, priced at ``balance``: every unit for a full leave; for a
+    partial one its ``units`` (no more than the position still holds), or every unit when no
+    rest, or a rest worth nothing, would stay, the saga then becoming a full leave (see the
+    module) unless another leave of the position began already (that one takes the rest)."""
+    if saga.units is None:
+        return position.units
+    wanted = min(saga.units, position.units)
+    with localcontext(MATH_CONTEXT):
+        rest = position.units - wanted
+    worthless = (
+        rest <= 0 or payout_for_units(units=rest, balance=balance, total_units=total_units) == 0
+    )
+    if wanted > 0 and worthless:
+        with transaction.atomic():
+            moved = Position.objects.filter(pk=position.pk, status=Position.Status.ACTIVE).update(
+                status=Position.Status.LEAVING,
+                leave_reason=Position.LeaveReason.FOLLOWER,
+                updated_at=timezone.now(),
+            )
+            if moved:
+                Saga.objects.filter(pk=saga.pk).update(units=None)
+                saga.units = None
+                return position.units
+    return wanted
+
+
+def _position_after(
+    position: Position, *, redeemed: Decimal, paid: Decimal, full: bool
+) -> dict[str, object]:
+    """The position's units and payout once ``redeemed`` units paid ``paid``: loaded under the
+    claim, so they are current (units only move under it)."""
+    with localcontext(MATH_CONTEXT):
+        units = ZERO if full else max(position.units - redeemed, ZERO)
+        payout = (position.payout or ZERO) + paid
+    return {"units": units, "payout": payout, "updated_at": timezone.now()}
 
 
 def pool_pay_out_all(pool: Pool, *, reason: str) -> list[int]:
@@ -164,16 +240,17 @@ def leave_withdraw(saga: Saga, ctx: StepContext) -> None:
                 f"streamer-balance: {pricing.error_code}",
                 review=review,
             )
-        payout = payout_for_units(
-            units=position.units, balance=balance, total_units=pool.total_units
-        )
+        units = _units_to_redeem(saga, position, balance=balance, total_units=pool.total_units)
+        payout = payout_for_units(units=units, balance=balance, total_units=pool.total_units)
         if payout == 0:
-            return _leave_with_nothing(saga, ctx, pool=pool, position=position, balance=balance)
+            return _leave_with_nothing(
+                saga, ctx, pool=pool, position=position, balance=balance, units=units
+            )
         tx = new_tx(
             saga,
             Kind.STREAMER_WITHDRAWAL,
             payout,
-            units=position.units,
+            units=units,
             priced_balance=balance,
             priced_total_units=pool.total_units,
         )
@@ -183,7 +260,12 @@ def leave_withdraw(saga: Saga, ctx: StepContext) -> None:
         with transaction.atomic():
             pool_apply_transfer(withdrawal, result, pool=pool)
             Position.objects.filter(pk=position.pk).update(
-                units=0, payout=withdrawal.amount, updated_at=timezone.now()
+                **_position_after(
+                    position,
+                    redeemed=withdrawal.units or ZERO,
+                    paid=withdrawal.amount,
+                    full=saga.units is None,
+                )
             )
             goto(saga, LeaveStep.CREDIT)
         # CLOSE goes as soon as the last member's WITHDRAWAL succeeded, not after the WIN.
@@ -212,21 +294,37 @@ def leave_withdraw(saga: Saga, ctx: StepContext) -> None:
 
 
 def _leave_with_nothing(
-    saga: Saga, ctx: StepContext, *, pool: Pool, position: Position, balance: Decimal
+    saga: Saga,
+    ctx: StepContext,
+    *,
+    pool: Pool,
+    position: Position,
+    balance: Decimal,
+    units: Decimal,
 ) -> None:
-    """Nothing to move on the operator's side (a bust pool): redeem the units without a
-    transfer, release the claim; the WIN of 0 still closes the follower's round."""
+    """Nothing to move on the operator's side (a bust pool, or units worth less than the
+    smallest amount): redeem the units without a transfer, release the claim; the WIN of 0
+    still closes the follower's round. The receipt says so (amount 0, no WITHDRAWAL id)."""
+    total_units = units_after_redeem(
+        total_units=pool.total_units, redeemed=units, streamer_units=pool.streamer_units
+    )
     with transaction.atomic():
         Pool.objects.filter(pk=pool.pk).update(
-            total_units=units_after_redeem(
-                total_units=pool.total_units,
-                redeemed=position.units,
-                streamer_units=pool.streamer_units,
-            ),
-            pricing_saga=None,
-            pricing_since=None,
+            total_units=total_units, pricing_saga=None, pricing_since=None
         )
-        Position.objects.filter(pk=position.pk).update(units=0, payout=0, updated_at=timezone.now())
+        Position.objects.filter(pk=position.pk).update(
+            **_position_after(position, redeemed=units, paid=ZERO, full=saga.units is None)
+        )
+        receipt_write(
+            saga,
+            pool=pool,
+            amount=ZERO,
+            balance=balance,
+            total_units_before=pool.total_units,
+            total_units_after=total_units,
+            units=units,
+            transfer=None,
+        )
         goto(saga, LeaveStep.CREDIT)
     claim_waiters_wake(pool_id=pool.pk)
     if balance == 0 and pool.total_units > 0:
@@ -237,9 +335,15 @@ def _leave_with_nothing(
 def leave_credit(saga: Saga, ctx: StepContext) -> None:
     """The WIN: wallet deposit of the payout, retried with the same id until paid."""
     position = Position.objects.select_related("session", "follower").get(pk=position_id_of(saga))
-    tx = saga.transactions.filter(kind=Kind.FOLLOWER_CREDIT).first() or new_tx(
-        saga, Kind.FOLLOWER_CREDIT, position.payout or Decimal(0)
-    )
+    tx = saga.transactions.filter(kind=Kind.FOLLOWER_CREDIT).first()
+    if tx is None:
+        # This leave's own payout (``position.payout`` adds up every leave's).
+        paid = saga.transactions.filter(
+            kind=Kind.STREAMER_WITHDRAWAL, status=Status.SUCCEEDED
+        ).first()
+        with transaction.atomic():
+            tx = new_tx(saga, Kind.FOLLOWER_CREDIT, paid.amount if paid else ZERO)
+            Receipt.objects.filter(saga=saga).update(win_external_id=tx.external_id)
     if tx.status != Status.SUCCEEDED:
         result = send(tx, lambda: ctx.gateway.win(tx=tx, position=position))
         if not result.ok:
@@ -260,9 +364,10 @@ def leave_credit(saga: Saga, ctx: StepContext) -> None:
             )
         record(tx, result, Status.SUCCEEDED)
     with transaction.atomic():
-        Position.objects.filter(pk=position.pk).update(
-            status=Position.Status.CLOSED, closed_at=timezone.now(), updated_at=timezone.now()
-        )
+        if saga.units is None:  # a full leave closes the position; a partial one leaves it be
+            Position.objects.filter(pk=position.pk).update(
+                status=Position.Status.CLOSED, closed_at=timezone.now(), updated_at=timezone.now()
+            )
         finish(saga, Saga.Status.DONE)
     return None
 

@@ -27,10 +27,10 @@ from django.utils import timezone
 
 from apps.operators.clients import CallResult
 from apps.pools import services as pools
-from apps.pools.accounting import units_after_issue, units_after_redeem
+from apps.pools.accounting import nav, units_after_issue, units_after_redeem
 from apps.pools.models import Pool
 from apps.transactions.copy_limits import copy_limits_start
-from apps.transactions.models import Saga, Transaction
+from apps.transactions.models import Receipt, Saga, Transaction
 from apps.transactions.sagas.engine import (
     StepContext,
     claim_release,
@@ -156,8 +156,73 @@ def pool_apply_transfer(tx: Transaction, result: CallResult, *, pool: Pool) -> N
         pricing_saga=None,
         pricing_since=None,
     )
+    receipt_write(
+        tx.saga,
+        pool=pool,
+        amount=tx.amount,
+        balance=_priced(tx.priced_balance),
+        total_units_before=priced_total_units,
+        total_units_after=total_units,
+        units=units,
+        transfer=tx,
+    )
     copy_limits_start(pool=pool, balance=balance, total_units=total_units)  # resumed as due
     claim_waiters_wake(pool_id=pool.pk)
+
+
+RECEIPT_KINDS = {
+    Saga.Kind.JOIN: Receipt.Kind.JOIN,
+    Saga.Kind.TOP_UP: Receipt.Kind.TOP_UP,
+    Saga.Kind.LEAVE: Receipt.Kind.LEAVE,
+}
+
+
+def receipt_write(
+    saga: Saga | None,
+    *,
+    pool: Pool,
+    amount: Decimal,
+    balance: Decimal,
+    total_units_before: Decimal,
+    total_units_after: Decimal,
+    units: Decimal,
+    transfer: Transaction | None,
+) -> Receipt | None:
+    """Write the saga's receipt: the price is final (its transfer was applied, or a leave of
+    nothing redeemed its units without one). Call it in the database transaction that moves
+    the pool's units, so that a receipt exists exactly when the units moved.
+
+    One per saga (a re-run of the step finds it); the WIN's id is added by the leave's credit.
+    ``nav`` is the unit's value on that balance, for reading; the exact rule the figures keep
+    is ``units_for_contribution`` / ``payout_for_units`` (apps.pools.accounting) on
+    ``balance`` and ``total_units_before``.
+    """
+    if saga is None or saga.position_id is None or saga.kind not in RECEIPT_KINDS:
+        return None
+    ids = dict(
+        saga.transactions.filter(kind=Kind.FOLLOWER_DEBIT).values_list("kind", "external_id")
+    )
+    fields = {
+        "position_id": saga.position_id,
+        "kind": RECEIPT_KINDS[Saga.Kind(saga.kind)],
+        "amount": amount,
+        "currency": pool.currency,
+        "balance": balance,
+        "total_units_before": total_units_before,
+        "total_units_after": total_units_after,
+        "nav": nav(balance=balance, total_units=total_units_before),
+        "units": units,
+        "bet_external_id": ids.get(Kind.FOLLOWER_DEBIT, ""),
+        "deposit_external_id": "",
+        "withdrawal_external_id": "",
+        "priced_at": transfer.created_at if transfer is not None else timezone.now(),
+    }
+    if transfer is not None and transfer.kind == Kind.STREAMER_DEPOSIT:
+        fields["deposit_external_id"] = transfer.external_id
+    elif transfer is not None:
+        fields["withdrawal_external_id"] = transfer.external_id
+    receipt, _ = Receipt.objects.update_or_create(saga=saga, defaults=fields)
+    return receipt
 
 
 def _priced(value: Decimal | None) -> Decimal:

@@ -61,8 +61,29 @@ def test_join_documents_every_status_it_answers(schema):
 
 def test_leave_documents_every_status_it_answers(schema):
     documented = responses(schema, "post", "/api/v1/positions/{position_id}/leave")
-    assert set(documented) == {"200", "202", "400", "401", "404", "406", "409"}
+    assert set(documented) == {"200", "202", "400", "401", "404", "406", "409", "415"}
     assert "ERR_POSITION_NOT_ACTIVE" in documented["409"]["description"]
+    assert "ERR_POSITION_BUSY" in documented["409"]["description"]
+    assert "ERR_INVALID_UNITS" in documented["400"]["description"]
+
+
+def test_top_up_documents_every_status_it_answers(schema):
+    documented = responses(schema, "post", "/api/v1/positions/{position_id}/top-up")
+    assert set(documented) == {
+        "200",
+        "202",
+        "400",
+        "401",
+        "402",
+        "403",
+        "404",
+        "406",
+        "409",
+        "415",
+        "422",
+    }
+    assert "ERR_POSITION_BUSY" in documented["409"]["description"]
+    assert "ERR_CONTRIBUTION_LIMIT" in documented["400"]["description"]
 
 
 def test_a_failed_join_answers_a_documented_status_with_its_position(

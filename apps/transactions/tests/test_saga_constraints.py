@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from apps.followers.models import Position
 from apps.pools.models import Pool
-from apps.transactions.models import SAGA_STEPS, Saga, Transaction
+from apps.transactions.models import SAGA_STEPS, JoinStep, Saga, Transaction
 from apps.transactions.sagas import close_saga_for
 
 D = Decimal
@@ -64,6 +64,7 @@ def test_every_kind_has_its_steps_in_the_constraint():
     ("kind", "step"),
     [
         ("join", "withdraw"),  # a leave's step
+        ("top_up", "withdraw"),  # a top-up runs a join's steps, not a leave's
         ("leave", "debit"),  # a join's step
         ("leave", "failed"),  # a leave never fails: it is retried until paid
         ("close_pool", "credit"),
@@ -85,7 +86,8 @@ def test_database_accepts_every_step_of_every_kind_and_refuses_moving_to_another
             saga(pool, kind=kind, step=step, status="done")
     leave = saga(pool, kind="leave", step="withdraw", status="done")
     # when / then: an UPDATE is checked as an INSERT is
-    assert Saga.objects.count() == 12
+    assert Saga.objects.count() == sum(len(steps.values) for steps in SAGA_STEPS.values()) + 1
+    assert Saga.objects.filter(kind="top_up").count() == len(JoinStep.values)
     assert refused(lambda: Saga.objects.filter(pk=leave.pk).update(step="rollback"))
     assert Saga.objects.get(pk=leave.pk).step == "withdraw"
 

@@ -354,7 +354,8 @@ def test_every_flow_runs_each_step_but_the_final_ones_and_goes_only_where_declar
     from apps.transactions.sagas import FLOWS
 
     # then: each kind has its flow, every step that is not final has a function
-    assert set(FLOWS) == {"join", "leave", "close_pool"}
+    assert set(FLOWS) == {"join", "top_up", "leave", "close_pool"}
+    assert FLOWS["top_up"].transitions is FLOWS["join"].transitions
     for flow in FLOWS.values():
         final = {step for step in flow.steps.values if step in ("done", "failed")}
         assert set(flow.transitions) == set(flow.steps.values) - final
