@@ -1,6 +1,7 @@
 """Property tests of the money engine: any interleaving of joins, top-ups, partial and full
-leaves and streamer balance moves, run through the real sagas against the in-memory operator,
-conserves money; and every receipt keeps the unit rule exactly."""
+leaves, copy stop-losses and take-profits (fired by the balances the sagas observe) and
+streamer balance moves, run through the real sagas against the in-memory operator, conserves
+money; and every receipt keeps the unit rule exactly."""
 
 from datetime import timedelta
 from decimal import Decimal, localcontext
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from apps.core.errors import ApplicationError
 from apps.core.money import MATH_CONTEXT
 from apps.followers.models import Follower, PlayerSession, Position
+from apps.followers.services import position_limits_set
 from apps.operators.models import Operator
 from apps.operators.tests.factories import OperatorFactory
 from apps.pools.accounting import payout_for_units, units_for_contribution
@@ -40,6 +42,14 @@ events = st.lists(
         st.tuples(st.just("top_up"), st.integers(0, FOLLOWERS - 1), amounts),
         st.tuples(st.just("part"), st.integers(0, FOLLOWERS - 1), fractions),
         st.tuples(st.just("leave"), st.integers(0, FOLLOWERS - 1)),
+        # a copy limit p % from the contribution: stop-loss (below) or take-profit (above),
+        # which the next observed balance may fire
+        st.tuples(
+            st.just("limit"),
+            st.integers(0, FOLLOWERS - 1),
+            st.sampled_from(["stop_loss", "take_profit"]),
+            st.integers(1, 60),
+        ),
         st.tuples(st.just("move"), moves),
         st.tuples(st.just("lose"), st.sampled_from(["transfer", "withdraw", "deposit"])),
     ),
@@ -151,7 +161,9 @@ def assert_unit_rule(receipt: Receipt) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(events=events)
-def test_any_interleaving_of_joins_top_ups_and_leaves_conserves_money(monkeypatch, events):
+def test_any_interleaving_of_joins_top_ups_leaves_and_copy_limits_conserves_money(
+    monkeypatch, events
+):
     fake_holder: list[FakeOperator] = []
     monkeypatch.setattr(gateways, "gateway_for", lambda pool: fake_holder[0])
     fake = FakeOperator(wallet=WALLET)
@@ -193,6 +205,15 @@ def _run(fake: FakeOperator, events) -> None:
                 position = active_position(sessions[event[1]])
                 if position is not None:
                     services.position_leave(session=sessions[event[1]], position_id=position.pk)
+            elif event[0] == "limit":
+                _, who, kind, percent = event
+                position = active_position(sessions[who])
+                if position is not None:
+                    position_limits_set(
+                        follower=sessions[who].follower,
+                        position_id=position.pk,
+                        changes={kind: f"{percent}%"},
+                    )
             elif event[0] == "move":
                 with localcontext(MATH_CONTEXT):
                     delta = max(event[1], -fake.streamer_balance[STREAMER])
