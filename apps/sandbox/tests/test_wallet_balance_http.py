@@ -10,9 +10,11 @@ from django.utils import timezone
 from apps.core.errors import ApplicationError
 from apps.followers.models import Follower, PlayerSession
 from apps.followers.selectors import wallet_balance
+from apps.operators.models import CallLog
 from apps.operators.tests.factories import OperatorFactory
 from apps.sandbox.services import (
     sandbox_account_create,
+    sandbox_fault_set,
     sandbox_operator_create,
     sandbox_token_issue,
 )
@@ -58,3 +60,52 @@ def test_the_sandbox_wallet_answers_the_followers_balance(live_server):
     with pytest.raises(ApplicationError) as refused:
         wallet_balance(session=session("not-a-token"))
     assert (refused.value.code, refused.value.status) == ("ERR_INVALID_TOKEN", 409)
+
+
+@pytest.mark.parametrize(
+    ("mode", "extra"),
+    [
+        ("http_500", {}),
+        ("timeout_before", {"latency_ms": 1500}),
+        ("drop", {}),
+        ("error", {"error_code": "ERR_UNKNOWN"}),
+    ],
+)
+def test_a_faulty_wallet_auth_is_a_clear_refusal_and_then_answers(live_server, mode, extra):
+    # given: the sandbox wallet fails its next /auth in this mode
+    sandbox = sandbox_operator_create(
+        slug="faulty",
+        name="Faulty",
+        api_key="faulty-key",
+        secret_key="faulty-secret",
+        wallet_client_id="faulty-client",
+        wallet_secret="faulty-wallet",
+    )
+    account = sandbox_account_create(
+        operator=sandbox, user_id="f1", username="F", currency="USD", balance=Decimal("7")
+    )
+    token = sandbox_token_issue(account=account)
+    operator = OperatorFactory(
+        code="faulty",
+        wallet_url=f"{live_server.url}/sandbox/faulty/wallet",
+        wallet_client_id="faulty-client",
+        wallet_secret="faulty-wallet",
+        request_timeout_seconds=1.0,
+    )
+    follower = Follower.objects.create(operator=operator, operator_user_id="f1")
+    session = PlayerSession.objects.create(
+        follower=follower,
+        user_token=token.token,
+        currency="USD",
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    sandbox_fault_set(operator=sandbox, route="auth", mode=mode, remaining=1, **extra)
+    # when: the page asks for the balance
+    with pytest.raises(ApplicationError) as refused:
+        wallet_balance(session=session)
+    # then: a 4xx with a code the page can say in words, never a 5xx; the call is logged
+    assert refused.value.status == 409
+    assert refused.value.code.startswith("ERR_")
+    assert CallLog.objects.filter(operator=operator, endpoint__icontains="auth").exists()
+    # and the next ask, with the fault spent, answers the balance: it moves no money
+    assert wallet_balance(session=session).balance == Decimal("7")
