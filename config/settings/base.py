@@ -224,6 +224,7 @@ SPECTACULAR_SETTINGS = {
     # one enum, named for it. Should the statuses change, the schema test's warning says so.
     "ENUM_NAME_OVERRIDES": {
         "PositionStatusEnum": ["joining", "active", "leaving", "closed", "failed"],
+        "ReceiptKindEnum": ["join", "top_up", "leave"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -165,34 +165,31 @@ def test_the_csv_says_what_the_json_says(history, how):
 
 
 def test_a_movement_carries_the_receipt_of_its_saga(history):
+    # given: the sagas wrote the receipts of the join and the leave (the failed join, whose
+    # transfer was refused, priced nothing)
     session, first, _ = history
-    join_saga = Saga.objects.get(position=first, kind=Saga.Kind.JOIN)
-    receipt = Receipt.objects.create(
-        position=first,
-        saga=join_saga,
-        kind=Receipt.Kind.JOIN,
-        amount=D(100),
-        currency="USD",
-        balance=D(1000),
-        total_units_before=D(1000),
-        total_units_after=D(1100),
-        nav=D(1),
-        units=D(100),
-        priced_at=timezone.now(),
-    )
+    join = Receipt.objects.get(saga__position=first, saga__kind=Saga.Kind.JOIN)
+    leave = Receipt.objects.get(saga__position=first, saga__kind=Saga.Kind.LEAVE)
+    # when
     body = get(session).json()
-    [bet] = [m for m in body["movements"] if m["kind"] == "BET" and m["amount"] == "100.00000000"]
-    assert bet["receipt"]["kind"] == "join" and bet["receipt"]["units"] == (
-        "100.000000000000000000"
-    )
-    assert bet["receipt"]["balance"] == "1000.00000000"
-    others = [m for m in body["movements"] if m is not bet]
-    assert all(m["receipt"] is None for m in others)
+    # then: the BET carries the join's price, the WIN the leave's; the refund carries none
+    by_kind = {m["kind"]: m for m in body["movements"] if m["positionId"] == str(first.pk)}
+    assert by_kind["BET"]["receipt"]["kind"] == "join"
+    assert by_kind["BET"]["receipt"]["units"] == f"{join.units:.18f}"
+    assert by_kind["BET"]["receipt"]["balance"] == f"{join.balance:.8f}"
+    assert by_kind["WIN"]["receipt"]["kind"] == "leave"
+    assert by_kind["WIN"]["receipt"]["nav"] == f"{leave.nav:.18f}"
+    others = [m for m in body["movements"] if m["positionId"] != str(first.pk)]
+    assert others and all(m["receipt"] is None for m in others)
     rows = list(
         csv.DictReader(
             io.StringIO(client_for(session).get("/api/v1/statement?format=csv").content.decode())
         )
     )
-    [row] = [r for r in rows if r["receiptKind"]]
-    assert (row["receiptNav"], row["receiptBalance"]) == ("1.000000000000000000", "1000.00000000")
-    assert receipt.pk
+    priced = sorted(r["receiptKind"] for r in rows if r["receiptKind"])
+    assert priced == ["join", "leave"]
+    [bet_row] = [r for r in rows if r["receiptKind"] == "join"]
+    assert (bet_row["receiptNav"], bet_row["receiptBalance"]) == (
+        f"{join.nav:.18f}",
+        f"{join.balance:.8f}",
+    )
