@@ -97,15 +97,9 @@ def follower_block_by_staff(
 def follower_pay_out(*, follower: Follower) -> list[int]:
     """Start the leave of each of the follower's active positions, oldest first, then drive
     each; returns the leave sagas' ids."""
-    started = []
-    for position in (
-        Position.objects.filter(follower=follower, status=Position.Status.ACTIVE)
-        .select_related("pool")
-        .order_by("created_at", "pk")
-    ):
-        leave = sagas.leave_begin(position=position, reason=Position.LeaveReason.STAFF)
-        if leave is not None:
-            started.append(leave.pk)
+    started = sagas.positions_pay_out(
+        Position.objects.filter(follower=follower), reason=Position.LeaveReason.STAFF
+    )
     for saga_id in started:
         sagas.saga_advance(saga_id, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
     return started

@@ -34,6 +34,7 @@ from apps.transactions.sagas.leave import (
     leave_begin,
     leave_part_begin,
     pool_pay_out_all,
+    positions_pay_out,
 )
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "top_up_begin",
     "TOP_UP_FLOW",
     "pool_pay_out_all",
+    "positions_pay_out",
     "saga_advance",
     "sagas_due",
 ]

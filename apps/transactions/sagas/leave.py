@@ -34,6 +34,7 @@ from decimal import Decimal, localcontext
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.core.errors import ErrorCode
@@ -79,6 +80,7 @@ __all__ = [
     "pool_bust_and_pay_out",
     "pool_leave_reason",
     "pool_pay_out_all",
+    "positions_pay_out",
     "pool_should_pay_out",
 ]
 
@@ -173,17 +175,24 @@ def _position_after(
     return {"units": units, "payout": payout, "updated_at": timezone.now()}
 
 
-def pool_pay_out_all(pool: Pool, *, reason: str) -> list[int]:
-    """Start a leave for every active position of the pool (stream end, bust, staff), each
-    recording ``reason`` (a ``Position.LeaveReason``)."""
+def positions_pay_out(positions: QuerySet[Position], *, reason: str) -> list[int]:
+    """Start a leave for each of ``positions`` that is active, oldest first, each recording
+    ``reason`` (a ``Position.LeaveReason``); returns the leave sagas' ids."""
     started = []
-    for position in Position.objects.filter(
-        pool=pool, status=Position.Status.ACTIVE
-    ).select_related("pool"):
+    for position in (
+        positions.filter(status=Position.Status.ACTIVE)
+        .select_related("pool")
+        .order_by("created_at", "pk")
+    ):
         leave = leave_begin(position=position, reason=reason)
         if leave is not None:
             started.append(leave.pk)
     return started
+
+
+def pool_pay_out_all(pool: Pool, *, reason: str) -> list[int]:
+    """Start a leave for every active position of the pool (stream end, bust, staff)."""
+    return positions_pay_out(Position.objects.filter(pool=pool), reason=reason)
 
 
 def pool_should_pay_out(pool: Pool) -> bool:
