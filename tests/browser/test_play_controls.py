@@ -14,7 +14,6 @@ import json
 import os
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.urls import Resolver404, resolve
@@ -27,20 +26,9 @@ from apps.followers.models import Position  # noqa: E402
 from apps.pools.models import Pool  # noqa: E402
 from apps.pools.services import pool_snapshot  # noqa: E402
 from apps.transactions.services import streams_end  # noqa: E402
-from tests.browser.conftest import csp_violations  # noqa: E402
+from tests.browser.conftest import SCREENSHOTS, csp_violations  # noqa: E402
 from tests.e2e.world import build_world, init_url, operator_call, settle  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 TIMEOUT_MS = 20_000
 WIDTHS = [pytest.param(1280, id="1280px"), pytest.param(360, id="360px")]
 PROBE = "00000000-0000-0000-0000-000000000000"
@@ -60,20 +48,6 @@ def needs(path: str, what: str):
     return pytest.mark.skipif(
         not served(path), reason=f"{what} ({path}) is not on this branch yet: run after merging"
     )
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        if os.environ.get("COPYPOOL_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{CHROMIUM} is required (COPYPOOL_REQUIRE_SERVICES=1)")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

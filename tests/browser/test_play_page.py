@@ -8,7 +8,6 @@ Screenshots land in ``artifacts/screenshots/``.
 import os
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -16,38 +15,13 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from apps.followers.models import Position  # noqa: E402
-from tests.browser.conftest import csp_violations  # noqa: E402
+from tests.browser.conftest import SCREENSHOTS, csp_violations  # noqa: E402
 from tests.e2e.conftest import assert_ledgers_match  # noqa: E402
 from tests.e2e.world import build_world, init_url, operator_call  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 TIMEOUT_MS = 20_000
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        if os.environ.get("COPYPOOL_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{CHROMIUM} is required (COPYPOOL_REQUIRE_SERVICES=1)")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
