@@ -11,7 +11,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from apps.backoffice.models import StaffAction
-from apps.core.admin_display import EMPTY, admin_link, badge, money_column
+from apps.core.admin_display import EMPTY, admin_link, badge, money_column, number_column
+from apps.followers.models import Position
 from apps.transactions.models import Transaction
 
 PANEL_ROWS = 20
@@ -87,3 +88,31 @@ class TransactionInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class PositionInline(admin.TabularInline):
+    """Read-only positions, newest first and capped by ``CappedInlineFormSet``, under a pool or
+    a follower (subclasses set ``fields`` from the columns here and their own)."""
+
+    model = Position
+    formset = CappedInlineFormSet
+    extra = 0
+    can_delete = False
+    classes = ("cp-inline",)
+    verbose_name_plural = "Positions (newest 50)"
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description="Position")
+    def position_link(self, position: Position) -> SafeString | str:
+        return admin_link(Position, position.pk, str(position.pk)[:8] + "…")
+
+    num_units = number_column("units", "Units")
+
+    money_contributed = money_column("contributed", "Contributed", currency=None)
+
+    money_payout = money_column("payout", "Payout", currency=None)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from apps.backoffice.admin_actions import ReasonForm, StaffActionsMixin, StaffActionSpec
-from apps.backoffice.admin_panels import CappedInlineFormSet, staff_actions_panel
+from apps.backoffice.admin_panels import CappedInlineFormSet, PositionInline, staff_actions_panel
 from apps.backoffice.followers import follower_block_by_staff, position_force_leave
 from apps.core.admin_base import BigTableAdminMixin, ReadOnlyAdminMixin
 from apps.core.admin_display import (
@@ -162,13 +162,7 @@ POSITION_ACTIONS: tuple[StaffActionSpec[Position], ...] = (
 # --- followers ----------------------------------------------------------------------------
 
 
-class FollowerPositionInline(admin.TabularInline):
-    model = Position
-    formset = CappedInlineFormSet
-    extra = 0
-    can_delete = False
-    classes = ("cp-inline",)
-    verbose_name_plural = "Positions (newest 50)"
+class FollowerPositionInline(PositionInline):
     fields = (
         "position_link",
         "pool_link",
@@ -184,16 +178,6 @@ class FollowerPositionInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("pool").order_by("-created_at", "pk")
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description="Position")
-    def position_link(self, position: Position):
-        return admin_link(Position, position.pk, str(position.pk)[:8] + "…")
-
     @admin.display(description="Pool")
     def pool_link(self, position: Position):
         return admin_link(Pool, position.pool_id, f"#{position.pool_id} {position.pool.currency}")
@@ -202,15 +186,9 @@ class FollowerPositionInline(admin.TabularInline):
     def status_badge(self, position: Position):
         return badge(position.get_status_display(), position.status)
 
-    money_contributed = money_column("contributed", "Contributed", currency=None)
-
-    num_units = number_column("units", "Units")
-
     @admin.display(description="Value now")
     def money_value(self, position: Position):
         return money(Decimal(position_value(position)))
-
-    money_payout = money_column("payout", "Payout", currency=None)
 
 
 @admin.register(Follower)

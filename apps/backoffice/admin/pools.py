@@ -17,7 +17,7 @@ from django.utils.html import format_html
 
 from apps.backoffice import services
 from apps.backoffice.admin_actions import ReasonForm, StaffActionsMixin, StaffActionSpec
-from apps.backoffice.admin_panels import CappedInlineFormSet, TransactionInline, staff_actions_panel
+from apps.backoffice.admin_panels import PositionInline, TransactionInline, staff_actions_panel
 from apps.backoffice.dashboard import (
     followers_value,
     pools_with_members,
@@ -197,13 +197,7 @@ class PoolColumns:
 # --- pools ---------------------------------------------------------------------------
 
 
-class PositionInline(admin.TabularInline):
-    model = Position
-    formset = CappedInlineFormSet
-    extra = 0
-    can_delete = False
-    classes = ("cp-inline",)
-    verbose_name_plural = "Positions (newest 50)"
+class PoolPositionInline(PositionInline):
     fields = (
         "position_link",
         "follower",
@@ -217,22 +211,6 @@ class PositionInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("follower").order_by("-created_at")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description="Position")
-    def position_link(self, position: Position):
-        return admin_link(Position, position.pk, str(position.pk)[:8] + "…")
-
-    num_units = number_column("units", "Units")
-
-    money_contributed = money_column("contributed", "Contributed", currency=None)
-
-    money_payout = money_column("payout", "Payout", currency=None)
 
 
 class PoolTransactionInline(TransactionInline):
@@ -282,7 +260,7 @@ class PoolAdmin(
     list_select_related = ("streamer", "operator")
     search_help_text = "Pool #, or the streamer's operator user id or name."
     search_fields = ("streamer__operator_user_id",)
-    inlines = (PositionInline, PoolTransactionInline)
+    inlines = (PoolPositionInline, PoolTransactionInline)
     fieldsets = (
         (
             "Pool",
