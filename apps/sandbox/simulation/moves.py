@@ -116,6 +116,17 @@ def _active_positions(tenant: Tenant) -> list[tuple[uuid.UUID, str]]:
     )
 
 
+def _pick_active(step: Step) -> tuple[Tenant, uuid.UUID, str] | None:
+    """A tenant, then one of its active positions (id, follower's user id), drawn from the
+    seed; None when the tenant has none."""
+    tenant = _tenant(step)
+    active = _active_positions(tenant)
+    if not active:
+        return None
+    position_id, user_id = step.rng.choice(active)
+    return tenant, position_id, user_id
+
+
 class Leave:
     """A follower leaves one of their active positions."""
 
@@ -123,11 +134,10 @@ class Leave:
     weight = 6
 
     def run(self, step: Step) -> bool:
-        tenant = _tenant(step)
-        active = _active_positions(tenant)
-        if not active:
+        picked = _pick_active(step)
+        if picked is None:
             return False
-        position_id, user_id = step.rng.choice(active)
+        tenant, position_id, user_id = picked
         position_leave(session=tenant.sessions[user_id], position_id=position_id)
         return True
 
@@ -142,11 +152,10 @@ class StopLoss:
     weight = 2
 
     def run(self, step: Step) -> bool:
-        tenant = _tenant(step)
-        active = _active_positions(tenant)
-        if not active:
+        picked = _pick_active(step)
+        if picked is None:
             return False
-        position_id, user_id = step.rng.choice(active)
+        tenant, position_id, user_id = picked
         position = Position.objects.select_related("pool").get(pk=position_id)
         value = Decimal(position_value(position))
         distance = Decimal(step.rng.randint(1, 10)) / 100
@@ -174,11 +183,10 @@ class TopUp:
     weight = 3
 
     def run(self, step: Step) -> bool:
-        tenant = _tenant(step)
-        active = _active_positions(tenant)
-        if not active:
+        picked = _pick_active(step)
+        if picked is None:
             return False
-        position_id, user_id = step.rng.choice(active)
+        tenant, position_id, user_id = picked
         wallet = SandboxAccount.objects.get(operator=tenant.sandbox, user_id=user_id).balance
         ceiling = max(min(wallet * Decimal("0.4"), tenant.operator.max_contribution), Decimal(1))
         if step.rng.random() < 0.05:
@@ -198,11 +206,10 @@ class PartialLeave:
     weight = 2
 
     def run(self, step: Step) -> bool:
-        tenant = _tenant(step)
-        active = _active_positions(tenant)
-        if not active:
+        picked = _pick_active(step)
+        if picked is None:
             return False
-        position_id, user_id = step.rng.choice(active)
+        tenant, position_id, user_id = picked
         session = tenant.sessions[user_id]
         draw = step.rng.random()
         if draw < 0.5:
@@ -230,11 +237,10 @@ class ForceLeave:
     weight = 2
 
     def run(self, step: Step) -> bool:
-        tenant = _tenant(step)
-        active = _active_positions(tenant)
-        if not active:
+        picked = _pick_active(step)
+        if picked is None:
             return False
-        position_id, _ = step.rng.choice(active)
+        tenant, position_id, _ = picked
         position_force_leave(
             position=Position.objects.get(pk=position_id), who=STAFF, reason="simulated"
         )
