@@ -196,6 +196,22 @@ class ErrorCode(StrEnum):
         "Give units (more than 0, at most the position's, at most 18 decimal places) or a "
         "fraction (more than 0, at most 1), not both.",
     )
+    INVALID_FEE = (
+        "ERR_INVALID_FEE",
+        400,
+        "A fee rate is outside its range (a performance fee 0 to 50 %, CopyStake's 0 to 100 %).",
+    )
+    FEE_SCHEDULE_IN_FORCE = (
+        "ERR_FEE_SCHEDULE_IN_FORCE",
+        409,
+        "A fee schedule already in force is never changed: add one from a later day.",
+    )
+    INVOICE_STATE = (
+        "ERR_INVOICE_STATE",
+        409,
+        "The invoice's state does not allow this (an issued invoice is corrected by a credit "
+        "note, never edited).",
+    )
     TOP_UP_FAILED = "ERR_TOP_UP_FAILED", 409, "The top-up failed (no more specific code was known)."
     JOIN_FAILED = "ERR_JOIN_FAILED", 409, "The join failed (no more specific code was known)."
     WALLET_UNAVAILABLE = (

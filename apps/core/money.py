@@ -101,3 +101,17 @@ def amount_field_kwargs() -> dict:
 
 def unit_field_kwargs() -> dict:
     return {"max_digits": UNIT_DIGITS, "decimal_places": UNIT_PLACES}
+
+
+PERCENT_PLACES = 4
+
+
+def percent_field_kwargs() -> dict:
+    """A rate kept as a percent (``20`` is 20 %), to 4 places: 0.0001 % steps."""
+    return {"max_digits": 7, "decimal_places": PERCENT_PLACES}
+
+
+def percent_of(amount: Decimal, percent: Decimal) -> Decimal:
+    """``percent`` % of ``amount``, exact (no rounding: the caller rounds as its rule says)."""
+    with localcontext(MATH_CONTEXT):
+        return amount * percent / 100

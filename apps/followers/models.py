@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from apps.core.fields import EncryptedTextField
-from apps.core.money import amount_field_kwargs, unit_field_kwargs
+from apps.core.money import amount_field_kwargs, percent_field_kwargs, unit_field_kwargs
 from apps.operators.models import Operator
 from apps.pools.models import Pool
 
@@ -100,6 +100,12 @@ class Position(models.Model):
     stop_loss_percent = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True)
     take_profit = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
     take_profit_percent = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
+    # The streamer's performance fee (SPEC section 10; apps.pools.accounting): the percent
+    # fixed when the position opened, and the high-water mark above which it is charged
+    # (what it contributed, raised by top-ups, scaled down by partial leaves).
+    performance_fee_percent = models.DecimalField(**percent_field_kwargs(), default=0)
+    high_water_mark = models.DecimalField(**unit_field_kwargs(), default=0)
+    fees_paid = models.DecimalField(**amount_field_kwargs(), default=0)
     is_demo = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -142,6 +148,16 @@ class Position(models.Model):
             models.CheckConstraint(
                 condition=Q(take_profit__isnull=True) | Q(take_profit_percent__isnull=True),
                 name="position_take_profit_one_form",
+            ),
+            models.CheckConstraint(
+                condition=Q(performance_fee_percent__gte=0) & Q(performance_fee_percent__lte=50),
+                name="position_performance_fee_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(high_water_mark__gte=0), name="position_mark_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(fees_paid__gte=0), name="position_fees_non_negative"
             ),
         ]
 

@@ -3,7 +3,7 @@ import ipaddress
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 from apps.core.errors import ErrorCode
 from apps.core.fields import EncryptedTextField, masked
 from apps.core.history import staff_history_user
-from apps.core.money import amount_field_kwargs
+from apps.core.money import amount_field_kwargs, percent_field_kwargs
 from apps.operators.validators import validate_operator_url
 
 
@@ -97,6 +97,14 @@ class Operator(models.Model):
         "it may lose (e.g. 50: it leaves once its value is half what it put in); empty: none. "
         "Followers may change it.",
     )
+    default_performance_fee_percent = models.DecimalField(
+        **percent_field_kwargs(),
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(50))],
+        help_text="The streamers' performance fee unless a streamer sets its own: the percent "
+        "(0 to 50) of a follower's profit above their high-water mark that the streamer keeps "
+        "on every leave. A change applies to new positions only.",
+    )
     languages = models.CharField(
         max_length=100,
         default="en,es,pt",
@@ -127,6 +135,11 @@ class Operator(models.Model):
             models.CheckConstraint(
                 condition=Q(max_pool_value__isnull=True) | Q(max_pool_value__gt=0),
                 name="operator_max_pool_value_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(default_performance_fee_percent__gte=0)
+                & Q(default_performance_fee_percent__lte=50),
+                name="operator_performance_fee_in_range",
             ),
         ]
 

@@ -4,11 +4,11 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, URLValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import F, Q
 
-from apps.core.money import amount_field_kwargs
+from apps.core.money import amount_field_kwargs, percent_field_kwargs
 from apps.operators.models import Operator
 
 
@@ -58,6 +58,15 @@ class Streamer(models.Model):
         help_text="Invite-only: only followers on the allowlist (added by staff or through an "
         "invite link) see the pool in the lobby and may join it.",
     )
+    performance_fee_percent = models.DecimalField(
+        **percent_field_kwargs(),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(50))],
+        help_text="Percent (0 to 50) of a follower's profit above their high-water mark that "
+        "the streamer keeps on every leave; empty: the operator's default. A change applies "
+        "to new positions only.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -93,6 +102,11 @@ class Streamer(models.Model):
             models.CheckConstraint(
                 condition=Q(max_pool_value__isnull=True) | Q(max_pool_value__gt=0),
                 name="streamer_max_pool_value_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(performance_fee_percent__isnull=True)
+                | (Q(performance_fee_percent__gte=0) & Q(performance_fee_percent__lte=50)),
+                name="streamer_performance_fee_in_range",
             ),
         ]
 

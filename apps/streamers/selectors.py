@@ -33,6 +33,13 @@ def streamer_limits(streamer: Streamer) -> StreamerLimits:
     )
 
 
+def streamer_fee_percent(streamer: Streamer) -> Decimal:
+    """The performance fee a new position in the streamer's pool is opened with: the
+    streamer's own, else its operator's default (apps.pools.accounting, "Performance fee")."""
+    own = streamer.performance_fee_percent
+    return streamer.operator.default_performance_fee_percent if own is None else own
+
+
 def streamer_admits(*, streamer: Streamer, operator_user_id: str, is_demo: bool = False) -> bool:
     """Whether a player may see and join this streamer's pool: any player when it is public;
     when private, only a real (not demo) player on its allowlist."""

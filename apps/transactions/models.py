@@ -6,7 +6,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from apps.core.history import staff_history_user
-from apps.core.money import amount_field_kwargs, unit_field_kwargs
+from apps.core.money import amount_field_kwargs, percent_field_kwargs, unit_field_kwargs
 from apps.followers.models import Follower, Position
 from apps.operators.models import Operator
 from apps.pools.models import Pool
@@ -154,6 +154,10 @@ class Transaction(models.Model):
         STREAMER_WITHDRAWAL = "streamer_withdrawal", "Streamer withdrawal (transfer WITHDRAWAL)"
         FOLLOWER_CREDIT = "follower_credit", "Follower credit (WIN, wallet deposit)"
         FOLLOWER_ROLLBACK = "follower_rollback", "Follower rollback (wallet rollback)"
+        # Never sent: the streamer's performance fee on a leave, kept in the streamer's
+        # balance (its units pass to the streamer's units). Written succeeded when the
+        # leave's WITHDRAWAL is applied.
+        PERFORMANCE_FEE = "performance_fee", "Performance fee (kept by the streamer)"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -206,6 +210,12 @@ class Transaction(models.Model):
     units = models.DecimalField(**unit_field_kwargs(), null=True, blank=True)
     priced_balance = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
     priced_total_units = models.DecimalField(**unit_field_kwargs(), null=True, blank=True)
+    # A leave's WITHDRAWAL, priced with its performance fee (apps.pools.accounting.leave_price):
+    # ``amount`` is the value minus ``fee``; ``units`` the position's units the leave takes, of
+    # which ``fee_units`` pass to the streamer; ``fee_mark`` the high-water mark they carried.
+    fee = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
+    fee_units = models.DecimalField(**unit_field_kwargs(), null=True, blank=True)
+    fee_mark = models.DecimalField(**unit_field_kwargs(), null=True, blank=True)
     # What the operator answered.
     operator_reference = models.CharField(max_length=128, blank=True)
     balance_before = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
@@ -264,6 +274,7 @@ class Transaction(models.Model):
                         "streamer_withdrawal",
                         "follower_credit",
                         "follower_rollback",
+                        "performance_fee",
                     ]
                 ),
                 name="tx_kind_valid",
@@ -285,7 +296,12 @@ class Transaction(models.Model):
                 fields=["saga", "kind"],
                 condition=Q(
                     saga__isnull=False,
-                    kind__in=["follower_debit", "streamer_deposit", "follower_credit"],
+                    kind__in=[
+                        "follower_debit",
+                        "streamer_deposit",
+                        "follower_credit",
+                        "performance_fee",
+                    ],
                 ),
                 name="tx_one_bet_deposit_win_per_saga",
             ),
@@ -325,6 +341,15 @@ class Receipt(models.Model):
     total_units_after = models.DecimalField(**unit_field_kwargs())
     nav = models.DecimalField(**unit_field_kwargs())
     units = models.DecimalField(**unit_field_kwargs(), help_text="Units issued or redeemed.")
+    # A leave's performance fee (apps.pools.accounting.leave_price): ``gross_amount`` is what
+    # the units were worth, ``amount`` that minus ``fee``; ``high_water_mark`` the mark the
+    # units carried; ``fee_units`` the units worth the fee, passed to the streamer.
+    gross_amount = models.DecimalField(**amount_field_kwargs(), null=True, blank=True)
+    fee_percent = models.DecimalField(**percent_field_kwargs(), default=0)
+    high_water_mark = models.DecimalField(**unit_field_kwargs(), null=True, blank=True)
+    fee = models.DecimalField(**amount_field_kwargs(), default=0)
+    fee_units = models.DecimalField(**unit_field_kwargs(), default=0)
+    fee_external_id = models.CharField(max_length=64, blank=True)
     bet_external_id = models.CharField(max_length=64, blank=True)
     deposit_external_id = models.CharField(max_length=64, blank=True)
     withdrawal_external_id = models.CharField(max_length=64, blank=True)
@@ -341,6 +366,7 @@ class Receipt(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="receipt_amount_non_negative"),
             models.CheckConstraint(condition=Q(units__gte=0), name="receipt_units_non_negative"),
+            models.CheckConstraint(condition=Q(fee__gte=0), name="receipt_fee_non_negative"),
         ]
 
     def __str__(self) -> str:
@@ -436,6 +462,7 @@ class Discrepancy(models.Model):
         ORPHAN_DEBIT = "orphan_debit", "Follower debit with neither deposit nor rollback"
         WIN_OVERDUE = "win_overdue", "WIN unpaid for too long"
         BALANCE_MISMATCH = "balance_mismatch", "Balance differs from the operator's"
+        JOURNAL_MISMATCH = "journal_mismatch", "Journal differs from the transaction log"
 
     class State(models.TextChoices):
         OPEN = "open", "Open"
@@ -502,7 +529,16 @@ class DailySettlement(models.Model):
     money_in = models.DecimalField(**amount_field_kwargs(), default=0)
     money_out = models.DecimalField(**amount_field_kwargs(), default=0)
     rollbacks = models.DecimalField(**amount_field_kwargs(), default=0)
+    # CopyStake's fees to the operator (apps.transactions.settlement, the fee schedule in
+    # force that day): ``fees`` = ``turnover_fee`` + ``ggr_fee`` (negative on a day the
+    # followers won net). ``performance_fees``: the streamers' fees, for information.
+    turnover_fee = models.DecimalField(**amount_field_kwargs(), default=0)
+    ggr_fee = models.DecimalField(**amount_field_kwargs(), default=0)
     fees = models.DecimalField(**amount_field_kwargs(), default=0)
+    performance_fees = models.DecimalField(**amount_field_kwargs(), default=0)
+    fee_schedule = models.ForeignKey(
+        "FeeSchedule", null=True, blank=True, on_delete=models.PROTECT, related_name="settlements"
+    )
     open_exposure = models.DecimalField(**amount_field_kwargs(), default=0)
     transactions_count = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField(auto_now=True)
@@ -517,3 +553,27 @@ class DailySettlement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operator} {self.currency} {self.day}"
+
+
+# CopyStake's fees, invoices and the double-entry journal (apps.transactions.finance).
+from apps.transactions.finance.models import (  # noqa: E402
+    FeeSchedule as FeeSchedule,
+)
+from apps.transactions.finance.models import (  # noqa: E402
+    Invoice as Invoice,
+)
+from apps.transactions.finance.models import (  # noqa: E402
+    InvoiceLine as InvoiceLine,
+)
+from apps.transactions.finance.models import (  # noqa: E402
+    InvoiceSequence as InvoiceSequence,
+)
+from apps.transactions.finance.models import (  # noqa: E402
+    JournalAccount as JournalAccount,
+)
+from apps.transactions.finance.models import (  # noqa: E402
+    JournalEntry as JournalEntry,
+)
+from apps.transactions.finance.models import (  # noqa: E402
+    JournalLine as JournalLine,
+)

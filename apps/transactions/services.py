@@ -48,6 +48,7 @@ from apps.streamers.selectors import (
     stream_latest_ended,
     stream_live_get,
     streamer_admits,
+    streamer_fee_percent,
     streamer_get_by_user_id,
     streamer_limits,
 )
@@ -167,6 +168,7 @@ def position_join(*, session: PlayerSession, streamer_id: int, amount: object) -
             session=session,
             contributed=value,
             stop_loss_percent=streamer.operator.default_stop_loss_percent,
+            performance_fee_percent=streamer_fee_percent(streamer),
             is_demo=session.is_demo,
         )
         saga = sagas.join_begin(position=position)

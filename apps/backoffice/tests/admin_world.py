@@ -37,7 +37,10 @@ SECRETS = {
 }
 DEFAULT_BALANCE = D("1000.12345678")
 DEFAULT_CONTRIBUTION = D("100")
-KINDS = [choice for choice, _ in Transaction.Kind.choices]
+# The movements sent to an operator (a performance fee is never sent, and only ever succeeded).
+KINDS = [
+    choice for choice, _ in Transaction.Kind.choices if choice != Transaction.Kind.PERFORMANCE_FEE
+]
 STATUSES = [choice for choice, _ in Transaction.Status.choices]
 
 
