@@ -7,6 +7,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from apps.core.views import favicon, landing
 from apps.followers import urls as followers_urls
 from apps.followers.views import play_catalog, play_page
 from apps.transactions import urls as transactions_urls
@@ -17,6 +18,8 @@ operator_api = [*followers_urls.operator_urlpatterns, *transactions_urls.operato
 player_api = [*followers_urls.player_urlpatterns, *transactions_urls.player_urlpatterns]
 
 urlpatterns = [
+    path("", landing, name="landing"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/v1/copystake/", include((operator_api, "copystake"))),
     path("api/v1/", include(player_api)),

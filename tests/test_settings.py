@@ -174,3 +174,22 @@ def test_a_malformed_field_encryption_key_refuses_to_start(module, keys, which):
 def test_several_valid_field_encryption_keys_start():
     result = run_settings("config.settings.local", FIELD_ENCRYPTION_KEY=f"{FERNET}, {OTHER_FERNET}")
     assert result.returncode == 0, result.stderr
+
+
+def test_the_tests_never_use_a_broker_exported_for_a_local_worker():
+    # given: the README's deployment section exported for a local worker
+    env = {**os.environ, "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"}
+    env.pop("COPYPOOL_TEST_CELERY_BROKER_URL", None)
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "from config.celery import app; "
+        "print(settings.CELERY_TASK_ALWAYS_EAGER, repr(app.conf.broker_url), app.conf.task_always_eager)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    # then: tasks run eagerly and Celery has no broker of the developer's (it would prefer the
+    # environment variable to any setting)
+    assert result.stdout.split() == ["True", "''", "True"]

@@ -263,6 +263,10 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A styled page that says how long to wait (apps.core.views.lockout_response).
+AXES_LOCKOUT_CALLABLE = "apps.core.views.lockout_response"
+# No "AXES: BEGIN version ..." banner on every manage.py call (``--help`` included).
+AXES_VERBOSE = False
 
 # Every handler redacts player tokens from URLs in messages (apps/core/logging.py); Django's
 # request-line logger (runserver, the demo server) writes through it too.

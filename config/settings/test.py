@@ -20,3 +20,11 @@ COPYPOOL_INLINE_SAGA_SECONDS = 5.0
 # Live-server threads must not keep database sessions open past a test (PostgreSQL could
 # not drop the test database at teardown).
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Tests never use the developer's broker (a CELERY_BROKER_URL exported for a local worker, as
+# the README's deployment section says): tasks run eagerly, except in the worker subprocesses
+# the broker tests start on a Redis of their own (tests/broker: COPYPOOL_TEST_CELERY_BROKER_URL).
+# Celery itself prefers the CELERY_BROKER_URL environment variable to any configuration, so
+# it is dropped from this process's environment, not only from the settings.
+os.environ.pop("CELERY_BROKER_URL", None)
+CELERY_BROKER_URL = env("COPYPOOL_TEST_CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL

@@ -166,7 +166,7 @@ def celery_process(broker, tmp_path):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": broker.database_url,
-        "CELERY_BROKER_URL": BROKER_URL,
+        "COPYPOOL_TEST_CELERY_BROKER_URL": BROKER_URL,
         "COPYPOOL_TEST_QUEUE": broker.queue,
         "CONN_MAX_AGE": "0",
         "LOG_LEVEL": "INFO",
