@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from axes.conf import settings as axes_settings
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
@@ -49,7 +50,7 @@ def lockout_response(
         request,
         "admin/copypool/lockout.html",
         context,
-        status=settings.AXES_HTTP_RESPONSE_CODE,
+        status=axes_settings.AXES_HTTP_RESPONSE_CODE,
     )
 
 
