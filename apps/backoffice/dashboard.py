@@ -13,10 +13,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     Count,
+    DateTimeField,
     DecimalField,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -153,6 +156,7 @@ class Dashboard:
     last_reconciliation: ReconciliationRun | None
     pooled_value: dict[str, list[tuple[datetime, Decimal]]] = field(default_factory=dict)
     chart_since: datetime | None = None
+    chart_bucket: str = "hour"
 
 
 def pooled_value_series(
@@ -160,21 +164,45 @@ def pooled_value_series(
 ) -> dict[str, list[tuple[datetime, Decimal]]]:
     """Value held in (real) pools over time, per currency, from the pool snapshots.
 
-    Per time bucket: the sum of each pool's average balance in that bucket, computed in one
-    grouped query as ``SUM(balance) * COUNT(DISTINCT pool) / COUNT(*)`` (exact when pools are
-    snapshotted at the same cadence, as the periodic snapshot does).
+    The periodic snapshot reads every open pool once a round. A bucket's value is the mean,
+    over the bucket's rounds, of what all pools held: each pool's snapshots summed, divided by
+    the number of rounds, which is the most snapshots any one pool has in the bucket. A pool
+    that closed (or opened) within the bucket so counts only for the rounds it was there, and
+    a streamer's pool that closed and reopened within one bucket is not counted twice. (Dividing
+    each pool by its own count instead, as this chart once did, showed a pool that lived for
+    one round of the hour as if it had held its money all hour.)
+
+    Two grouped queries in one statement: per bucket, currency and pool the sum and count,
+    then per bucket and currency the sum of sums over the largest count.
     """
-    rows = (
+    inner = (
         PoolSnapshot.objects.filter(taken_at__gte=since, pool__is_demo=False)
-        .annotate(bucket=Trunc("taken_at", kind))
-        .values("bucket", "pool__currency")
-        .annotate(total=Sum("balance"), samples=Count("pk"), pools=Count("pool", distinct=True))
-        .order_by("bucket")
+        .annotate(bucket=Trunc("taken_at", kind), currency=F("pool__currency"))
+        .values("bucket", "currency", "pool_id")
+        .annotate(total=Sum("balance"), samples=Count("pk"))
+        .order_by()
     )
+    sql, params = inner.query.sql_with_params()
     series: dict[str, list[tuple[datetime, Decimal]]] = defaultdict(list)
-    for row in rows:
-        value = Decimal(row["total"]) * row["pools"] / row["samples"]
-        series[row["pool__currency"]].append((row["bucket"], value.quantize(Decimal("0.00000001"))))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT per_pool.bucket, per_pool.currency, SUM(per_pool.total), MAX(per_pool.samples) "
+            f"FROM ({sql}) per_pool GROUP BY per_pool.bucket, per_pool.currency "
+            "ORDER BY per_pool.bucket, per_pool.currency",
+            params,
+        )
+        # The bucket as the ORM would give it (an aware datetime on every backend): the
+        # backend's converters, then the expression's own, as the SQL compiler applies them.
+        bucket_of = Trunc("taken_at", kind, output_field=DateTimeField())
+        converters = [
+            *connection.ops.get_db_converters(bucket_of),
+            *bucket_of.get_db_converters(connection),
+        ]
+        for bucket, currency, total, rounds in cursor.fetchall():
+            for converter in converters:
+                bucket = converter(bucket, None, connection)
+            value = Decimal(str(total)) / rounds
+            series[currency].append((bucket, value.quantize(Decimal("0.00000001"))))
     return dict(series)
 
 
@@ -219,6 +247,7 @@ def dashboard_summary(*, chart_days: int = 7) -> Dashboard:
     )
     real = Transaction.objects.filter(is_demo=False)
     since = now - timedelta(days=chart_days)
+    bucket = chart_bucket(since=since, now=now, days=chart_days)
     return Dashboard(
         open_pools=sum(t.pools for t in totals),
         value_by_currency=totals,
@@ -231,8 +260,7 @@ def dashboard_summary(*, chart_days: int = 7) -> Dashboard:
         last_reconciliation=ReconciliationRun.objects.select_related("operator")
         .order_by("-started_at")
         .first(),
-        pooled_value=pooled_value_series(
-            since=since, kind=chart_bucket(since=since, now=now, days=chart_days)
-        ),
+        pooled_value=pooled_value_series(since=since, kind=bucket),
         chart_since=since,
+        chart_bucket=bucket,
     )

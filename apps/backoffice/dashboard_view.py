@@ -13,13 +13,15 @@ from apps.pools.models import Pool
 from apps.transactions.models import Discrepancy, ReconciliationRun
 
 RECENT_ACTIONS = 8
+# What one point of the pooled-value chart stands for (``dashboard.chart_bucket``).
+BUCKET_WORDS = {"minute": "per minute", "hour": "hourly", "day": "daily"}
 
 
 def dashboard_context(request: HttpRequest) -> dict:
     summary = dashboard_summary(chart_days=7)
     chart = line_chart(
         [Series(currency, points) for currency, points in sorted(summary.pooled_value.items())],
-        title="Value held in pools, last 7 days (hourly)",
+        title=f"Value held in pools, last 7 days ({BUCKET_WORDS[summary.chart_bucket]} average)",
         width=1100,
         height=300,
         empty_text="No pool snapshots in the last 7 days",

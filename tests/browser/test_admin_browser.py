@@ -45,7 +45,25 @@ def test_dashboard_shows_the_figures_and_the_chart(logged_in, live_server, world
     assert "1 stale lock" in page.locator("[data-card=locks]").inner_text()
     assert "never" not in page.locator("[data-card=reconciliation]").inner_text()
     assert page.locator("svg.cp-chart polyline").count() == 1
+    # money on the tiles: 2 decimals, the exact value on hover
+    money = page.locator("[data-card=open-pools] .cp-card-money").first
+    assert money.inner_text().split()[0].split(".")[1].__len__() == 2
+    assert len(money.get_attribute("title").split()[0].split(".")[1]) == 8
     screenshot("01-dashboard")
+
+
+def test_dashboard_tiles_refresh_on_their_own(logged_in, live_server, world, screenshot):
+    page = logged_in
+    assert page.locator("[data-card=open-pools] .cp-card-value").inner_text() == "3"
+    # when: a pool closes behind the page's back and the refresh comes round
+    Pool.objects.filter(pk=world.pools[0].pk).update(state=Pool.State.CLOSED)
+    page.evaluate("window.copypoolDashboardRefresh()")
+    # then: the tile shows it without a reload, and says when it was updated
+    from playwright.sync_api import expect
+
+    expect(page.locator("[data-card=open-pools] .cp-card-value")).to_have_text("2")
+    assert page.get_by_test_id("refresh-status").inner_text().startswith("Updated")
+    screenshot("01b-dashboard-refreshed")
 
 
 def test_pool_page_chart_and_refresh_action(logged_in, live_server, world, fake, screenshot):

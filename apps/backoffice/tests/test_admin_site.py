@@ -328,3 +328,53 @@ def test_every_dashboard_card_leads_to_a_working_page(root):
         response = root.get(link.replace("&amp;", "&"))
         assert response.status_code == 200, link
         assert response.context["cl"].result_count > 0, link
+
+
+@pytest.mark.django_db
+def test_pooled_value_counts_a_pool_only_for_the_rounds_it_was_open():
+    # given: a streamer's pool held 39,000 for the first round of the hour, closed, and the
+    # streamer's next pool held 39,000 for the other five rounds; a second streamer held 1,000
+    # all hour (six rounds, every 10 minutes)
+    first = make_pool(secret_operator("spike"), 7, snapshots=0)
+    reopened = make_pool(secret_operator("spike2"), 8, snapshots=0)
+    steady = make_pool(secret_operator("spike3"), 9, snapshots=0)
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+
+    def snap(pool, minute, value):
+        PoolSnapshot.objects.create(
+            pool=pool,
+            balance=D(value),
+            total_units=1,
+            nav=1,
+            taken_at=hour + timedelta(minutes=minute),
+        )
+
+    snap(first, 0, "39000")
+    for minute in (10, 20, 30, 40, 50):
+        snap(reopened, minute, "39000")
+    for minute in (0, 10, 20, 30, 40, 50):
+        snap(steady, minute, "1000")
+    # when
+    series = pooled_value_series(since=hour - timedelta(hours=1))
+    # then: 40,000 was held at every round; never the 79,000 of counting both pools all hour
+    assert series == {"USD": [(hour, D("40000"))]}
+
+
+def test_the_chart_title_says_what_one_point_stands_for(root):
+    pool = make_pool(secret_operator("young"), 10, snapshots=0)
+    PoolSnapshot.objects.create(
+        pool=pool,
+        balance=D("5"),
+        total_units=1,
+        nav=1,
+        taken_at=timezone.now() - timedelta(minutes=20),
+    )
+    # given: a history younger than six hours, plotted per minute
+    page = root.get(reverse("admin:index")).content.decode()
+    assert "last 7 days (per minute average)" in page
+    # and an older one, hourly
+    PoolSnapshot.objects.create(
+        pool=pool, balance=D("5"), total_units=1, nav=1, taken_at=timezone.now() - timedelta(days=2)
+    )
+    page = root.get(reverse("admin:index")).content.decode()
+    assert "last 7 days (hourly average)" in page
