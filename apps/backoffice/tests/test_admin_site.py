@@ -119,7 +119,7 @@ def test_dashboard_page(root):
         "Morning check",
     ):
         assert label in page
-    assert "2,000.24691356" in page
+    assert "2,000.25" in page and "2000.24691356 USD" in page  # 2 decimals, exact on hover
     assert "<polyline" in page
 
 
