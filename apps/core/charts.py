@@ -64,6 +64,11 @@ def _thin(points: Sequence[tuple[datetime, Decimal]]) -> list[tuple[datetime, De
 
 
 def _time_label(moment: datetime, span_seconds: float) -> str:
+    """A tick's label, as fine as the span needs: seconds under ten minutes (a young pool's
+    chart spans a few minutes: minutes alone repeat on every tick), minutes within two days,
+    days within four months, months beyond."""
+    if span_seconds <= 600:
+        return moment.strftime("%H:%M:%S")
     if span_seconds <= 2 * 86400:
         return moment.strftime("%H:%M")
     if span_seconds <= 120 * 86400:
@@ -133,15 +138,20 @@ def line_chart(
             f"{escape(value_format(tick))}</text>"
         )
     x_ticks = 6 if t1 > t0 else 1
+    shown = ""
     for i in range(x_ticks):
         moment = datetime.fromtimestamp(
             t0 + t_span * i / max(x_ticks - 1, 1), tz=all_points[0][0].tzinfo
         )
+        label = _time_label(moment, t_span)
+        if label == shown:  # never the same time twice along the axis
+            continue
+        shown = label
         tx = x(moment)
         anchor = "start" if i == 0 and x_ticks > 1 else "end" if i == x_ticks - 1 else "middle"
         out.append(
             f'<text x="{tx:.1f}" y="{top + plot_h + 18}" text-anchor="{anchor}" '
-            f'class="cp-chart-axis">{escape(_time_label(moment, t_span))}</text>'
+            f'class="cp-chart-axis">{escape(label)}</text>'
         )
     for index, item in enumerate(series):
         color = item.color or PALETTE[index % len(PALETTE)]
