@@ -129,8 +129,8 @@ def test_settle_command_recomputes_days_and_prints_them(operator, streamer):
     out = StringIO()
     call_command("settle", "--date", DAY.isoformat(), "--days", "2", stdout=out)
     text = out.getvalue()
-    assert "25.00000000" in text and "2 settlement row(s) computed." in text
-    assert DailySettlement.objects.get(day=DAY).fees == D("25")
+    assert "105.00000000" in text and "2 settlement row(s) computed." in text
+    assert DailySettlement.objects.get(day=DAY).fees == D("105")
     assert DailySettlement.objects.filter(day=DAY - timedelta(days=1)).exists()
     with pytest.raises(Exception, match="YYYY-MM-DD"):
         call_command("settle", "--date", "14/10/2026", stdout=out)
