@@ -163,9 +163,7 @@ def settlement_compute(*, day: date) -> list[DailySettlement]:
         figures = flows.get((operator_id, currency), Figures())
         figures.open_exposure = exposure.get((operator_id, currency), ZERO)
         schedule = schedule_in_force(schedules.get((operator_id, currency), []), day)
-        fees = day_fees(
-            schedule=schedule, money_in=figures.money_in, money_out=figures.money_out
-        )
+        fees = day_fees(schedule=schedule, money_in=figures.money_in, money_out=figures.money_out)
         row, _ = DailySettlement.objects.update_or_create(
             operator_id=operator_id,
             currency=currency,

@@ -61,9 +61,7 @@ class DayFees:
         return self.turnover_fee + self.ggr_fee
 
 
-def day_fees(
-    *, schedule: FeeSchedule | None, money_in: Decimal, money_out: Decimal
-) -> DayFees:
+def day_fees(*, schedule: FeeSchedule | None, money_in: Decimal, money_out: Decimal) -> DayFees:
     """The turnover and GGR fees of a day's money in and out under ``schedule``."""
     if schedule is None:
         return DayFees()

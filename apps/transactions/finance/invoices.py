@@ -3,6 +3,8 @@
 The figures are ``apps.transactions.finance.fees``' rules; this module keeps the states:
 
 * ``draft`` -> ``issued`` -> ``paid``; ``draft`` -> ``void``; ``issued`` -> ``void``.
+  A voided draft gets a number of its own series (``VD-<year>-000001``: the database wants
+  every invoice but a draft numbered) and posts nothing; the ``INV`` series stays gapless.
   A draft is regenerated from the month's settlements as often as needed; issuing numbers it
   (``INV-<year of period_start>-000123``) and posts its journal entry; voiding an issued one
   posts the reversal (``INVOICE_VOID``). Paid is final: only a credit note corrects it.
@@ -57,6 +59,9 @@ State = Invoice.State
 User = AbstractBaseUser | AnonymousUser
 INVOICE_SERIES = "INV"
 CREDIT_NOTE_SERIES = "CN"
+# A voided draft is numbered too (every invoice not a draft has a number), in a series of its
+# own, so that the INV series counts issued invoices only.
+VOIDED_DRAFT_SERIES = "VD"
 
 
 def utc_today() -> date:
@@ -91,6 +96,7 @@ def _user_id(user: User | None) -> int | None:
 # --- numbering ---------------------------------------------------------------------------
 
 
+@transaction.atomic
 def number_next(series: str) -> str:
     """The next number of ``series`` (``INV-2026`` gives ``INV-2026-000001``, ...), under the
     series row's lock: call it inside the transaction that uses the number."""
@@ -257,9 +263,7 @@ def invoice_mark_paid(*, invoice: Invoice, user: User | None, reference: str) ->
     invoice.paid_at = timezone.now()
     invoice.paid_by_id = _user_id(user)
     invoice.payment_reference = reference
-    invoice.save(
-        update_fields=["state", "paid_at", "paid_by", "payment_reference", "updated_at"]
-    )
+    invoice.save(update_fields=["state", "paid_at", "paid_by", "payment_reference", "updated_at"])
     return invoice
 
 
@@ -278,11 +282,15 @@ def invoice_void(*, invoice: Invoice, user: User | None, reason: str) -> Invoice
     if not reason:
         raise ValidationFailed("Give the reason for voiding the invoice.")
     was_issued = invoice.state == State.ISSUED
+    if not was_issued:
+        invoice.number = number_next(f"{VOIDED_DRAFT_SERIES}-{invoice.period_start.year}")
     invoice.state = State.VOID
     invoice.voided_at = timezone.now()
     invoice.voided_by_id = _user_id(user)
     invoice.void_reason = reason
-    invoice.save(update_fields=["state", "voided_at", "voided_by", "void_reason", "updated_at"])
+    invoice.save(
+        update_fields=["number", "state", "voided_at", "voided_by", "void_reason", "updated_at"]
+    )
     if was_issued:
         journal_post_invoice(invoice, kind=JournalEntry.Kind.INVOICE_VOID)
     return invoice

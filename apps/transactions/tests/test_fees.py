@@ -125,7 +125,9 @@ def test_rule_functions_on_their_own():
 def test_settle_command_recomputes_days_and_prints_them(operator, streamer):
     schedule(operator, date(2026, 1, 1), "0.5", "10")
     tx(operator, "follower_debit", "1000")
-    streamer.__class__.objects.filter(pk=streamer.pk).update(created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    streamer.__class__.objects.filter(pk=streamer.pk).update(
+        created_at=datetime(2026, 1, 1, tzinfo=UTC)
+    )
     out = StringIO()
     call_command("settle", "--date", DAY.isoformat(), "--days", "2", stdout=out)
     text = out.getvalue()
