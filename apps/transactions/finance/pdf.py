@@ -22,6 +22,10 @@ def money_2(value: Decimal) -> str:
     return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
 
 
+def _percent(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
 def invoice_title(invoice: Invoice) -> str:
     label = "Credit note" if invoice.kind == Invoice.Kind.CREDIT_NOTE else "Invoice"
     return f"{label} {invoice.number or 'DRAFT'}"
@@ -54,6 +58,11 @@ def invoice_html(invoice: Invoice) -> str:
         "minimum_charge": money_2(invoice.minimum_charge),
         "total": money_2(invoice.total),
         "schedule": invoice.fee_schedule,
+        "turnover_percent": _percent(invoice.fee_schedule.turnover_percent)
+        if invoice.fee_schedule
+        else "",
+        "ggr_percent": _percent(invoice.fee_schedule.ggr_percent) if invoice.fee_schedule else "",
+        "minimum": money_2(invoice.fee_schedule.monthly_minimum) if invoice.fee_schedule else "",
     }
     return render_to_string("finance/invoice.html", context)
 
