@@ -135,6 +135,7 @@ def test_pdf_and_csv_downloads(finance, draft):
     assert 'filename="INV-2026-000001.pdf"' in pdf["Content-Disposition"]
     html = document(finance, draft, "html").content.decode()
     assert "INV-2026-000001" in html and "100.00" in html and "CopyStake" in html
+    assert "0.5 % of turnover" in html and "10 % of GGR" in html
     assert "DRAFT" not in html.split("<body>")[1].split("</header>")[0]
     rows = list(csv.reader(io.StringIO(document(finance, draft, "csv").content.decode())))
     assert rows[0][:6] == ["invoice", "state", "operator", "currency", "position", "day"]

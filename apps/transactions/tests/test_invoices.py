@@ -326,3 +326,40 @@ def test_fee_schedule_rules(operator, user):
             fee_schedule_create(**arguments)
         assert refused.value.code == code, change
     assert FeeSchedule.objects.count() == 1
+
+
+def test_the_monthly_beat_entry_settles_the_last_day_and_makes_the_drafts(operator, streamer):
+    from datetime import UTC, datetime
+
+    from django_celery_beat.models import PeriodicTask
+
+    from apps.transactions.finance.invoices import month_bounds, previous_month
+    from apps.transactions.models import Transaction
+    from apps.transactions.schedules import schedules_install
+    from apps.transactions.tasks import invoices_monthly_task
+
+    # the schedule: the 1st of each month at 02:00 UTC
+    schedules_install()
+    beat = PeriodicTask.objects.get(task="apps.transactions.tasks.invoices_monthly_task")
+    crontab = beat.crontab
+    assert (crontab.minute, crontab.hour, crontab.day_of_month, crontab.timezone.key) == (
+        "0",
+        "2",
+        "1",
+        "UTC",
+    )
+    # given: a BET late on last month's last day, never settled yet
+    plan(operator, minimum="0")
+    last_day = month_bounds(previous_month(utc_today()))[1]
+    bet = Transaction.objects.create(
+        operator=operator, kind="follower_debit", status="succeeded", amount=D(200), currency="USD"
+    )
+    Transaction.objects.filter(pk=bet.pk).update(
+        completed_at=datetime.combine(last_day, datetime.max.time(), tzinfo=UTC)
+    )
+    # when
+    [invoice_id] = invoices_monthly_task()
+    # then: 0.5 % of 200 + 10 % of 200 = 21
+    invoice = Invoice.objects.get(pk=invoice_id)
+    assert (invoice.period_end, invoice.state, invoice.total) == (last_day, "draft", D(21))
+    assert DailySettlement.objects.get(day=last_day).fees == D(21)
