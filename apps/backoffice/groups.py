@@ -25,6 +25,19 @@ VIEW_MODELS = {
     "backoffice": ["staffaction", "reviewitem", "withdrawallock"],
 }
 VIEW = [f"{app}.view_{model}" for app, models in VIEW_MODELS.items() for model in models]
+# CopyStake's fees and invoices: every group sees them; Finance sees the journal too, adds fee
+# schedules and issues, marks paid, voids and credits invoices (``backoffice.act_finance``).
+INVOICE_VIEW = [
+    "transactions.view_feeschedule",
+    "transactions.view_invoice",
+    "transactions.view_invoiceline",
+]
+JOURNAL_VIEW = [
+    "transactions.view_journalaccount",
+    "transactions.view_journalentry",
+    "transactions.view_journalline",
+]
+FINANCE_ACT = ["transactions.add_feeschedule", "backoffice.act_finance"]
 # What Operations may add and edit by hand (every money move is a confirmed staff action,
 # ``backoffice.act_operations``, never an edit).
 OPERATIONS_EDIT = [
@@ -40,9 +53,9 @@ OPERATIONS_EDIT = [
 ]
 OPERATIONS, FINANCE, READ_ONLY = "Operations", "Finance", "Read-only"
 GROUPS = {
-    OPERATIONS: [*VIEW, *OPERATIONS_EDIT, "backoffice.act_operations"],
-    FINANCE: [*VIEW, "backoffice.export_finance"],
-    READ_ONLY: VIEW,
+    OPERATIONS: [*VIEW, *INVOICE_VIEW, *OPERATIONS_EDIT, "backoffice.act_operations"],
+    FINANCE: [*VIEW, *INVOICE_VIEW, *JOURNAL_VIEW, "backoffice.export_finance", *FINANCE_ACT],
+    READ_ONLY: [*VIEW, *INVOICE_VIEW, *JOURNAL_VIEW],
 }
 
 

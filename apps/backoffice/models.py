@@ -59,6 +59,7 @@ class StaffAction(models.Model):
                 "Can run operations actions (refresh, settle, retry, roll back, release, rotate)",
             ),
             ("export_finance", "Can export finance data (transactions, settlements)"),
+            ("act_finance", "Can issue, void and credit invoices"),
         ]
 
     def __str__(self) -> str:

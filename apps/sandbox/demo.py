@@ -4,8 +4,14 @@
 credentials, streamers with balances and live streams, followers with sandbox accounts,
 session tokens and player sessions, and an ``admin`` superuser with a fresh password.
 ``DemoLoops`` runs, in threads, the streamer-play simulator, joins and leaves of random
-followers through our services, the saga resume and pool snapshots. Every loop catches and
-counts its errors: the demo never dies of one bad round.
+followers through our services, the saga resume, pool snapshots and finance (the daily
+settlement every minute; last month's invoice once). Every loop catches and counts its
+errors: the demo never dies of one bad round.
+
+Finance in the demo: the streamers take performance fees (``STREAMER_FEES``), and the demo
+operator pays CopyStake by a fee schedule (``DEMO_FEES``) in force from well before last month.
+A fresh demo has no history, yet last month's invoice needs last month's settlements: see
+``demo_last_month``, which makes real flows now and backdates them, and says so.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -45,8 +51,23 @@ from apps.sandbox.services import (
 from apps.streamers.models import Stream, Streamer
 from apps.streamers.selectors import stream_live_get, streamer_get_by_user_id
 from apps.streamers.services import stream_schedule, stream_start, streamer_create
+from apps.transactions.finance.invoices import (
+    invoice_generate,
+    invoice_issue,
+    month_bounds,
+    previous_month,
+    utc_today,
+)
+from apps.transactions.models import (
+    DailySettlement,
+    FeeSchedule,
+    Invoice,
+    JournalEntry,
+    Transaction,
+)
 from apps.transactions.reconciliation import pools_snapshot
 from apps.transactions.services import position_join, position_leave, sagas_resume, streams_end
+from apps.transactions.settlement import settlement_compute, settlements_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +99,25 @@ FOLLOWER_BALANCE = Decimal("1000")
 STREAM_TITLES = {user_id: title for user_id, _, title, _ in STREAMERS}
 YOU = ("player-you", "You")
 JOIN_AMOUNTS = [Decimal(v) for v in ("5", "10", "15", "20", "25", "40", "50", "75", "100")]
+# The streamers' performance fees (percent above each position's high-water mark), and the
+# operator's default for streamers without their own.
+STREAMER_FEES = {
+    "streamer-lena": Decimal("10"),
+    "streamer-hank": Decimal("20"),
+    "streamer-sofia": Decimal("0"),
+    "streamer-ben": Decimal("15"),
+}
+OPERATOR_DEFAULT_FEE = Decimal("10")
+# CopyStake's fees to the demo operator: 0.5 % of turnover, 10 % of GGR, at least 100 a month.
+DEMO_FEES = {
+    "turnover_percent": Decimal("0.5"),
+    "ggr_percent": Decimal("10"),
+    "monthly_minimum": Decimal("100"),
+}
+# Days of last month the demo's history is backdated to (clipped to the month's length).
+HISTORY_DAYS = (3, 8, 14, 21, 27)
+HISTORY_JOINS_PER_DAY = 3
+HISTORY_ROUNDS_PER_DAY = 4
 
 
 @dataclass
@@ -111,6 +151,7 @@ def demo_setup(*, base_url: str) -> DemoWorld:
     ]
     for n, streamer in enumerate(streamers):
         _upcoming(streamer, starts_in=timedelta(hours=20 + 3 * n))
+    _fees(operator, streamers, created=created)
     sessions = [
         _follower_session(sandbox_operator, operator, f"follower-{n:02d}", name)
         for n, name in enumerate(FOLLOWER_NAMES, start=1)
@@ -186,6 +227,37 @@ def _operator_align(
             setattr(operator, name, wanted[name])
         operator.full_clean()
         operator.save(update_fields=[*changed, "updated_at"])
+
+
+def _fees(operator: Operator, streamers: list[Streamer], *, created: bool) -> None:
+    """The demo's fees: each streamer's performance fee (kept if staff changed it), the
+    operator's default, and CopyStake's fee schedule for the operator.
+
+    The operator's default is set when the demo creates the operator (staff's changes stay).
+    The schedule is created directly, not through ``fee_schedule_create`` (which refuses a
+    start in the past), and only when the operator has none: it starts on the first day of
+    the month before last, so that last month (``demo_last_month``) is billed by it.
+    """
+    if created:
+        operator.default_performance_fee_percent = OPERATOR_DEFAULT_FEE
+        operator.full_clean()
+        operator.save(update_fields=["default_performance_fee_percent", "updated_at"])
+    for streamer in streamers:
+        wanted = STREAMER_FEES.get(streamer.operator_user_id)
+        if wanted is not None and streamer.performance_fee_percent is None:
+            streamer.performance_fee_percent = wanted
+            streamer.full_clean()
+            streamer.save(update_fields=["performance_fee_percent"])
+    if not FeeSchedule.objects.filter(operator=operator, currency=CURRENCY).exists():
+        schedule = FeeSchedule(
+            operator=operator,
+            currency=CURRENCY,
+            effective_from=previous_month(previous_month(utc_today())),
+            note="Demo: CopyStake's standard rates",
+            **DEMO_FEES,
+        )
+        schedule.full_clean()
+        schedule.save()
 
 
 def _streamer(
@@ -273,6 +345,111 @@ def _admin() -> str:
     return password
 
 
+# --- last month's history and invoice ----------------------------------------------------
+
+
+def demo_last_month(
+    world: DemoWorld, *, rng: random.Random | None = None, issue: bool = True
+) -> Invoice | None:
+    """Last month's invoice for the demo operator, issued, with lines: once per month.
+
+    A fresh demo has no past, and an invoice bills past settlements. So, when the demo
+    operator has no settled flow in last month yet, this makes some **now** and backdates
+    them: on each of ``HISTORY_DAYS`` a few followers join live pools through the real
+    services (over HTTP to the sandbox operator, as the traffic loop does), the streamers
+    play a few rounds, and every follower leaves again. Those flows are real (the sandbox's
+    balances and our ledger moved, fees were charged on profits); only their clocks are
+    rewritten afterwards: the ``created_at`` and ``completed_at`` of their transactions and
+    the ``posted_at`` of their journal entries are moved to noon of that day of last month,
+    keeping their order. Then every day of last month is settled with the fee schedule
+    (``_fees``), the month's draft is generated, and issued unless ``issue`` is false.
+
+    An invoice of last month that is already issued or paid is returned as it is; so is one
+    made by hand. Returns None when no flow could be made (e.g. no stream is live yet).
+    """
+    rng = rng or random.Random()
+    operator = world.operator
+    month = previous_month(utc_today())
+    first, last = month_bounds(month)
+    existing = (
+        Invoice.objects.filter(
+            operator=operator, currency=CURRENCY, kind=Invoice.Kind.INVOICE, period_start=first
+        )
+        .exclude(state=Invoice.State.VOID)
+        .first()
+    )
+    if existing is not None and existing.state != Invoice.State.DRAFT:
+        return existing
+    settled = DailySettlement.objects.filter(
+        operator=operator,
+        currency=CURRENCY,
+        day__gte=first,
+        day__lte=last,
+        transactions_count__gt=0,
+    )
+    if not settled.exists():
+        made = [
+            _history_day(world, first.replace(day=min(day, last.day)), rng) for day in HISTORY_DAYS
+        ]
+        if not any(made):
+            return None
+    day = first
+    while day <= last:
+        settlement_compute(day=day)
+        day += timedelta(days=1)
+    invoice = invoice_generate(operator=operator, currency=CURRENCY, month=first)
+    return invoice_issue(invoice=invoice, user=None) if issue else invoice
+
+
+def _history_day(world: DemoWorld, day: date, rng: random.Random) -> int:
+    """Real joins, rounds and leaves now, then backdated to ``day`` (``demo_last_month``):
+    the number of transactions moved."""
+    started = timezone.now()
+    live = list(
+        Streamer.objects.filter(
+            operator=world.operator, streams__status=Stream.Status.LIVE
+        ).values_list("pk", flat=True)
+    )
+    if not live:
+        return 0
+    positions = []
+    for session in rng.sample(world.sessions, min(HISTORY_JOINS_PER_DAY, len(world.sessions))):
+        try:
+            position = position_join(
+                session=session, streamer_id=rng.choice(live), amount=rng.choice(JOIN_AMOUNTS)
+            )
+        except ApplicationError as error:
+            logger.info("demo history join refused: %s", error.code)
+            continue
+        positions.append((session, position))
+    for _ in range(HISTORY_ROUNDS_PER_DAY):
+        sandbox_play_round(operator=world.sandbox_operator, rtp=Decimal("0.98"), rng=rng)
+    for session, position in positions:
+        position.refresh_from_db()
+        if position.status != Position.Status.ACTIVE:
+            continue
+        try:
+            position_leave(session=session, position_id=position.pk)
+        except ApplicationError as error:
+            logger.info("demo history leave refused: %s", error.code)
+    noon = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+    moved = 0
+    rows = Transaction.objects.filter(
+        position_id__in=[position.pk for _, position in positions],
+        completed_at__isnull=False,
+        created_at__gte=started,
+    ).order_by("created_at", "pk")
+    for tx in rows:
+        offset = tx.created_at - started
+        completed = noon + offset + (tx.completed_at - tx.created_at)
+        Transaction.objects.filter(pk=tx.pk).update(
+            created_at=noon + offset, completed_at=completed
+        )
+        JournalEntry.objects.filter(transaction_id=tx.pk).update(posted_at=completed)
+        moved += 1
+    return moved
+
+
 # --- background loops ----------------------------------------------------------------------
 
 
@@ -297,7 +474,8 @@ class DemoStats:
 
 
 class DemoLoops:
-    """The simulator, the join/leave traffic, the saga resume and the snapshots, in threads."""
+    """The simulator, the join/leave traffic, the saga resume, the snapshots and finance (the
+    settlement schedule, last month's invoice), in threads."""
 
     def __init__(
         self,
@@ -307,6 +485,7 @@ class DemoLoops:
         play_interval: float = 2.0,
         upkeep_interval: float = 3.0,
         snapshot_interval: float = 5.0,
+        settlement_interval: float = 30.0,
         stream_cycle_seconds: float = 180.0,
         rng: random.Random | None = None,
     ):
@@ -315,6 +494,11 @@ class DemoLoops:
         self.play_interval = play_interval
         self.upkeep_interval = upkeep_interval
         self.snapshot_interval = snapshot_interval
+        self.settlement_interval = settlement_interval
+        self._invoiced_month: date | None = None
+        # The traffic waits for the first finance pass, so that the history it backdates
+        # (``demo_last_month``) holds only its own flows.
+        self.history_ready = threading.Event()
         self.stream_cycle_seconds = stream_cycle_seconds
         self.rng = rng or random.Random()
         self.stats = DemoStats()
@@ -328,6 +512,7 @@ class DemoLoops:
             ("play", self.play_once, lambda: self.play_interval),
             ("upkeep", self.upkeep_once, lambda: self.upkeep_interval),
             ("snapshots", self.snapshot_once, lambda: self.snapshot_interval),
+            ("finance", self.finance_once, lambda: self.settlement_interval),
         ]
         if self.traffic:
             loops.append(("traffic", self.traffic_once, self._traffic_pause))
@@ -374,6 +559,8 @@ class DemoLoops:
         return self.rng.uniform(0.8, 2.5)
 
     def traffic_once(self) -> None:
+        if not self.history_ready.is_set():
+            return
         if self._stream_cycle():
             return
         sessions = {s.follower_id: s for s in self.world.sessions}
@@ -457,6 +644,21 @@ class DemoLoops:
         # reading never overwrites a fresher balance written by a transfer.
         report = pools_snapshot(operators=[self.world.operator])
         self.stats.add("snapshots", report.pools - report.claimed_skipped)
+
+    def finance_once(self) -> None:
+        """What beat does in production, on the demo's clock: recompute yesterday's and
+        today's settlements (the hourly schedule, here every ``settlement_interval``), and make
+        sure last month is invoiced (the schedule of the 1st, here once per month of running)."""
+        try:
+            month = previous_month(utc_today())
+            if self._invoiced_month != month:
+                invoice = demo_last_month(self.world, rng=self.rng)
+                if invoice is not None:
+                    self._invoiced_month = month
+                    self.stats.add("invoices")
+        finally:
+            self.history_ready.set()
+        self.stats.add("settlements", len(settlements_refresh(days=2)))
 
 
 def pool_rows(operator: Operator) -> list[dict]:

@@ -90,6 +90,16 @@ SCHEDULES: tuple[Schedule, ...] = (
             "Recomputes yesterday's (final) and today's (so far) DailySettlement rows, UTC days."
         ),
     ),
+    Schedule(
+        name="Invoices: last month's drafts per operator and currency",
+        task="apps.transactions.tasks.invoices_monthly_task",
+        crontab={"minute": "0", "hour": "2", "day_of_month": "1"},
+        expire_seconds=86400,
+        description=(
+            "On the 1st at 02:00 UTC: recomputes the previous month's last day's settlement, "
+            "then generates (or recomputes) that month's draft invoices for Finance to issue."
+        ),
+    ),
 )
 
 

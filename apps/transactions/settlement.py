@@ -15,9 +15,14 @@ and a transaction belongs to the day of its ``completed_at`` (when its definite 
     Sum of follower rollbacks (wallet rollbacks, refunds of BETs whose join failed) with
     status ``succeeded`` completed on D. The BETs they refund are not in ``money_in``, so
     this is shown for information and not subtracted again: net = money_in - money_out.
-``fees``
-    0: CopyPool has no fee model yet. The column is kept so the export's shape does not
-    change when one exists.
+``turnover_fee``, ``ggr_fee``, ``fees``, ``fee_schedule``
+    CopyStake's fees to the operator for the day under the fee schedule in force on D (none:
+    all 0 and ``fee_schedule`` null), as ``apps.transactions.finance.fees`` defines them:
+    ``fees = turnover_fee + ggr_fee``, negative on a day the followers won net.
+``performance_fees``
+    Sum of the streamers' ``PERFORMANCE_FEE`` transactions with status ``succeeded``
+    completed on D: information only (the streamers' money, not CopyStake's; not in
+    ``transactions_count``).
 ``open_exposure``
     The followers' money still in pools at the day's cut-off (the end of D, or now for
     today): for every pool of O in C open or closing at the cut-off, the followers' units
@@ -26,6 +31,9 @@ and a transaction belongs to the day of its ``completed_at`` (when its definite 
     for today), the pool's own last known balance and units.
 ``transactions_count``
     Number of transactions summed in money_in, money_out and rollbacks.
+
+One grouped query reads the day's flows and one the fee schedules, whatever the number of
+operators.
 
 Streamer transfers (DEPOSIT / WITHDRAWAL) move money within the operator and are not
 settlement figures. A row exists for every operator and currency of its streamers, every day
@@ -48,6 +56,7 @@ from apps.core.money import ZERO
 from apps.pools.accounting import value_of_units
 from apps.pools.models import Pool, PoolSnapshot
 from apps.streamers.models import Streamer
+from apps.transactions.finance.fees import day_fees, schedule_in_force, schedules_by_key
 from apps.transactions.models import DailySettlement, Transaction
 
 TxKind = Transaction.Kind
@@ -57,6 +66,8 @@ FIGURE_OF_KIND: dict[str, str] = {
     TxKind.FOLLOWER_CREDIT: "money_out",
     TxKind.FOLLOWER_ROLLBACK: "rollbacks",
 }
+# Summed for information, not counted in transactions_count.
+INFORMATION_OF_KIND: dict[str, str] = {TxKind.PERFORMANCE_FEE: "performance_fees"}
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -69,7 +80,7 @@ class Figures:
     money_in: Decimal = ZERO
     money_out: Decimal = ZERO
     rollbacks: Decimal = ZERO
-    fees: Decimal = ZERO
+    performance_fees: Decimal = ZERO
     open_exposure: Decimal = ZERO
     transactions_count: int = 0
 
@@ -80,7 +91,7 @@ def _flows(start: datetime, end: datetime) -> dict[tuple[int, str], Figures]:
         Transaction.objects.filter(
             is_demo=False,
             status=Transaction.Status.SUCCEEDED,
-            kind__in=list(FIGURE_OF_KIND),
+            kind__in=[*FIGURE_OF_KIND, *INFORMATION_OF_KIND],
             completed_at__gte=start,
             completed_at__lt=end,
         )
@@ -89,6 +100,9 @@ def _flows(start: datetime, end: datetime) -> dict[tuple[int, str], Figures]:
     )
     for row in rows:
         entry = figures[(row["operator_id"], row["currency"])]
+        if row["kind"] in INFORMATION_OF_KIND:
+            setattr(entry, INFORMATION_OF_KIND[row["kind"]], row["total"] or ZERO)
+            continue
         setattr(entry, FIGURE_OF_KIND[row["kind"]], row["total"] or ZERO)
         entry.transactions_count += row["n"]
     return figures
@@ -143,10 +157,13 @@ def settlement_compute(*, day: date) -> list[DailySettlement]:
         .values_list("operator_id", "currency")
         .distinct()
     )
+    schedules = schedules_by_key(until=day)
     rows = []
     for operator_id, currency in sorted(keys):
         figures = flows.get((operator_id, currency), Figures())
         figures.open_exposure = exposure.get((operator_id, currency), ZERO)
+        schedule = schedule_in_force(schedules.get((operator_id, currency), []), day)
+        fees = day_fees(schedule=schedule, money_in=figures.money_in, money_out=figures.money_out)
         row, _ = DailySettlement.objects.update_or_create(
             operator_id=operator_id,
             currency=currency,
@@ -155,7 +172,11 @@ def settlement_compute(*, day: date) -> list[DailySettlement]:
                 "money_in": figures.money_in,
                 "money_out": figures.money_out,
                 "rollbacks": figures.rollbacks,
-                "fees": figures.fees,
+                "turnover_fee": fees.turnover_fee,
+                "ggr_fee": fees.ggr_fee,
+                "fees": fees.fees,
+                "performance_fees": figures.performance_fees,
+                "fee_schedule": schedule,
                 "open_exposure": figures.open_exposure,
                 "transactions_count": figures.transactions_count,
             },

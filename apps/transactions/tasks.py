@@ -123,6 +123,28 @@ def settlement_task(days: int = 2) -> int:
     return len(settlements_refresh(days=days))
 
 
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=900,
+    time_limit=960,
+)
+def invoices_monthly_task() -> list[int]:
+    """Settle the previous month's last day again, then generate that month's drafts."""
+    from apps.transactions.finance.invoices import (
+        invoices_generate_monthly,
+        month_bounds,
+        previous_month,
+        utc_today,
+    )
+    from apps.transactions.settlement import settlement_compute
+
+    today = utc_today()
+    settlement_compute(day=month_bounds(previous_month(today))[1])
+    return [invoice.pk for invoice in invoices_generate_monthly(today=today)]
+
+
 # --- streams: follow their schedule (start when due, end when due and pay out) ----------
 
 # The end reason of a stream (and the close reason of its pools) the schedule ended.

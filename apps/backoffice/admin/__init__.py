@@ -7,6 +7,7 @@ positions (blocking, force leave), pools, transactions, operators and staff.
 """
 
 from apps.backoffice.admin import (
+    finance,
     followers,
     operators,
     pools,
@@ -16,4 +17,13 @@ from apps.backoffice.admin import (
     transactions,
 )
 
-__all__ = ["followers", "operators", "pools", "staff", "streamers", "streams", "transactions"]
+__all__ = [
+    "finance",
+    "followers",
+    "operators",
+    "pools",
+    "staff",
+    "streamers",
+    "streams",
+    "transactions",
+]

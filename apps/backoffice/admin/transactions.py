@@ -726,12 +726,37 @@ class DailySettlementAdmin(
         "money_in",
         "money_out",
         "money_rollbacks",
+        "money_turnover_fee",
+        "money_ggr_fee",
         "money_fees",
+        "money_performance_fees",
+        "fee_schedule_link",
         "money_open_exposure",
         "num_transactions",
     )
     list_filter = ("operator", currency_filter(pool_currencies), ("day", DateRangeFilter))
-    list_select_related = ("operator",)
+    list_select_related = ("operator", "fee_schedule")
+
+    money_turnover_fee = money_column(
+        "turnover_fee", "Turnover fee", currency=None, ordering="turnover_fee"
+    )
+
+    money_ggr_fee = money_column("ggr_fee", "GGR fee", currency=None, ordering="ggr_fee")
+
+    money_performance_fees = money_column(
+        "performance_fees", "Streamers' fees", currency=None, ordering="performance_fees"
+    )
+
+    @admin.display(description="Fee schedule")
+    def fee_schedule_link(self, row: DailySettlement):
+        schedule = row.fee_schedule
+        if schedule is None:
+            return EMPTY
+        return admin_link(
+            schedule,
+            text=f"{schedule.turnover_percent.normalize():f} % + "
+            f"{schedule.ggr_percent.normalize():f} % GGR",
+        )
 
     money_in = money_column("money_in", "Money in", currency=None, ordering="money_in")
 
@@ -739,7 +764,7 @@ class DailySettlementAdmin(
 
     money_rollbacks = money_column("rollbacks", "Rollbacks", currency=None, ordering="rollbacks")
 
-    money_fees = money_column("fees", "Fees", currency=None, ordering="fees")
+    money_fees = money_column("fees", "CopyStake fees", currency=None, ordering="fees")
 
     money_open_exposure = money_column(
         "open_exposure", "Open exposure", currency=None, ordering="open_exposure"

@@ -62,6 +62,7 @@ def test_every_scheduled_task_exists_and_is_late_acknowledged():
         "apps.transactions.tasks.pools_snapshot_task",
         "apps.transactions.tasks.reconcile_task",
         "apps.transactions.tasks.settlement_task",
+        "apps.transactions.tasks.invoices_monthly_task",
     }
 
 
