@@ -7,7 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.operators.clients import SUCCESS, CallResult
@@ -41,6 +41,13 @@ def balance(key: str) -> Decimal:
 
 def join(streamer, make_session, user="f1", amount="100"):
     return position_join(session=make_session(user), streamer_id=streamer.pk, amount=amount)
+
+
+def entry_remove(entry: JournalEntry) -> None:
+    """An entry lost: its lines and itself gone in one commit (the trigger allows that)."""
+    with transaction.atomic():
+        JournalLine.objects.filter(entry=entry).delete()
+        entry.delete()
 
 
 def leave(position):
@@ -218,8 +225,7 @@ def test_agreement_lists_each_kind_of_difference(fake, streamer, make_session):
     debit = Transaction.objects.get(position=position, kind="follower_debit")
     deposit = Transaction.objects.get(position=position, kind="streamer_deposit")
     entry = JournalEntry.objects.get(transaction=deposit)
-    JournalLine.objects.filter(entry=entry).delete()  # (SQLite: no trigger stops this)
-    entry.delete()
+    entry_remove(entry)
     Transaction.objects.filter(pk=debit.pk).update(amount=D(90))
     failed = Transaction.objects.create(
         operator=streamer.operator,
@@ -293,8 +299,7 @@ def test_reconciliation_finds_a_missing_entry_and_resolves_once_posted(
     server.balances["streamer-1"] = D("1100")
     deposit = Transaction.objects.get(position=position, kind="streamer_deposit")
     entry = deposit.journal_entry
-    JournalLine.objects.filter(entry=entry).delete()
-    entry.delete()
+    entry_remove(entry)
     # when
     [run] = reconciliation_run().runs
     # then: one finding, for the operator's DEPOSITs in USD
