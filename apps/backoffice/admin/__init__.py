@@ -8,6 +8,7 @@ positions (blocking, force leave), pools, transactions, operators and staff.
 
 from apps.backoffice.admin import (
     followers,
+    journal,
     operators,
     pools,
     staff,
@@ -16,4 +17,13 @@ from apps.backoffice.admin import (
     transactions,
 )
 
-__all__ = ["followers", "operators", "pools", "staff", "streamers", "streams", "transactions"]
+__all__ = [
+    "followers",
+    "journal",
+    "operators",
+    "pools",
+    "staff",
+    "streamers",
+    "streams",
+    "transactions",
+]

@@ -108,7 +108,7 @@ def _lines(
     if currency:
         lines = lines.filter(account__currency=currency)
     if as_of is not None:
-        lines = lines.filter(entry__posted_at__lte=as_of)
+        lines = lines.filter(entry__posted_at__lt=as_of)
     return lines
 
 
@@ -118,16 +118,20 @@ def trial_balance(
     as_of: datetime | None = None,
     *,
     by_account: bool = False,
+    kind: str | None = None,
 ) -> TrialBalance:
     """Per currency and account kind (or per account, ``by_account``): the sum of debits,
-    of credits, and the balance, from the lines posted up to ``as_of``; with the grand total
-    of each currency, which is 0 when every entry balances. One grouped query."""
+    of credits, and the balance, from the lines posted before ``as_of``; with the grand total
+    of each currency, which is 0 when every entry balances (and all kinds are shown: ``kind``
+    keeps one account kind only). One grouped query."""
     group = ["account__currency", "account__kind"]
     if by_account:
         group += ["account_id", "account__key", "account__name"]
+    lines = _lines(operator=operator, currency=currency, as_of=as_of)
+    if kind:
+        lines = lines.filter(account__kind=kind)
     grouped = (
-        _lines(operator=operator, currency=currency, as_of=as_of)
-        .order_by()
+        lines.order_by()
         .values(*group)
         .annotate(
             debits=_sum("amount", amount__gt=0),

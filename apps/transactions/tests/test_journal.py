@@ -63,7 +63,10 @@ def test_join_and_leave_post_each_movement_to_its_accounts(fake, streamer, make_
     # then: one balanced entry per movement, into and out of the accounts of the table
     txs = {tx.kind: tx for tx in Transaction.objects.filter(position=position)}
     f, p, s = position.follower_id, position.pool_id, streamer.pk
-    assert lines_of(txs["follower_debit"]) == {f"pool:{p}:USD": D(100), f"follower:{f}:USD": -D(100)}
+    assert lines_of(txs["follower_debit"]) == {
+        f"pool:{p}:USD": D(100),
+        f"follower:{f}:USD": -D(100),
+    }
     assert lines_of(txs["streamer_deposit"]) == {
         f"streamer:{s}:USD": D(100),
         f"pool:{p}:USD": -D(100),
@@ -246,7 +249,10 @@ def test_agreement_lists_each_kind_of_difference(fake, streamer, make_session):
     by_problem = {d.problem: d for d in agreement.differences}
     assert by_problem["missing"].transaction_id == deposit.pk
     assert by_problem["not_moved"].transaction_id == failed.pk
-    assert (by_problem["amount_differs"].log_amount, by_problem["amount_differs"].journal_amount) == (
+    assert (
+        by_problem["amount_differs"].log_amount,
+        by_problem["amount_differs"].journal_amount,
+    ) == (
         D(90),
         D(100),
     )

@@ -74,17 +74,16 @@ def test_an_entry_that_does_not_add_up_to_zero_is_refused_at_commit(operator, ac
 
 def test_a_one_line_entry_is_refused_at_commit(operator, accounts):
     # (a single line is never 0, journal_line_not_zero: it cannot balance either)
-    with pytest.raises(IntegrityError, match="does not balance"):
-        with transaction.atomic():
-            entry = JournalEntry.objects.create(
-                kind=JournalEntry.Kind.FOLLOWER_DEBIT,
-                operator=operator,
-                currency="USD",
-                amount=D(10),
-                description="one line",
-                posted_at="2026-12-01T12:00:00Z",
-            )
-            JournalLine.objects.create(entry=entry, account=accounts["streamer"], amount=D(10))
+    with pytest.raises(IntegrityError, match="does not balance"), transaction.atomic():
+        entry = JournalEntry.objects.create(
+            kind=JournalEntry.Kind.FOLLOWER_DEBIT,
+            operator=operator,
+            currency="USD",
+            amount=D(10),
+            description="one line",
+            posted_at="2026-12-01T12:00:00Z",
+        )
+        JournalLine.objects.create(entry=entry, account=accounts["streamer"], amount=D(10))
     assert not JournalEntry.objects.exists()
     # an entry with no line at all is refused too
     with pytest.raises(IntegrityError, match="at least two"):
@@ -99,9 +98,8 @@ def test_an_entry_across_currencies_is_refused_at_commit(operator, accounts):
 
 def test_removing_one_line_of_a_posted_entry_is_refused(operator, accounts):
     post(operator, [(accounts["streamer"], D(10)), (accounts["follower"], -D(10))])
-    with pytest.raises(IntegrityError, match="does not balance|at least two"):
-        with transaction.atomic():
-            JournalLine.objects.filter(amount__lt=0).delete()
+    with pytest.raises(IntegrityError, match="does not balance|at least two"), transaction.atomic():
+        JournalLine.objects.filter(amount__lt=0).delete()
     assert JournalLine.objects.count() == 2
 
 
