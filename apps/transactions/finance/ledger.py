@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 
 from apps.core.money import AMOUNT_PLACES, ZERO
 from apps.operators.models import Operator
@@ -43,9 +43,15 @@ def _money() -> DecimalField:
     return DecimalField(max_digits=30, decimal_places=AMOUNT_PLACES)
 
 
-def _sum(expression: str | F, **filters: object) -> Coalesce:
+def _sum(expression: str | F, **filters: object) -> Round:
+    """A sum of amounts, 0 when there is none, rounded to 8 places in the database: exact on
+    PostgreSQL (numeric) and no float residue on SQLite, which sums decimals as REAL."""
     aggregate = Sum(expression, filter=Q(**filters)) if filters else Sum(expression)
-    return Coalesce(aggregate, Value(ZERO), output_field=_money())
+    return Round(
+        Coalesce(aggregate, Value(ZERO), output_field=_money()),
+        AMOUNT_PLACES,
+        output_field=_money(),
+    )
 
 
 # --- trial balance ---------------------------------------------------------------------
