@@ -26,7 +26,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from apps.backoffice.admin_exports import StreamingExportMixin
-from apps.core.admin_base import BigTableAdminMixin, ReadOnlyAdminMixin
+from apps.core.admin_base import BigTableAdminMixin, ModelAdminMixin, ReadOnlyAdminMixin
 from apps.core.admin_display import EMPTY
 from apps.core.admin_filters import DateRangeFilter, currency_filter
 from apps.core.money import AMOUNT_QUANTUM
@@ -84,7 +84,7 @@ def _journal_currencies() -> list[str]:
     return [c for c in pool_currencies() if c != "DEMO"]
 
 
-class JournalPagesMixin:
+class JournalPagesMixin(ModelAdminMixin):
     """The journal's changelists: links to the trial balance, totals under the list."""
 
     # (import-export's export button wraps this template when the admin exports)
@@ -94,7 +94,7 @@ class JournalPagesMixin:
         raise NotImplementedError
 
     def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)  # type: ignore[misc]
+        response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if context is not None and "cl" in context:
             context["trial_balance_url"] = trial_balance_url()
@@ -515,7 +515,7 @@ class JournalEntryAdmin(
 
     @admin.display(description="Transaction")
     def transaction_link(self, entry: JournalEntry):
-        if entry.transaction_id is None:
+        if entry.transaction is None:
             return EMPTY
         return _link(Transaction, entry.transaction_id, entry.transaction.external_id)
 
