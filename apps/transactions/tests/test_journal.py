@@ -8,8 +8,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from apps.followers.models import Position
 from apps.operators.clients import SUCCESS, CallResult
 from apps.operators.models import Operator
 from apps.transactions.finance import ledger
@@ -338,3 +340,29 @@ def test_reconciliation_finds_a_missing_entry_and_resolves_once_posted(
         f"streamer:{streamer.pk}:USD": D(100),
         f"pool:{position.pool_id}:USD": -D(100),
     }
+
+
+def test_the_ledger_selectors_run_a_bounded_number_of_queries(fake, streamer, make_session):
+    def queries() -> list[int]:
+        counts = []
+        account = JournalAccount.objects.filter(kind="pool").first()
+        for selector in (
+            ledger.journal_agreement,
+            ledger.trial_balance,
+            lambda: ledger.trial_balance(by_account=True),
+            lambda: ledger.account_statement(account),
+        ):
+            with CaptureQueriesContext(connection) as captured:
+                selector()
+            counts.append(len(captured))
+        return counts
+
+    # given: one position, then five more (one left)
+    join(streamer, make_session, "f0")
+    few = queries()
+    for n in range(1, 6):
+        join(streamer, make_session, f"f{n}")
+    leave(Position.objects.filter(status="active").first())
+    # then: as many queries for six positions as for one
+    assert queries() == few
+    assert few[1] == few[2] == 1 and few[3] == 3
