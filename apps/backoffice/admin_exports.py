@@ -3,7 +3,8 @@
 The export form (format, resource, field selection) and the filtered queryset (the
 changelist's filters and search carried in the query string) are import-export's; only the
 writing is replaced, because import-export materialises every row in a ``tablib.Dataset``.
-Exporting needs ``backoffice.export_finance``.
+Exporting needs ``backoffice.export_finance``. Each export states its filter and row count
+(``X-Export-Filter``, ``X-Export-Rows`` headers, and the log).
 """
 
 from __future__ import annotations
@@ -43,7 +44,40 @@ class StreamingExportMixin(ExportMixin):
         columns = columns_from_resource(resource, queryset.model, selected)
         queryset = resource.filter_export(queryset)
         filename = self.get_export_filename(request, queryset, file_format)
-        logger.info("%s exports %s (%s)", request.user, filename, len(columns))
+        rows = queryset.count()
+        described = export_filter_description(request)
+        logger.info(
+            "%s exports %s: %s rows, %s columns, filter %s",
+            request.user,
+            filename,
+            rows,
+            len(columns),
+            described,
+        )
         if isinstance(file_format, XLSX):
-            return xlsx_response(queryset, columns, filename=filename)
-        return stream_csv(queryset, columns, filename=filename)
+            response = xlsx_response(queryset, columns, filename=filename)
+        else:
+            response = stream_csv(queryset, columns, filename=filename)
+        response[EXPORT_ROWS_HEADER] = str(rows)
+        response[EXPORT_FILTER_HEADER] = described
+        return response
+
+
+# Stated on every export: the changelist filter it was made with and how many rows it has
+# (counted when the export starts; rows written meanwhile may follow).
+EXPORT_ROWS_HEADER = "X-Export-Rows"
+EXPORT_FILTER_HEADER = "X-Export-Filter"
+NOT_FILTERS = {"p", "o", "_changelist_filters", "format", "resource", "export_items"}
+
+
+def export_filter_description(request) -> str:
+    """The changelist filter and search of the export, e.g. ``kind=performance_fee q=abc``
+    (``all rows`` when there is none); ASCII, for an HTTP header."""
+    parts = [
+        f"{key}={value}"
+        for key, values in sorted(request.GET.lists())
+        if key not in NOT_FILTERS
+        for value in values
+    ]
+    text = " ".join(parts) or "all rows"
+    return text.encode("ascii", "backslashreplace").decode("ascii")[:1000]

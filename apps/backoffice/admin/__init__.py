@@ -9,6 +9,7 @@ positions (blocking, force leave), pools, transactions, operators and staff.
 from apps.backoffice.admin import (
     finance,
     followers,
+    journal,
     operators,
     pools,
     staff,
@@ -20,6 +21,7 @@ from apps.backoffice.admin import (
 __all__ = [
     "finance",
     "followers",
+    "journal",
     "operators",
     "pools",
     "staff",

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from apps.backoffice.admin_actions import ReasonForm, StaffActionsMixin, StaffActionSpec
+from apps.backoffice.admin_exports import StreamingExportMixin
 from apps.backoffice.admin_panels import CappedInlineFormSet, PositionInline, staff_actions_panel
 from apps.backoffice.followers import follower_block_by_staff, position_force_leave
 from apps.core.admin_base import BigTableAdminMixin, ReadOnlyAdminMixin
@@ -36,6 +37,7 @@ from apps.followers.selectors import follower_position_totals, position_value
 from apps.followers.services import follower_unblock
 from apps.pools.models import Pool
 from apps.transactions.models import Receipt
+from apps.transactions.resources import PositionResource
 
 # --- actions ------------------------------------------------------------------------------
 
@@ -340,7 +342,14 @@ class PositionReceiptInline(admin.TabularInline):
 
 
 @admin.register(Position)
-class PositionAdmin(StaffActionsMixin, ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
+class PositionAdmin(
+    StreamingExportMixin,
+    StaffActionsMixin,
+    ReadOnlyAdminMixin,
+    BigTableAdminMixin,
+    admin.ModelAdmin,
+):
+    resource_classes = [PositionResource]
     staff_actions = POSITION_ACTIONS
     inlines = (PositionReceiptInline,)
     list_display = (

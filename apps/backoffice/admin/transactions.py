@@ -52,7 +52,7 @@ from apps.transactions.models import (
     Transaction,
 )
 from apps.transactions.reconciliation import discrepancy_resolve
-from apps.transactions.resources import DailySettlementResource, TransactionResource
+from apps.transactions.resources import DailySettlementResource, FeeResource, TransactionResource
 
 CALLS_SHOWN = 50
 
@@ -433,7 +433,7 @@ class TransactionAdmin(
     TransactionDetail,
     AuditedHistoryAdmin,
 ):
-    resource_classes = [TransactionResource]
+    resource_classes = [TransactionResource, FeeResource]
     staff_actions = (RETRY, ROLLBACK)
     list_display = (
         "created_at",

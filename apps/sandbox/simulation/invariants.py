@@ -26,6 +26,7 @@ from apps.sandbox.models import SandboxAccount
 from apps.sandbox.simulation.world import World
 from apps.streamers.models import Streamer
 from apps.streamers.selectors import streamer_limits
+from apps.transactions.finance.ledger import journal_agreement
 from apps.transactions.models import Receipt, Saga, Transaction
 
 Kind = Transaction.Kind
@@ -295,6 +296,34 @@ def no_active_position_past_its_limit(world: World) -> list[str]:
     return problems
 
 
+def journal_agrees_with_the_log(world: World) -> list[str]:
+    """The double-entry journal agrees with the transaction log (one entry per movement that
+    moved money, for its amount), every entry balances, and every closed pool's account is 0
+    (``apps.transactions.finance.ledger.journal_agreement``)."""
+    problems: list[str] = []
+    for operator in world.operators:
+        agreement = journal_agreement(operator)
+        problems += [
+            f"journal {row.currency} {row.kind}: log {row.log_count} for {row.log_total}, "
+            f"journal {row.journal_count} for {row.journal_total} {row.problems}"
+            for row in agreement.disagreeing
+        ]
+        problems += [
+            f"transaction #{d.transaction_id} {d.kind}: {d.problem_label}"
+            for d in agreement.differences[:10]
+        ]
+        if agreement.unbalanced_count:
+            problems.append(
+                f"{agreement.unbalanced_count} journal entries do not balance: "
+                f"{[u.entry_id for u in agreement.unbalanced[:10]]}"
+            )
+        problems += [
+            f"closed pool #{pool.pool_id}'s journal account holds {pool.balance}"
+            for pool in agreement.pools_not_zero
+        ]
+    return problems
+
+
 Invariant = Callable[[World], list[str]]
 INVARIANTS: tuple[Invariant, ...] = (
     every_transaction_final,
@@ -305,6 +334,7 @@ INVARIANTS: tuple[Invariant, ...] = (
     empty_pools_closed_and_unlocked,
     pools_within_their_follower_limit,
     no_active_position_past_its_limit,
+    journal_agrees_with_the_log,
 )
 
 

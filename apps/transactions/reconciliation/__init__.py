@@ -23,6 +23,9 @@ Findings (``Discrepancy.Kind``), one module of ``checks`` each, with its definit
   money moved while the streamer was not playing.
 * ``lock_unacknowledged`` (``checks.locks``): OPEN or CLOSE never acknowledged.
 * ``empty_open_pool`` (``checks.empty_pools``): an open pool left with no members.
+* ``journal_mismatch`` (``checks.journal``): the double-entry journal disagrees with the
+  transaction log (a movement without entry, an entry for another amount, an entry that does
+  not balance, a closed pool's account not at 0).
 
 ``findings`` records them (one open row per kind and subject) and holds the resolution
 policy: which kinds resolve themselves and which wait for staff. ``repairs`` is everything a

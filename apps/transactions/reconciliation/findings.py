@@ -10,7 +10,8 @@ Resolution policy
 Conditions the system itself repairs (``stuck_unknown``, ``win_overdue``,
 ``lock_unacknowledged``, ``empty_open_pool``) are auto-resolved, with a note naming the run,
 by the first run that no longer sees them (or at once when this run's own action fixed
-them); if one comes back it is a new finding. Evidence that money moved outside our flows
+them); if one comes back it is a new finding. So is ``journal_mismatch``, once the journal
+agrees with the transaction log again (``manage.py journal_post_missing``). Evidence that money moved outside our flows
 (``pool_overvalued``, ``balance_moved_offline``, ``orphan_debit``, ``balance_mismatch``)
 stays open until staff resolve it (``discrepancy_resolve``: who and why); a later reading
 that looks normal does not undo what happened. ``orphan_debit`` and ``balance_mismatch`` are
@@ -38,7 +39,13 @@ from apps.transactions.models import Discrepancy, ReconciliationRun
 Kind = Discrepancy.Kind
 
 AUTO_RESOLVED_KINDS = frozenset(
-    {Kind.STUCK_UNKNOWN, Kind.WIN_OVERDUE, Kind.LOCK_UNACKNOWLEDGED, Kind.EMPTY_OPEN_POOL}
+    {
+        Kind.STUCK_UNKNOWN,
+        Kind.WIN_OVERDUE,
+        Kind.LOCK_UNACKNOWLEDGED,
+        Kind.EMPTY_OPEN_POOL,
+        Kind.JOURNAL_MISMATCH,
+    }
 )
 ONCE_PER_SUBJECT_KINDS = frozenset({Kind.ORPHAN_DEBIT, Kind.BALANCE_MISMATCH})
 MAX_MOVEMENTS_KEPT = 20

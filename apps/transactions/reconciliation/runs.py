@@ -30,6 +30,7 @@ from apps.transactions.models import ReconciliationRun
 from apps.transactions.reconciliation.checks.answered_balances import check_answered_balances
 from apps.transactions.reconciliation.checks.balances import StreamHistory
 from apps.transactions.reconciliation.checks.empty_pools import check_empty_pools
+from apps.transactions.reconciliation.checks.journal import check_journal
 from apps.transactions.reconciliation.checks.locks import check_locks
 from apps.transactions.reconciliation.checks.orphan_debits import check_orphan_debits
 from apps.transactions.reconciliation.checks.stuck_unknown import check_stuck_unknown
@@ -126,6 +127,8 @@ def _reconcile_operator(
     findings += mismatches
     findings += check_empty_pools(operator=operator, now=now)
     findings += check_locks(operator=operator, now=now)
+    journal_findings, journal_checked = check_journal(operator=operator)
+    findings += journal_findings
     for finding in findings:
         sink.record(operator_id=operator.pk, finding=finding)
     run.auto_resolved = findings_auto_resolve(run=run, sink=sink)
@@ -149,6 +152,7 @@ def _reconcile_operator(
             "debits_checked": debits_checked,
             "wallet_answers_checked": wallet_checked,
             "transfers_checked": transfers_checked,
+            "journal_transactions_checked": journal_checked,
         }
     )
     _run_finish(run, error=f"reading balances: {answers.error}" if answers.error else "")

@@ -48,7 +48,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -56,6 +56,7 @@ from apps.core.wire import jsonable
 from apps.operators.clients import CallResult
 from apps.pools import services as pools
 from apps.transactions import gateways
+from apps.transactions.finance.journal import journal_post
 from apps.transactions.gateways import Gateway
 from apps.transactions.models import SAGA_STEPS, Saga, Transaction
 
@@ -217,7 +218,10 @@ def send(tx: Transaction, call: Callable[[], CallResult]) -> CallResult:
 
 
 def record(tx: Transaction, result: CallResult, status: str) -> None:
-    """Store the answer to ``tx`` and its new status (balances and reference on success)."""
+    """Store the answer to ``tx`` and its new status (balances and reference on success).
+
+    A success posts the movement's journal entry in the same database transaction, so the
+    entry exists exactly when the movement does."""
     tx.status = status
     tx.last_error_code = result.error_code
     tx.last_error = result.error_message
@@ -234,7 +238,10 @@ def record(tx: Transaction, result: CallResult, status: str) -> None:
     if status in (Status.SUCCEEDED, Status.FAILED, Status.ROLLED_BACK):
         tx.completed_at = timezone.now()
         fields.append("completed_at")
-    tx.save(update_fields=fields)
+    with transaction.atomic():
+        tx.save(update_fields=fields)
+        if status == Status.SUCCEEDED:
+            journal_post(tx)
 
 
 # --- runner --------------------------------------------------------------------------

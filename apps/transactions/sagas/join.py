@@ -44,6 +44,7 @@ from apps.followers.models import Position
 from apps.pools import services as pools
 from apps.pools.accounting import opening_units, units_for_contribution
 from apps.pools.models import Pool
+from apps.transactions.finance.journal import journal_post
 from apps.transactions.models import JoinStep, Saga, Transaction
 from apps.transactions.sagas.close import close_spawn_if_empty
 from apps.transactions.sagas.engine import (
@@ -345,6 +346,8 @@ def join_rollback(saga: Saga, ctx: StepContext) -> None:
             Transaction.objects.filter(pk=debit.pk).update(
                 status=Status.ROLLED_BACK, completed_at=timezone.now()
             )
+            # The refund proves the BET was taken: its entry posts with the rollback's.
+            journal_post(Transaction.objects.get(pk=debit.pk))
         return _join_failed(saga, ctx)
     if result.refused and result.status == 408:
         # The wallet never saw the withdraw (and will refuse it if it arrives late).
