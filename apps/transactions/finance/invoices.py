@@ -3,8 +3,8 @@
 The figures are ``apps.transactions.finance.fees``' rules; this module keeps the states:
 
 * ``draft`` -> ``issued`` -> ``paid``; ``draft`` -> ``void``; ``issued`` -> ``void``.
-  A voided draft gets a number of its own series (``VD-<year>-000001``: the database wants
-  every invoice but a draft numbered) and posts nothing; the ``INV`` series stays gapless.
+  A voided draft was never numbered and posts nothing, so the ``INV`` series counts issued
+  invoices only and stays gapless; a voided issued invoice keeps its number.
   A draft is regenerated from the month's settlements as often as needed; issuing numbers it
   (``INV-<year of period_start>-000123``) and posts its journal entry; voiding an issued one
   posts the reversal (``INVOICE_VOID``). Paid is final: only a credit note corrects it.
@@ -59,9 +59,6 @@ State = Invoice.State
 User = AbstractBaseUser | AnonymousUser
 INVOICE_SERIES = "INV"
 CREDIT_NOTE_SERIES = "CN"
-# A voided draft is numbered too (every invoice not a draft has a number), in a series of its
-# own, so that the INV series counts issued invoices only.
-VOIDED_DRAFT_SERIES = "VD"
 
 
 def utc_today() -> date:
@@ -282,15 +279,11 @@ def invoice_void(*, invoice: Invoice, user: User | None, reason: str) -> Invoice
     if not reason:
         raise ValidationFailed("Give the reason for voiding the invoice.")
     was_issued = invoice.state == State.ISSUED
-    if not was_issued:
-        invoice.number = number_next(f"{VOIDED_DRAFT_SERIES}-{invoice.period_start.year}")
     invoice.state = State.VOID
     invoice.voided_at = timezone.now()
     invoice.voided_by_id = _user_id(user)
     invoice.void_reason = reason
-    invoice.save(
-        update_fields=["number", "state", "voided_at", "voided_by", "void_reason", "updated_at"]
-    )
+    invoice.save(update_fields=["state", "voided_at", "voided_by", "void_reason", "updated_at"])
     if was_issued:
         journal_post_invoice(invoice, kind=JournalEntry.Kind.INVOICE_VOID)
     return invoice

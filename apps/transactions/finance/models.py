@@ -174,8 +174,10 @@ class Invoice(models.Model):
                 | Q(kind="credit_note", credits__isnull=False),
                 name="invoice_credit_note_credits_one",
             ),
+            # A draft has no number yet, and a draft voided never had one; everything issued
+            # keeps its number, voided after issue included.
             models.CheckConstraint(
-                condition=Q(state="draft") | Q(number__isnull=False),
+                condition=Q(state__in=["draft", "void"]) | Q(number__isnull=False),
                 name="invoice_numbered_once_issued",
             ),
             models.CheckConstraint(

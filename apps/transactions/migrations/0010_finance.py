@@ -367,7 +367,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(('state', 'draft'), ('number__isnull', False), _connector='OR'), name='invoice_numbered_once_issued'),
+            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['draft', 'void']), ('number__isnull', False), _connector='OR'), name='invoice_numbered_once_issued'),
         ),
         migrations.AddConstraint(
             model_name='invoice',
