@@ -82,7 +82,11 @@ class DailySettlementResource(resources.ModelResource):
     money_in = _field("money_in")
     money_out = _field("money_out")
     rollbacks = _field("rollbacks")
+    turnover_fee = _field("turnover_fee")
+    ggr_fee = _field("ggr_fee")
     fees = _field("fees")
+    performance_fees = _field("performance_fees")
+    fee_schedule = _field("fee_schedule_id", "fee_schedule")
     open_exposure = _field("open_exposure")
     transactions_count = _field("transactions_count")
     computed_at = _field("computed_at")
@@ -96,7 +100,11 @@ class DailySettlementResource(resources.ModelResource):
             "money_in",
             "money_out",
             "rollbacks",
+            "turnover_fee",
+            "ggr_fee",
             "fees",
+            "performance_fees",
+            "fee_schedule",
             "open_exposure",
             "transactions_count",
             "computed_at",

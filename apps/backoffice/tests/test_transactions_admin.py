@@ -405,6 +405,11 @@ def test_daily_settlements_export(root):
     assert len(rows) == DailySettlement.objects.count() == 3
     assert rows[0]["money_out"] == "234.12345678"
     assert rows[0]["operator"] == "acme"
+    # CopyStake's fees, exact, beside the streamers' performance fees
+    for column in ("turnover_fee", "ggr_fee", "fees", "performance_fees", "fee_schedule"):
+        assert column in rows[0]
+    row = DailySettlement.objects.order_by("-day", "operator_id", "currency").first()
+    assert rows[0]["fees"] == f"{row.fees:.8f}"
 
 
 @pytest.mark.parametrize("group", ["Operations", "Read-only"])
