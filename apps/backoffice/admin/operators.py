@@ -116,6 +116,17 @@ class OperatorForm(forms.ModelForm):
         model = Operator
         fields = CONFIG_FIELDS
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fee = self.fields.get("default_performance_fee_percent")
+        if fee is not None:
+            fee.required = False
+            fee.help_text = (
+                "Percent (0 to 50) of a follower's profit above their high-water mark that the "
+                "operator's streamers keep on every leave, unless a streamer sets its own. "
+                "Empty: 0, no fee. A change applies to new positions only."
+            )
+
     def clean_languages(self):
         """Known codes only, each once, in the order given: ``"ES, pt"`` is ``"es,pt"``."""
         codes = operator_language_codes(self.cleaned_data.get("languages") or "")
