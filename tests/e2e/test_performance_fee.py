@@ -63,6 +63,7 @@ def _assert_sandbox_paid(world, withdrawal: Transaction, *, user_id: str) -> Non
     """The sandbox saw the WITHDRAWAL and the WIN of the net payout, to 8 places."""
     transfer = SandboxTransfer.objects.get(transfer_id=withdrawal.external_id)
     assert (transfer.transfer_type, transfer.amount) == ("WITHDRAWAL", withdrawal.amount)
+    assert withdrawal.saga is not None
     win = withdrawal.saga.transactions.get(kind=Kind.FOLLOWER_CREDIT)
     deposit = SandboxWalletTx.objects.get(provider_tx_id=win.external_id)
     assert (deposit.kind, deposit.user_id, deposit.amount) == ("deposit", user_id, win.amount)
@@ -72,6 +73,7 @@ def _assert_sandbox_paid(world, withdrawal: Transaction, *, user_id: str) -> Non
 def _assert_full_leave_priced_by_the_rule(withdrawal: Transaction, receipt: Receipt) -> None:
     """A full leave's figures are ``leave_price`` on what it was priced on, exactly: all its
     units, all the mark."""
+    assert receipt.high_water_mark is not None
     price = leave_price(
         units=receipt.units,
         position_units=receipt.units,

@@ -218,7 +218,10 @@ def performance_fees_kept(world: World) -> list[str]:
         position__pool__operator__in=world.operators, kind=Receipt.Kind.LEAVE
     ).select_related("saga", "position")
     for receipt in receipts:
-        txs = {tx.kind: tx for tx in receipt.saga.transactions.filter(status=Status.SUCCEEDED)}
+        saga = receipt.saga
+        if saga is None:
+            continue  # receipts_match_transactions: every receipt has its saga
+        txs = {tx.kind: tx for tx in saga.transactions.filter(status=Status.SUCCEEDED)}
         withdrawal = txs.get(Kind.STREAMER_WITHDRAWAL)
         fee_tx = txs.get(Kind.PERFORMANCE_FEE)
         label = f"leave receipt {receipt.pk} (position {receipt.position_id})"

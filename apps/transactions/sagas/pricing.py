@@ -204,6 +204,8 @@ def performance_fee_write(withdrawal: Transaction) -> Transaction:
     priced as the WITHDRAWAL was, written succeeded (it is never sent: the fee stays in the
     streamer's balance) and posted to the journal; one per saga (a re-run finds it)."""
     saga = withdrawal.saga
+    if saga is None:
+        raise ValueError("a performance fee belongs to a leave's saga")
     existing = saga.transactions.filter(kind=Kind.PERFORMANCE_FEE).first()
     if existing is not None:
         return existing
