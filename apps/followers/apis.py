@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -23,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.errors import ErrorCode
+from apps.core.money import round_amount_down
 from apps.followers.authentication import (
     IsPlayer,
     PlayerTokenAuthentication,
@@ -59,6 +62,7 @@ from apps.pools.selectors import (
     pool_nav_history,
 )
 from apps.streamers.access import MAX_INVITE_CODE_CHARS, invite_redeem
+from apps.streamers.selectors import streamer_fee_percent
 
 CURRENCY_PATTERN = r"^[A-Z]{3,8}$"
 
@@ -69,6 +73,13 @@ AMOUNT_STRING = {
     "format": "decimal",
     "pattern": r"^\d{1,12}\.\d{8}$",
     "example": "100.00000000",
+}
+# A percent to 4 places, as ``DecimalField(decimal_places=4)`` writes it.
+PERCENT_STRING = {
+    "type": "string",
+    "format": "decimal",
+    "pattern": r"^\d{1,3}\.\d{4}$",
+    "example": "20.0000",
 }
 
 
@@ -134,12 +145,35 @@ class PositionOutputSerializer(serializers.Serializer):
         help_text="The take-profit as the percent of the contribution to gain (`50.0000`: it "
         "leaves at 150 % of what it put in); null unless set as a percent.",
     )
+    performanceFeePercent = serializers.DecimalField(
+        source="performance_fee_percent",
+        max_digits=7,
+        decimal_places=4,
+        help_text="The streamer's performance fee this position pays, fixed when it opened: "
+        "the percent of the value above its high-water mark that every leave keeps back.",
+    )
+    highWaterMark = serializers.SerializerMethodField(
+        method_name="get_high_water_mark",
+        help_text="The position's high-water mark now: what it contributed (join and "
+        "top-ups), less the share every partial leave carried away; 0 once it has left. A "
+        "leave pays the fee only on the value above the share of it its units carry.",
+    )
+    feesPaid = serializers.DecimalField(
+        source="fees_paid",
+        max_digits=20,
+        decimal_places=8,
+        help_text="The performance fees the position's leaves paid so far.",
+    )
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
 
     @extend_schema_field(AMOUNT_STRING)
     def get_position_value(self, position: Position) -> str:
         return f"{position_value(position):.8f}"
+
+    @extend_schema_field(AMOUNT_STRING)
+    def get_high_water_mark(self, position: Position) -> str:
+        return f"{round_amount_down(position.high_water_mark):.8f}"
 
     @extend_schema_field({**AMOUNT_STRING, "nullable": True})
     def get_stop_loss(self, position: Position) -> str | None:
@@ -161,8 +195,45 @@ class ReceiptSerializer(serializers.Serializer):
     amount = serializers.DecimalField(
         max_digits=20,
         decimal_places=8,
-        help_text="Paid in (join, top-up) or out (leave: the WITHDRAWAL; 0 when nothing was "
-        "worth paying).",
+        help_text="Paid in (join, top-up) or out (leave: the WITHDRAWAL and the WIN, the "
+        "value less the performance fee; 0 when nothing was worth paying).",
+    )
+    grossAmount = serializers.DecimalField(
+        source="gross_amount",
+        max_digits=20,
+        decimal_places=8,
+        allow_null=True,
+        help_text="A leave: what its units were worth (`amount` + `fee`); null for a join or "
+        "top-up.",
+    )
+    fee = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=8,
+        help_text="A leave: the streamer's performance fee kept back, `feePercent` % of "
+        "`grossAmount` above `highWaterMark`, rounded down to 8 places; 0 otherwise.",
+    )
+    feePercent = serializers.DecimalField(
+        source="fee_percent",
+        max_digits=7,
+        decimal_places=4,
+        help_text="A leave: the position's performance fee percent.",
+    )
+    highWaterMark = serializers.SerializerMethodField(
+        method_name="get_high_water_mark",
+        help_text="A leave: the share of the position's high-water mark its units carried; "
+        "null for a join or top-up.",
+    )
+    feeUnits = serializers.DecimalField(
+        source="fee_units",
+        max_digits=40,
+        decimal_places=18,
+        help_text="A leave: the units the fee was worth, which passed to the streamer "
+        "instead of being redeemed.",
+    )
+    feeId = serializers.CharField(
+        source="fee_external_id",
+        allow_blank=True,
+        help_text="A leave that charged a fee: the id of its performance fee row.",
     )
     currency = serializers.CharField()
     balance = serializers.DecimalField(
@@ -190,6 +261,11 @@ class ReceiptSerializer(serializers.Serializer):
         source="win_external_id", allow_blank=True, help_text="Set once the WIN is sent."
     )
     pricedAt = serializers.DateTimeField(source="priced_at")
+
+    @extend_schema_field({**AMOUNT_STRING, "nullable": True})
+    def get_high_water_mark(self, receipt: Any) -> str | None:  # a Receipt (transactions)
+        mark = receipt.high_water_mark
+        return None if mark is None else f"{round_amount_down(mark):.8f}"
 
 
 @extend_schema_serializer(component_name="PositionDetail")
@@ -282,6 +358,16 @@ class LobbyApi(PlayerApi):
             help_text="The open pool; null when none is (always for an upcoming stream)."
         )
         limits = LobbyLimitsSerializer()
+        performanceFeePercent = serializers.SerializerMethodField(
+            method_name="get_performance_fee_percent",
+            help_text="The streamer's performance fee a position joining now would pay: the "
+            "percent of its value above its high-water mark (what it put in) kept back on "
+            "every leave.",
+        )
+
+        @extend_schema_field(PERCENT_STRING)
+        def get_performance_fee_percent(self, entry) -> str:
+            return f"{streamer_fee_percent(entry.streamer):.4f}"
 
         @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
         def get_embed_url(self, entry) -> str | None:

@@ -30,6 +30,7 @@ LIMIT_FIELDS = frozenset(
         "max_pool_value",
         "request_timeout_seconds",
         "default_stop_loss_percent",
+        "default_performance_fee_percent",
     }
 )
 CREDENTIALS = ("api_key", "operator_api_key", "secret_key", "wallet_secret")

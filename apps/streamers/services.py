@@ -20,12 +20,17 @@ from apps.core.money import AmountError, parse_amount
 from apps.operators.models import Operator
 from apps.streamers.models import Stream, Streamer
 
+PERCENT_STEP = Decimal("0.0001")
+# The highest performance fee, as apps.pools.accounting.MAX_PERFORMANCE_FEE_PERCENT (a layer
+# above this one) and the model's constraint say.
+MAX_PERFORMANCE_FEE_PERCENT = Decimal(50)
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3,8}$")
 AMOUNT_LIMITS = ("min_contribution", "max_contribution", "max_pool_value")
 LIMITS = (*AMOUNT_LIMITS, "max_followers")
 # What staff may change once a streamer exists. Operator, user id and currency are fixed:
 # pools, transfers and the operator's idea of the user depend on them.
-EDITABLE = frozenset({"display_name", "is_private", *LIMITS})
+EDITABLE = frozenset({"display_name", "is_private", "performance_fee_percent", *LIMITS})
+FEE = "performance_fee_percent"
 FIXED = ("operator", "operator_user_id", "currency")
 
 
@@ -64,19 +69,57 @@ def _checked_limits(streamer: Streamer) -> dict[str, list[str]]:
     return errors
 
 
+def _checked_fee(streamer: Streamer) -> list[str]:
+    """The error of the streamer's own performance fee (empty: the operator's default): a
+    percent from 0 to 50 with at most 4 places (``apps.pools.accounting``)."""
+    value = streamer.performance_fee_percent
+    if value is None or value == "":
+        streamer.performance_fee_percent = None
+        return []
+    try:
+        percent = Decimal(str(value).strip())
+    except (ArithmeticError, ValueError):
+        return [
+            f"{value!r} is not a percent (0 to {MAX_PERFORMANCE_FEE_PERCENT}; empty: the operator's)"
+        ]
+    if (
+        not percent.is_finite()
+        or percent < 0
+        or percent > MAX_PERFORMANCE_FEE_PERCENT
+        or percent != percent.quantize(PERCENT_STEP)
+    ):
+        return [
+            f"must be a percent from 0 to {MAX_PERFORMANCE_FEE_PERCENT} with at most 4 decimal "
+            f"places, got {value} (empty: the operator's)"
+        ]
+    streamer.performance_fee_percent = percent
+    return []
+
+
 def _validated(streamer: Streamer, errors: dict[str, list[str]]) -> None:
-    """Limits, then the model's own checks (lengths, choices, constraints); every error at
-    once, each under its field."""
+    """Limits and the fee, then the model's own checks (lengths, choices, constraints); every
+    error at once, each under its field (a bad fee with the code ``ErrorCode.INVALID_FEE``)."""
     errors = {**errors}
     for name, messages in _checked_limits(streamer).items():
         errors.setdefault(name, []).extend(messages)
+    fee_errors = _checked_fee(streamer)
+    if fee_errors:
+        errors.setdefault(FEE, []).extend(fee_errors)
     try:
         streamer.full_clean(exclude=list(errors), validate_unique=False)
     except ValidationError as error:
         for name, messages in error.message_dict.items():
             errors.setdefault(name, []).extend(messages)
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError(
+            {
+                name: [
+                    ValidationError(message, code=ErrorCode.INVALID_FEE) if name == FEE else message
+                    for message in messages
+                ]
+                for name, messages in errors.items()
+            }
+        )
 
 
 def _saved(streamer: Streamer, *, update_fields: list[str] | None = None) -> Streamer:
@@ -102,10 +145,12 @@ def streamer_create(
     max_followers: int | None = None,
     max_pool_value: Decimal | None = None,
     is_private: bool = False,
+    performance_fee_percent: Decimal | None = None,
 ) -> Streamer:
     """Register an operator's user as a streamer (the only kind of user a transfer may touch).
 
-    Empty limits fall back to the operator's (``selectors.streamer_limits``). Raises
+    Empty limits fall back to the operator's (``selectors.streamer_limits``), an empty
+    performance fee to the operator's default (``selectors.streamer_fee_percent``). Raises
     ``ValidationError`` with every bad field named; nothing is created then.
     """
     errors: dict[str, list[str]] = {}
@@ -128,6 +173,7 @@ def streamer_create(
         max_followers=max_followers,
         max_pool_value=max_pool_value,
         is_private=is_private,
+        performance_fee_percent=performance_fee_percent,
     )
     _validated(streamer, errors)
     return _saved(streamer)
@@ -135,7 +181,9 @@ def streamer_create(
 
 @transaction.atomic
 def streamer_update(*, streamer: Streamer, **changes: object) -> Streamer:
-    """Change a streamer's display name, limits or privacy (``EDITABLE``); returns it fresh.
+    """Change a streamer's display name, limits, privacy or performance fee (``EDITABLE``);
+    returns it fresh. A new fee applies to positions opened from now on: an open position
+    keeps the percent it was opened with.
 
     Operator, user id and currency are fixed once created: passing them unchanged is fine
     (an import row restates them), a different value is refused. A limit set to None falls

@@ -740,6 +740,28 @@ class StatementReceiptSerializer(serializers.Serializer):
     )
     nav = serializers.DecimalField(max_digits=40, decimal_places=18)
     units = serializers.DecimalField(max_digits=40, decimal_places=18)
+    grossAmount = serializers.DecimalField(
+        source="gross_amount",
+        max_digits=20,
+        decimal_places=8,
+        allow_null=True,
+        help_text="A leave: what its units were worth (`amount` + `fee`); null otherwise.",
+    )
+    fee = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=8,
+        help_text="A leave: the streamer's performance fee kept back; 0 otherwise.",
+    )
+    feePercent = serializers.DecimalField(source="fee_percent", max_digits=7, decimal_places=4)
+    highWaterMark = serializers.DecimalField(
+        source="high_water_mark",
+        max_digits=40,
+        decimal_places=18,
+        allow_null=True,
+        help_text="A leave: the share of the position's high-water mark its units carried.",
+    )
+    feeUnits = serializers.DecimalField(source="fee_units", max_digits=40, decimal_places=18)
+    feeId = serializers.CharField(source="fee_external_id", allow_blank=True)
     pricedAt = serializers.DateTimeField(source="priced_at")
 
 
@@ -748,9 +770,11 @@ class StatementMovementSerializer(serializers.Serializer):
     positionId = serializers.UUIDField(source="position_id")
     streamerName = serializers.CharField(source="streamer_name")
     kind = serializers.ChoiceField(
-        choices=["BET", "WIN", "ROLLBACK"],
+        choices=["BET", "WIN", "ROLLBACK", "FEE"],
         help_text="`BET`: money out of the wallet into a pool; `WIN`: a payout into it; "
-        "`ROLLBACK`: a BET refunded.",
+        "`ROLLBACK`: a BET refunded; `FEE`: the performance fee the streamer kept of a leave "
+        "(not a wallet movement: the leave's WIN is its value less the fee; its receipt is the "
+        "leave's).",
     )
     amount = serializers.DecimalField(source="transaction.amount", max_digits=20, decimal_places=8)
     currency = serializers.CharField(source="transaction.currency")
@@ -771,6 +795,11 @@ class StatementTotalsSerializer(serializers.Serializer):
         source="money_out", max_digits=20, decimal_places=8, help_text="BETs."
     )
     net = serializers.DecimalField(max_digits=21, decimal_places=8, help_text="In less out.")
+    fees = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=8,
+        help_text="Performance fees kept of the leaves (`FEE`; not in the money in or out).",
+    )
 
 
 @extend_schema_serializer(component_name="Statement")
@@ -794,6 +823,8 @@ STATEMENT_CSV_HEADER = [
     "receiptBalance",
     "receiptNav",
     "receiptUnits",
+    "receiptGrossAmount",
+    "receiptFee",
 ]
 
 
@@ -821,9 +852,11 @@ def statement_csv(statement: statements.Statement) -> str:
                         f"{receipt.balance:.8f}",
                         f"{receipt.nav:.18f}",
                         f"{receipt.units:.18f}",
+                        "" if receipt.gross_amount is None else f"{receipt.gross_amount:.8f}",
+                        f"{receipt.fee:.8f}",
                     ]
                     if receipt is not None
-                    else [""] * 5
+                    else [""] * 7
                 ),
             ]
         )
@@ -835,8 +868,9 @@ PERIOD_PATTERN = statements.PERIOD_BOUND.pattern
 
 class StatementApi(PlayerApi):
     """Every money movement of the player's wallet in a period (BETs, WINs, refunds of BETs),
-    newest first (at most 10000), each with its position, streamer and the receipt of the
-    price it paid for; and per currency the totals in, out and net over the whole period.
+    and the performance fees kept of their leaves (FEEs), newest first (at most 10000), each
+    with its position, streamer and the receipt of the price it paid for; and per currency
+    the totals in, out, net and fees over the whole period.
     JSON, or CSV (the movements, with a header row) with ``Accept: text/csv`` or
     ``?format=csv``. Errors are always JSON."""
 

@@ -5,7 +5,11 @@ A movement is a wallet transaction of one of the follower's positions that moved
 * a BET (``follower_debit``) that succeeded, or that was later refunded (``rolled_back``:
   the wallet did take it, and its ROLLBACK gave it back; both appear, so the net is right);
 * a WIN (``follower_credit``) that succeeded, WINs of 0 included (they close a round);
-* a ROLLBACK (``follower_rollback``, the refund of a BET whose join failed) that succeeded.
+* a ROLLBACK (``follower_rollback``, the refund of a BET whose join failed) that succeeded;
+* a FEE (``performance_fee``): the streamer's performance fee kept of a leave. It never
+  touches the wallet (the leave's WIN is already its value less the fee) and is not in the
+  money in or out; it is listed, with the leave's receipt, and totalled as ``fees``, so that
+  the statement adds up: a leave's WIN plus its FEE is what its units were worth.
 
 Streamer transfers (DEPOSIT, WITHDRAWAL) never touch the follower's wallet and are not in
 it; a movement without a definite answer yet (pending, unknown) has moved nothing known. A
@@ -42,8 +46,10 @@ MOVEMENT_KINDS: dict[str, str] = {
     Kind.FOLLOWER_DEBIT: "BET",
     Kind.FOLLOWER_CREDIT: "WIN",
     Kind.FOLLOWER_ROLLBACK: "ROLLBACK",
+    Kind.PERFORMANCE_FEE: "FEE",
 }
 MONEY_IN = {"WIN", "ROLLBACK"}
+NOT_IN_THE_WALLET = {"FEE"}
 
 # A date (``2026-01-31``: its midnight, UTC) or a date and time, with seconds and fraction
 # optional and an offset (``Z``, ``+02:00``) or none (UTC).
@@ -61,7 +67,7 @@ class Period:
 @dataclass(frozen=True)
 class Movement:
     transaction: Transaction
-    kind: str  # BET, WIN, ROLLBACK
+    kind: str  # BET, WIN, ROLLBACK, FEE
     receipt: Receipt | None
 
     @property
@@ -75,7 +81,10 @@ class Movement:
 
     @property
     def signed_amount(self) -> Decimal:
+        """What the movement did to the wallet: a FEE did nothing to it."""
         amount = self.transaction.amount
+        if self.kind in NOT_IN_THE_WALLET:
+            return Decimal(0)
         return amount if self.kind in MONEY_IN else -amount
 
 
@@ -84,6 +93,7 @@ class CurrencyTotals:
     currency: str
     money_in: Decimal = Decimal(0)
     money_out: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)  # the performance fees kept of the leaves, not in the wallet
 
     @property
     def net(self) -> Decimal:
@@ -153,8 +163,8 @@ def _receipt(tx: Transaction) -> Receipt | None:
 
 def statement_for_follower(*, follower: Follower, period: Period) -> Statement:
     """The follower's movements in ``period``, newest first (at most ``MAX_MOVEMENTS``), and
-    per currency, over the whole period, the money in (WINs, refunds), out (BETs) and the
-    net."""
+    per currency, over the whole period, the money in (WINs, refunds), out (BETs), the
+    net, and the performance fees kept of the leaves (FEEs)."""
     moved = Transaction.objects.filter(
         MOVED,
         position__follower=follower,
@@ -170,7 +180,9 @@ def statement_for_follower(*, follower: Follower, period: Period) -> Statement:
     totals: dict[str, CurrencyTotals] = {}
     for row in moved.order_by().values("currency", "kind").annotate(total=Sum("amount")):
         figures = totals.setdefault(row["currency"], CurrencyTotals(currency=row["currency"]))
-        if MOVEMENT_KINDS[row["kind"]] in MONEY_IN:
+        if MOVEMENT_KINDS[row["kind"]] in NOT_IN_THE_WALLET:
+            figures.fees += row["total"]
+        elif MOVEMENT_KINDS[row["kind"]] in MONEY_IN:
             figures.money_in += row["total"]
         else:
             figures.money_out += row["total"]

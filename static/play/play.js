@@ -439,6 +439,23 @@
     return null;
   }
 
+  // A performance fee rate as people write it: "20 %", "12.5 %" (the API gives 4 places).
+  function feeRate(text) {
+    var parts = String(text == null ? "0" : text).split(".");
+    var frac = (parts[1] || "").replace(/0+$/, "");
+    return parts[0] + (frac ? "." + frac : "") + " %";
+  }
+  function hasFee(text) { return text != null && toScaled(text, 8) > 0n; }
+  // What the streamer kept of a position that left (all or part): "performance fee 12.40
+  // USD, 20 % above your high-water mark", the exact fee in the title.
+  function feeLine(position) {
+    if (!hasFee(position.feesPaid)) return null;
+    return h("div", { className: "fee muted small", "data-testid": "position-fee", title: exact(position.feesPaid),
+      text: fmt(gettext("performance fee %(amount)s, %(rate)s above your high-water mark"),
+                { amount: money(position.feesPaid) + " " + (position.currency || config.currency || ""),
+                  rate: feeRate(position.performanceFeePercent) }) });
+  }
+
   function positionRow(position, showStreamer) {
     var contributed = toScaled(position.contributed, 8);
     var nums = [h("span", null, gettext("In") + " ", moneyEl("strong", position.contributed))];
@@ -465,7 +482,7 @@
     var open = state.panel && state.panel.id === position.id ? positionPanel(position, state.panel.kind) : null;
     return h("div", { className: "position", "data-testid": "position", "data-status": status, "data-id": position.id },
       h("span", { className: "status " + status, "data-testid": "position-status", text: STATUS_LABELS[status] || status }),
-      h("div", { className: "position-main" }, who, h("div", { className: "nums" }, nums),
+      h("div", { className: "position-main" }, who, h("div", { className: "nums" }, nums), feeLine(position),
         limits.length ? h("div", { className: "muted small", "data-testid": "position-limits", text: limits.join(" · ") }) : null),
       actions,
       open);
@@ -606,6 +623,11 @@
       ? fmt(gettext("From %(min)s to %(max)s per join."), { min: money(limits.minContribution), max: money(limits.maxContribution) + cur })
         + (limits.maxPoolValue ? " " + fmt(gettext("Pool capacity %(capacity)s."), { capacity: moneyShort(limits.maxPoolValue) + cur }) : "")
       : "");
+    var rate = entry && entry.performanceFeePercent;
+    setText("join-fee", hasFee(rate)
+      ? fmt(gettext("%(rate)s performance fee above your high-water mark: on leaving, the streamer keeps that share of what your position gained above what you put in."), { rate: feeRate(rate) })
+      : "");
+    $("join-fee").hidden = !hasFee(rate);
     var ended = mine.length ? mine[0].streamerName : "";
     if (entry) {
       setText("b-title", entry.title || gettext("Live stream"));
@@ -759,9 +781,16 @@
     Array.prototype.forEach.call(document.querySelectorAll(".chip[data-fraction]"), function (chip) {
       chip.classList.toggle("on", Number(chip.getAttribute("data-fraction")) === pct);
     });
-    var estimate = (toScaled(d.position.value, 8) * BigInt(pct)) / 100n;
-    setText("dialog-estimate", fmt(gettext("You get about %(amount)s (the pool's value when the leave is priced decides)."),
-      { amount: money(fromScaled(estimate, 8)) + " " + (d.position.currency || config.currency || "") }));
+    var gross = (toScaled(d.position.value, 8) * BigInt(pct)) / 100n;
+    // The performance fee on the part above the share of the high-water mark it carries.
+    var profit = gross - (toScaled(d.position.highWaterMark, 8) * BigInt(pct)) / 100n;
+    var fee = profit > 0n ? (profit * toScaled(d.position.performanceFeePercent, 4)) / 1000000n : 0n;
+    var cur = " " + (d.position.currency || config.currency || "");
+    setText("dialog-estimate", fee > 0n
+      ? fmt(gettext("You get about %(amount)s after a performance fee of about %(fee)s (the pool's value when the leave is priced decides)."),
+          { amount: money(fromScaled(gross - fee, 8)) + cur, fee: money(fromScaled(fee, 8)) + cur })
+      : fmt(gettext("You get about %(amount)s (the pool's value when the leave is priced decides)."),
+          { amount: money(fromScaled(gross, 8)) + cur }));
     setText("dialog-confirm", pct === 100 ? gettext("Leave") : fmt(gettext("Leave %(percent)s"), { percent: pct + "%" }));
   }
   function closeDialog() {

@@ -54,6 +54,7 @@ def test_a_stop_loss_fires_when_the_streamer_loses(world):
             "moneyIn": "25.00000000",
             "moneyOut": "50.00000000",
             "net": "-25.00000000",
+            "fees": "0.00000000",
         }
     ]
     as_csv = f1.client.get("statement", headers={"Accept": "text/csv"})

@@ -312,6 +312,10 @@ class PositionReceiptInline(admin.TabularInline):
         "kind",
         "priced_at",
         "money_amount",
+        "money_gross",
+        "money_fee",
+        "fee_rate",
+        "money_mark",
         "money_balance",
         "num_nav",
         "num_units",
@@ -321,11 +325,16 @@ class PositionReceiptInline(admin.TabularInline):
         "deposit_external_id",
         "withdrawal_external_id",
         "win_external_id",
+        "fee_external_id",
     )
     readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).order_by("priced_at", "pk")
+
+    @admin.display(description="Fee rate")
+    def fee_rate(self, receipt: Receipt):
+        return EMPTY if receipt.kind != Receipt.Kind.LEAVE else percent_text(receipt.fee_percent)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -333,12 +342,20 @@ class PositionReceiptInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    money_amount = money_column("amount", "Amount")
+    money_amount = money_column("amount", "Amount (a leave: net of the fee)")
+    money_gross = money_column("gross_amount", "Gross (a leave: the units' value)")
+    money_fee = money_column("fee", "Performance fee")
+    money_mark = money_column("high_water_mark", "High-water mark carried")
     money_balance = money_column("balance", "Priced on balance")
     num_nav = number_column("nav", "NAV", places=18)
     num_units = number_column("units", "Units issued / redeemed", places=18)
     num_total_before = number_column("total_units_before", "Pool units before", places=18)
     num_total_after = number_column("total_units_after", "Pool units after", places=18)
+
+
+def percent_text(value: Decimal | None) -> str:
+    """A rate as staff read it: ``20 %``, ``12.5 %``."""
+    return EMPTY if value is None else f"{value.normalize():f} %"
 
 
 @admin.register(Position)
@@ -360,6 +377,7 @@ class PositionAdmin(
         "money_contributed",
         "num_units",
         "money_payout",
+        "money_fees_paid",
         "result_display",
         "created_at",
     )
@@ -374,6 +392,9 @@ class PositionAdmin(
         "num_units",
         "money_value",
         "money_payout",
+        "fee_rate",
+        "money_mark",
+        "money_fees_paid",
         "result_display",
         "staff_actions_taken",
     )
@@ -397,6 +418,16 @@ class PositionAdmin(
         return money(Decimal(position_value(position)), position.pool.currency)
 
     money_payout = money_column("payout", "Payout", currency="pool.currency", ordering="payout")
+    money_mark = money_column(
+        "high_water_mark", "High-water mark", currency="pool.currency", ordering="high_water_mark"
+    )
+    money_fees_paid = money_column(
+        "fees_paid", "Performance fees paid", currency="pool.currency", ordering="fees_paid"
+    )
+
+    @admin.display(description="Performance fee (fixed when it opened)")
+    def fee_rate(self, position: Position):
+        return percent_text(position.performance_fee_percent)
 
     @admin.display(description="Result")
     def result_display(self, position: Position):

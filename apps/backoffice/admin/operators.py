@@ -7,6 +7,8 @@ is shown once, on the page that answers the action, and is not stored in the aud
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -52,6 +54,7 @@ CONFIG_FIELDS = (
     "max_pool_value",
     "request_timeout_seconds",
     "default_stop_loss_percent",
+    "default_performance_fee_percent",
 )
 LIMITS = (
     "enabled",
@@ -63,6 +66,7 @@ LIMITS = (
     "max_pool_value",
     "request_timeout_seconds",
     "default_stop_loss_percent",
+    "default_performance_fee_percent",
 )
 
 
@@ -112,6 +116,17 @@ class OperatorForm(forms.ModelForm):
         model = Operator
         fields = CONFIG_FIELDS
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fee = self.fields.get("default_performance_fee_percent")
+        if fee is not None:
+            fee.required = False
+            fee.help_text = (
+                "Percent (0 to 50) of a follower's profit above their high-water mark that the "
+                "operator's streamers keep on every leave, unless a streamer sets its own. "
+                "Empty: 0, no fee. A change applies to new positions only."
+            )
+
     def clean_languages(self):
         """Known codes only, each once, in the order given: ``"ES, pt"`` is ``"es,pt"``."""
         codes = operator_language_codes(self.cleaned_data.get("languages") or "")
@@ -128,6 +143,19 @@ class OperatorForm(forms.ModelForm):
         value = self.cleaned_data.get("max_pool_value")
         if value is not None and value <= 0:
             raise forms.ValidationError("A capacity must be positive; leave it empty for none.")
+        return value
+
+    def clean_default_performance_fee_percent(self):
+        """The streamers' fee unless they set their own: 0 to 50 % (``ErrorCode.INVALID_FEE``)."""
+        value = self.cleaned_data.get("default_performance_fee_percent")
+        if value is None:
+            return Decimal(0)
+        if not 0 <= value <= 50:
+            raise forms.ValidationError(
+                "A performance fee is a percent from 0 to 50 of the profit above the "
+                "high-water mark; 0 for none.",
+                code=ErrorCode.INVALID_FEE,
+            )
         return value
 
     def clean_default_stop_loss_percent(self):
@@ -268,10 +296,12 @@ class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
             ("session_ttl_seconds", "request_timeout_seconds"),
             "default_stop_loss_percent",
         )
+        fees = ("default_performance_fee_percent",)
         if obj is None:
             return (
                 (None, {"fields": (*config, "enabled")}),
                 ("Limits", {"fields": limits}),
+                ("Performance fee", {"fields": fees}),
                 (
                     "Credentials (optional: generated and shown once when left blank)",
                     {"fields": replace},
@@ -281,6 +311,7 @@ class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
         return (
             (None, {"fields": (*config, "enabled_badge")}),
             ("Limits", {"fields": limits}),
+            ("Performance fee", {"fields": fees}),
             (
                 "Credentials (masked)",
                 {

@@ -50,7 +50,7 @@ from apps.pools.selectors import pool_exposure
 from apps.streamers import access
 from apps.streamers.models import Stream, Streamer, StreamerAccess, StreamerInvite
 from apps.streamers.resources import StreamerResource
-from apps.streamers.selectors import streamer_limits
+from apps.streamers.selectors import streamer_fee_percent, streamer_limits
 from apps.streamers.services import (
     EDITABLE,
     LIMITS,
@@ -60,6 +60,7 @@ from apps.streamers.services import (
 )
 
 IMPORT_PERMISSION = "streamers.add_streamer"
+FEE_SECTION = "Performance fee (empty: the operator's default)"
 CHANGE_REASON = "change_reason"
 
 
@@ -134,6 +135,7 @@ class StreamerForm(ServiceCheckedForm):
             "currency",
             *LIMITS,
             "is_private",
+            "performance_fee_percent",
         )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -158,6 +160,7 @@ class StreamerForm(ServiceCheckedForm):
                 currency=data["currency"],
                 display_name=data.get("display_name") or "",
                 is_private=bool(data.get("is_private")),
+                performance_fee_percent=data.get("performance_fee_percent"),
                 **{name: data.get(name) for name in LIMITS},
             )
         changes = {name: data.get(name) for name in EDITABLE if name in self.fields}
@@ -425,17 +428,25 @@ class StreamerAdmin(ImportMixin, StaffActionsMixin, admin.ModelAdmin):
             return (
                 (None, {"fields": (*identity, "is_private")}),
                 ("Limits (empty: the operator's)", {"fields": limits}),
+                (FEE_SECTION, {"fields": ("performance_fee_percent",)}),
                 (None, {"fields": (CHANGE_REASON,)}),
             )
         return (
             (None, {"fields": (*identity, ("status_badge", "is_private"))}),
             ("Limits (empty: the operator's)", {"fields": (*limits, "limits_in_force")}),
+            (FEE_SECTION, {"fields": (("performance_fee_percent", "fee_in_force"),)}),
             (None, {"fields": (CHANGE_REASON, ("money_demo_balance", "created_at"))}),
             ("Staff actions", {"fields": ("staff_actions_taken",)}),
         )
 
     def get_readonly_fields(self, request, obj=None):
-        shown = ("status_badge", "limits_in_force", "money_demo_balance", "created_at")
+        shown = (
+            "status_badge",
+            "limits_in_force",
+            "fee_in_force",
+            "money_demo_balance",
+            "created_at",
+        )
         if obj is None:
             return ()
         return ("operator", "operator_user_id", "currency", *shown, "staff_actions_taken")
@@ -460,7 +471,21 @@ class StreamerAdmin(ImportMixin, StaffActionsMixin, admin.ModelAdmin):
                         if value is None
                         else f"Empty: the operator's {_plain(value, obj.currency)}."
                     )
+            if "performance_fee_percent" in form.base_fields:
+                form.base_fields["performance_fee_percent"].help_text = (
+                    "Percent (0 to 50) of a follower's profit above their high-water mark "
+                    "that the streamer keeps on every leave. Empty: the operator's default, "
+                    f"{operator.default_performance_fee_percent.normalize():f} %. A change "
+                    "applies to new positions only."
+                )
         return form
+
+    @admin.display(description="Fee in force")
+    def fee_in_force(self, obj: Streamer) -> str:
+        """What a position opened now pays: the streamer's own percent, else the operator's."""
+        own = obj.performance_fee_percent is not None
+        percent = streamer_fee_percent(obj)
+        return f"{percent.normalize():f} % ({'its own' if own else 'the operator default'})"
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # pools and transfers refer to it; suspend instead

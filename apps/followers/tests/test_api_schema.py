@@ -125,6 +125,64 @@ def test_a_position_documents_its_status_values_and_decimal_strings(schema):
     }
 
 
+def test_the_performance_fee_is_documented_on_positions_receipts_and_the_lobby(schema):
+    components = schema["components"]["schemas"]
+    position = components["Position"]["properties"]
+    assert position["highWaterMark"]["pattern"] == r"^\d{1,12}\.\d{8}$"
+    assert position["feesPaid"]["format"] == "decimal"
+    assert position["performanceFeePercent"]["format"] == "decimal"
+    assert {"performanceFeePercent", "highWaterMark", "feesPaid"} <= set(
+        components["Position"]["required"]
+    )
+    receipt = components["Receipt"]["properties"]
+    assert {"grossAmount", "fee", "feePercent", "highWaterMark", "feeUnits", "feeId"} <= set(
+        receipt
+    )
+    assert receipt["grossAmount"]["nullable"] is True
+    assert receipt["highWaterMark"]["nullable"] is True
+    lobby = components["LobbyEntry"]["properties"]["performanceFeePercent"]
+    assert lobby["pattern"] == r"^\d{1,3}\.\d{4}$"
+    statement = components["StatementReceipt"]["properties"]
+    assert {"grossAmount", "fee", "feePercent", "highWaterMark", "feeUnits", "feeId"} <= set(
+        statement
+    )
+    assert "fees" in components["StatementTotals"]["properties"]
+
+
+def test_a_position_with_a_fee_answers_a_body_its_schema_describes(
+    client, schema, fake, streamer, make_session
+):
+    from decimal import Decimal
+
+    from apps.followers.tokens import player_token_issue
+    from apps.streamers.services import streamer_update
+
+    # given: a streamer charging 20 %, a position that left with a profit
+    streamer_update(streamer=streamer, performance_fee_percent=Decimal(20))
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {player_token_issue(make_session('f1'))}"}
+    joined = client.post(
+        "/api/v1/pools/join",
+        {"streamerId": streamer.pk, "amount": "100"},
+        content_type="application/json",
+        **auth,
+    ).json()
+    assert joined["performanceFeePercent"] == "20.0000"
+    fake.streamer_balance[streamer.operator_user_id] *= 2
+    client.post(f"/api/v1/positions/{joined['id']}/leave", **auth)
+    # when
+    detail = client.get(f"/api/v1/positions/{joined['id']}", **auth).json()
+    lobby = client.get("/api/v1/lobby", **auth).json()
+    # then
+    leave = detail["receipts"][-1]
+    assert Decimal(leave["fee"]) > 0 and leave["feeId"]
+    assert Decimal(leave["amount"]) + Decimal(leave["fee"]) == Decimal(leave["grossAmount"])
+    assert detail["feesPaid"] == leave["fee"]
+    assert lobby[0]["performanceFeePercent"] == "20.0000"
+    component_validator(schema, "PositionDetail").validate(detail)
+    for entry in lobby:
+        component_validator(schema, "LobbyEntry").validate(entry)
+
+
 def test_lobby_and_positions_answer_bodies_their_schema_describes(
     client, schema, fake, streamer, make_session
 ):

@@ -88,6 +88,7 @@ def test_upcoming_streams_follow_the_live_ones(client, streamer, operator, lobby
             "maxFollowers": operator.max_followers_per_pool,
             "maxPoolValue": None,
         },
+        "performanceFeePercent": "0.0000",
     }
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     for entry in (live, upcoming):

@@ -17,7 +17,9 @@ from apps.followers.models import Position
 from apps.pools.accounting import (
     UNIT_DUST,
     payout_for_units,
+    performance_fee,
     units_for_contribution,
+    units_for_fee,
     value_of_units,
 )
 from apps.pools.models import Pool
@@ -181,11 +183,14 @@ def receipt_unit_rule(receipt: Receipt) -> list[str]:
     significant digits, within that storage rounding."""
     exact = connection.vendor != "sqlite"
     if receipt.kind == Receipt.Kind.LEAVE:
+        # The units are worth the gross; the follower was paid it less the fee, whose units
+        # stayed in the pool as the streamer's.
         amount = payout_for_units(
             units=receipt.units, balance=receipt.balance, total_units=receipt.total_units_before
         )
-        after = receipt.total_units_before - receipt.units
-        ok = amount == receipt.amount if exact else abs(amount - receipt.amount) <= CENT
+        paid = receipt.amount + receipt.fee
+        after = receipt.total_units_before - (receipt.units - receipt.fee_units)
+        ok = amount == paid if exact else abs(amount - paid) <= CENT
     else:
         units = units_for_contribution(
             amount=receipt.amount, balance=receipt.balance, total_units=receipt.total_units_before
@@ -198,6 +203,90 @@ def receipt_unit_rule(receipt: Receipt) -> list[str]:
 
 
 CENT = Decimal("0.00000001")
+
+
+def performance_fees_kept(world: World) -> list[str]:
+    """Every leave's performance fee (SPEC section 10) is its rule applied: the receipt's gross
+    is the follower's WITHDRAWAL (and WIN) plus the fee; the fee is the position's percent of
+    the gross above the mark the units carried, rounded down to 8, and nothing when the gross
+    is not above it; a fee charged is one PERFORMANCE_FEE row, succeeded, of the receipt's and
+    the WITHDRAWAL's fee and fee units, and the fee units are what the fee was worth at the
+    price, no more than the units the leave took; every position's ``fees_paid`` is its
+    receipts' fees. (The units passing to the streamer are checked by ``ledgers_agree``: a
+    pool's units are the streamer's plus its members'.)"""
+    problems: list[str] = []
+    receipts = Receipt.objects.filter(
+        position__pool__operator__in=world.operators, kind=Receipt.Kind.LEAVE
+    ).select_related("saga", "position")
+    for receipt in receipts:
+        saga = receipt.saga
+        if saga is None:
+            continue  # receipts_match_transactions: every receipt has its saga
+        txs = {tx.kind: tx for tx in saga.transactions.filter(status=Status.SUCCEEDED)}
+        withdrawal = txs.get(Kind.STREAMER_WITHDRAWAL)
+        fee_tx = txs.get(Kind.PERFORMANCE_FEE)
+        label = f"leave receipt {receipt.pk} (position {receipt.position_id})"
+        gross = receipt.gross_amount
+        mark = receipt.high_water_mark
+        if gross is None or mark is None:
+            problems.append(f"{label}: no gross or mark")
+            continue
+        if receipt.fee_percent != receipt.position.performance_fee_percent:
+            problems.append(
+                f"{label}: fee percent {receipt.fee_percent}, position's "
+                f"{receipt.position.performance_fee_percent}"
+            )
+        expected = performance_fee(percent=receipt.fee_percent, value=gross, mark=mark)
+        if receipt.fee != expected or receipt.amount + receipt.fee != gross:
+            problems.append(
+                f"{label}: gross {gross}, mark {mark}, fee {receipt.fee} (rule: {expected}), "
+                f"paid {receipt.amount}"
+            )
+        if gross <= mark and receipt.fee != 0:
+            problems.append(f"{label}: a fee of {receipt.fee} without profit above the mark")
+        if withdrawal is not None and (
+            withdrawal.amount != receipt.amount
+            or (withdrawal.fee or ZERO) != receipt.fee
+            or (withdrawal.fee_units or ZERO) != receipt.fee_units
+            or withdrawal.fee_mark != mark
+        ):
+            problems.append(
+                f"{label}: WITHDRAWAL {withdrawal.amount} fee {withdrawal.fee} units "
+                f"{withdrawal.fee_units} mark {withdrawal.fee_mark}, receipt {receipt.amount} "
+                f"fee {receipt.fee} units {receipt.fee_units} mark {mark}"
+            )
+        if receipt.fee > 0:
+            if fee_tx is None or (fee_tx.amount, fee_tx.units, fee_tx.external_id) != (
+                receipt.fee,
+                receipt.fee_units,
+                receipt.fee_external_id,
+            ):
+                problems.append(f"{label}: fee {receipt.fee}, fee row {fee_tx}")
+            fee_units = min(
+                units_for_fee(
+                    fee=receipt.fee,
+                    balance=receipt.balance,
+                    total_units=receipt.total_units_before,
+                ),
+                receipt.units,
+            )
+            exact = connection.vendor != "sqlite"
+            if abs(fee_units - receipt.fee_units) > (0 if exact else _stored(fee_units)):
+                problems.append(f"{label}: fee units {receipt.fee_units}, rule {fee_units}")
+        elif fee_tx is not None or receipt.fee_units != 0 or receipt.fee_external_id:
+            problems.append(f"{label}: no fee, yet a fee row or fee units")
+    fee_rows = Transaction.objects.filter(
+        operator__in=world.operators, kind=Kind.PERFORMANCE_FEE
+    ).exclude(status=Status.SUCCEEDED)
+    if fee_rows.exists():
+        problems.append(f"fee rows not succeeded: {list(fee_rows.values_list('pk', 'status'))}")
+    for position in Position.objects.filter(pool__operator__in=world.operators):
+        fees = position.receipts.aggregate(total=Sum("fee"))["total"] or ZERO
+        if fees != position.fees_paid:
+            problems.append(
+                f"position {position.pk}: fees paid {position.fees_paid}, receipts {fees}"
+            )
+    return problems
 
 
 def _stored(value: Decimal) -> Decimal:
@@ -330,6 +419,7 @@ INVARIANTS: tuple[Invariant, ...] = (
     ledgers_agree,
     followers_paid_what_they_are_owed,
     receipts_match_transactions,
+    performance_fees_kept,
     positions_are_their_receipts,
     empty_pools_closed_and_unlocked,
     pools_within_their_follower_limit,

@@ -19,7 +19,7 @@ from apps.sandbox.simulation import invariants
 from apps.sandbox.simulation.moves import MOVES, Move, Step, leases_expire
 from apps.sandbox.simulation.transport import FaultPlan, FaultyTransport, SimulatedCrash
 from apps.sandbox.simulation.world import world_build
-from apps.transactions.models import Saga
+from apps.transactions.models import Receipt, Saga, Transaction
 from apps.transactions.services import sagas_resume
 
 # No wall clock may decide anything: the engine's budgets are out of reach and it never
@@ -56,6 +56,9 @@ class SimulationReport:
     recovery_rounds: int = 0
     recovery_seconds: float = 0.0
     violations: list[str] = field(default_factory=list)
+    # The performance fees the history charged: rows, and leaves priced at a fee rate above 0.
+    fees: int = 0
+    leaves_at_a_fee_rate: int = 0
 
     @property
     def ok(self) -> bool:
@@ -139,6 +142,14 @@ def simulate(config: SimulationConfig) -> SimulationReport:
     report.faults = transport.counts
     report.calls = transport.calls
     report.violations.extend(invariants.violations(world))
+    report.fees = Transaction.objects.filter(
+        operator__in=world.operators, kind=Transaction.Kind.PERFORMANCE_FEE
+    ).count()
+    report.leaves_at_a_fee_rate = Receipt.objects.filter(
+        position__pool__operator__in=world.operators,
+        kind=Receipt.Kind.LEAVE,
+        fee_percent__gt=0,
+    ).count()
     return report
 
 

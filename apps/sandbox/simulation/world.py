@@ -64,6 +64,19 @@ def _limits_draw(rng: random.Random, streamer: Streamer, *, balance: Decimal) ->
     streamer.max_followers, streamer.max_pool_value = max_followers, max_pool_value
 
 
+# The performance fees the simulated streamers charge: none, the operator's default (0 here),
+# some, and the most allowed (apps.pools.accounting.MAX_PERFORMANCE_FEE_PERCENT).
+FEE_PERCENTS = (None, Decimal(0), Decimal("12.5"), Decimal(20), Decimal("33.3333"), Decimal(50))
+
+
+def _fee_draw(rng: random.Random, streamer: Streamer) -> None:
+    """Each simulated streamer charges a performance fee drawn from ``FEE_PERCENTS``, so leaves
+    meet fees of 0 up to 50 % (a staff setting, set directly in this test world)."""
+    percent = rng.choice(FEE_PERCENTS)
+    Streamer.objects.filter(pk=streamer.pk).update(performance_fee_percent=percent)
+    streamer.performance_fee_percent = percent
+
+
 def world_build(
     *, rng: random.Random, prefix: str, operators: int, streamers: int, followers: int
 ) -> World:
@@ -109,6 +122,7 @@ def world_build(
                 operator=operator, operator_user_id=user_id, currency=CURRENCY
             )
             _limits_draw(rng, streamer, balance=balance)
+            _fee_draw(rng, streamer)
             stream_start(streamer=streamer, title=f"{user_id} live")
             tenant.streamers.append(streamer)
             tenant.initial[user_id] = balance

@@ -23,8 +23,8 @@ closes its pool when it was the last member; a join that lands in a pool that mu
 **Top-up** (``Saga.Kind.TOP_UP``, ``top_up_begin``): more money into an active position, the
 same steps and the same faults as a join, with the amount of its own BET row. The position
 stays ``active`` and untouched while it runs: on success its ``units`` grow by the units
-issued and its ``contributed`` by the amount (both under the pricing claim, with the
-receipt); on failure nothing about the position changes (the failure is the saga's
+issued, its ``contributed`` and its ``high_water_mark`` by the amount (all under the
+pricing claim, with the receipt; a join's DEPOSIT sets the mark the same way); on failure nothing about the position changes (the failure is the saga's
 ``failure_code``), and the pool is never closed by it (the position is still a member). A
 top-up priced after a leave of its position began (stream end, bust, staff) is refunded
 instead (``ErrorCode.POSITION_NOT_ACTIVE``): checked under the claim, so a leave that begins
@@ -291,12 +291,21 @@ def join_deposit(saga: Saga, ctx: StepContext) -> None:
                 with localcontext(MATH_CONTEXT):
                     units = position.units + (tx.units or 0)
                     contributed = position.contributed + tx.amount
+                    mark = position.high_water_mark + tx.amount
                 Position.objects.filter(pk=position.pk).update(
-                    units=units, contributed=contributed, updated_at=timezone.now()
+                    units=units,
+                    contributed=contributed,
+                    high_water_mark=mark,
+                    updated_at=timezone.now(),
                 )
             else:
+                with localcontext(MATH_CONTEXT):
+                    mark = position.high_water_mark + tx.amount
                 Position.objects.filter(pk=position.pk).update(
-                    status=Position.Status.ACTIVE, units=tx.units, updated_at=timezone.now()
+                    status=Position.Status.ACTIVE,
+                    units=tx.units,
+                    high_water_mark=mark,
+                    updated_at=timezone.now(),
                 )
             finish(saga, Saga.Status.DONE)
         pool.refresh_from_db()

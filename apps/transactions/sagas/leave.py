@@ -25,6 +25,14 @@ nothing and pays a WIN of 0). Dust: when what would remain is worth nothing at t
 (less than 0.00000001), the partial leave takes every unit and becomes a full leave (the
 position leaves, reason ``follower``), so no position is left holding units worth nothing.
 ``Position.payout`` is the total paid out so far: every leave adds its WITHDRAWAL to it.
+
+**Performance fee** (SPEC section 10, ``apps.pools.accounting.leave_price``): every leave, of
+whatever reason, is charged the streamer's fee on the value above the share of the position's
+high-water mark its units carry. The WITHDRAWAL and the WIN are the value minus the fee; the
+fee's units pass to the streamer's units and a PERFORMANCE_FEE row, never sent, records it
+(``pricing.pool_apply_transfer``). The position's ``fees_paid`` adds it up, and its mark
+loses the share the leave carried (all of it on a full leave). A leave worth nothing pays no
+fee.
 """
 
 from __future__ import annotations
@@ -41,7 +49,12 @@ from apps.core.errors import ErrorCode
 from apps.core.money import MATH_CONTEXT, ZERO
 from apps.followers.models import Position
 from apps.pools import services as pools
-from apps.pools.accounting import payout_for_units, units_after_redeem
+from apps.pools.accounting import (
+    leave_price,
+    mark_share,
+    payout_for_units,
+    units_after_redeem,
+)
 from apps.pools.models import Pool
 from apps.streamers.models import Stream
 from apps.transactions.models import LeaveStep, Receipt, Saga, Transaction
@@ -62,6 +75,7 @@ from apps.transactions.sagas.engine import (
     wait,
 )
 from apps.transactions.sagas.pricing import (
+    LeaveFee,
     pool_apply_transfer,
     pool_price,
     pricing_release,
@@ -165,14 +179,30 @@ def _units_to_redeem(
 
 
 def _position_after(
-    position: Position, *, redeemed: Decimal, paid: Decimal, full: bool
+    position: Position,
+    *,
+    redeemed: Decimal,
+    paid: Decimal,
+    full: bool,
+    fee: Decimal = ZERO,
+    mark: Decimal = ZERO,
 ) -> dict[str, object]:
-    """The position's units and payout once ``redeemed`` units paid ``paid``: loaded under the
-    claim, so they are current (units only move under it)."""
+    """The position's units, payout, fees and high-water mark once ``redeemed`` of its units
+    paid ``paid`` net of a performance ``fee``, carrying ``mark`` of its high-water mark: loaded
+    under the claim, so they are current (units and the mark only move under it). A full leave
+    leaves no units and no mark."""
     with localcontext(MATH_CONTEXT):
         units = ZERO if full else max(position.units - redeemed, ZERO)
         payout = (position.payout or ZERO) + paid
-    return {"units": units, "payout": payout, "updated_at": timezone.now()}
+        fees_paid = (position.fees_paid or ZERO) + fee
+        high_water_mark = ZERO if full else max(position.high_water_mark - mark, ZERO)
+    return {
+        "units": units,
+        "payout": payout,
+        "fees_paid": fees_paid,
+        "high_water_mark": high_water_mark,
+        "updated_at": timezone.now(),
+    }
 
 
 def positions_pay_out(positions: QuerySet[Position], *, reason: str) -> list[int]:
@@ -228,9 +258,13 @@ def pool_bust_and_pay_out(saga: Saga, ctx: StepContext) -> None:
 def leave_withdraw(saga: Saga, ctx: StepContext) -> None:
     """Price the leave on a fresh balance and transfer WITHDRAWAL of the payout.
 
-    The payout of ``u`` units at balance ``B`` of a pool of ``U`` units is ``u * B / U``
-    rounded down to 8 places (``payout_for_units``); each re-pricing is a new WITHDRAWAL with
-    its own id, priced on a balance read anew.
+    The value of ``u`` units at balance ``B`` of a pool of ``U`` units is ``u * B / U``
+    rounded down to 8 places; the streamer's performance fee on the profit above the share of
+    the position's high-water mark the units carry is kept back (``leave_price``), so the
+    WITHDRAWAL is the value minus the fee, and the fee's units pass to the streamer when it is
+    applied. The fee, its units and the mark are fixed on the WITHDRAWAL and reused by every
+    retry of its id; each re-pricing is a new WITHDRAWAL with its own id, priced on a balance
+    read anew.
     """
     withdrawals = saga.transactions.filter(kind=Kind.STREAMER_WITHDRAWAL)
     tx = withdrawals.filter(status__in=[Status.PENDING, Status.UNKNOWN]).order_by("-pk").first()
@@ -250,30 +284,42 @@ def leave_withdraw(saga: Saga, ctx: StepContext) -> None:
                 review=review,
             )
         units = _units_to_redeem(saga, position, balance=balance, total_units=pool.total_units)
-        payout = payout_for_units(units=units, balance=balance, total_units=pool.total_units)
-        if payout == 0:
+        price = leave_price(
+            units=units,
+            position_units=position.units,
+            mark=position.high_water_mark,
+            fee_percent=position.performance_fee_percent,
+            balance=balance,
+            total_units=pool.total_units,
+        )
+        if price.value == 0:
             return _leave_with_nothing(
                 saga, ctx, pool=pool, position=position, balance=balance, units=units
             )
         tx = new_tx(
             saga,
             Kind.STREAMER_WITHDRAWAL,
-            payout,
-            units=units,
+            price.payout,
+            units=price.units,
             priced_balance=balance,
             priced_total_units=pool.total_units,
+            fee=price.fee,
+            fee_units=price.fee_units,
+            fee_mark=price.mark,
         )
     withdrawal = tx
     result = send(withdrawal, lambda: ctx.gateway.transfer(tx=withdrawal, pool=pool))
     if result.ok:
         with transaction.atomic():
-            pool_apply_transfer(withdrawal, result, pool=pool)
+            pool_apply_transfer(withdrawal, result, pool=pool, position=position)
             Position.objects.filter(pk=position.pk).update(
                 **_position_after(
                     position,
                     redeemed=withdrawal.units or ZERO,
                     paid=withdrawal.amount,
                     full=saga.units is None,
+                    fee=withdrawal.fee or ZERO,
+                    mark=withdrawal.fee_mark or ZERO,
                 )
             )
             goto(saga, LeaveStep.CREDIT)
@@ -317,12 +363,19 @@ def _leave_with_nothing(
     total_units = units_after_redeem(
         total_units=pool.total_units, redeemed=units, streamer_units=pool.streamer_units
     )
+    share = mark_share(mark=position.high_water_mark, units=units, position_units=position.units)
     with transaction.atomic():
         Pool.objects.filter(pk=pool.pk).update(
             total_units=total_units, pricing_saga=None, pricing_since=None
         )
         Position.objects.filter(pk=position.pk).update(
-            **_position_after(position, redeemed=units, paid=ZERO, full=saga.units is None)
+            **_position_after(
+                position,
+                redeemed=units,
+                paid=ZERO,
+                full=saga.units is None,
+                mark=share,
+            )
         )
         receipt_write(
             saga,
@@ -333,6 +386,9 @@ def _leave_with_nothing(
             total_units_after=total_units,
             units=units,
             transfer=None,
+            fee=LeaveFee(
+                percent=position.performance_fee_percent, fee=ZERO, fee_units=ZERO, mark=share
+            ),
         )
         goto(saga, LeaveStep.CREDIT)
     claim_waiters_wake(pool_id=pool.pk)

@@ -21,20 +21,24 @@ its own after ``CLAIM_PARK_SECONDS``, should a wake-up be lost with a crashed pr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from django.utils import timezone
 
+from apps.core.money import MATH_CONTEXT, ZERO
+from apps.followers.models import Position
 from apps.operators.clients import CallResult
 from apps.pools import services as pools
 from apps.pools.accounting import nav, units_after_issue, units_after_redeem
 from apps.pools.models import Pool
 from apps.transactions.copy_limits import copy_limits_start
+from apps.transactions.finance.journal import journal_post
 from apps.transactions.models import Receipt, Saga, Transaction
 from apps.transactions.sagas.engine import (
     StepContext,
     claim_release,
     claim_waiters_wake,
+    new_tx,
     record,
     wait,
 )
@@ -124,38 +128,54 @@ def claim_park(saga: Saga) -> None:
         claim_waiters_wake(pool_id=saga.pool_id)
 
 
-def pool_apply_transfer(tx: Transaction, result: CallResult, *, pool: Pool) -> None:
+def pool_apply_transfer(
+    tx: Transaction, result: CallResult, *, pool: Pool, position: Position | None = None
+) -> None:
     """Record a transfer the operator applied, move the pool on, release its pricing claim.
 
     Call it inside the database transaction that also updates the position and the saga's
     step. Units change only under the pricing claim, so the total the transfer was priced on
     (``tx.priced_total_units``) is still the pool's: a DEPOSIT issues ``tx.units`` on top of
-    it, a WITHDRAWAL redeems them (never below the streamer's own units). The pool's balance
+    it, a WITHDRAWAL redeems them (never below the streamer's own units). A leave's
+    WITHDRAWAL priced with a performance fee redeems only ``tx.units - tx.fee_units``: the
+    ``fee_units`` pass to the streamer's units, and a PERFORMANCE_FEE row of ``tx.fee``
+    (never sent: the money stays in the streamer's balance) is written succeeded and posted
+    to the journal (``performance_fee_write``). The pool's balance
     becomes the one the operator answered, or, when it gave none, the priced balance plus the
-    DEPOSIT or minus the WITHDRAWAL. Positions that balance takes past a copy limit start
+    DEPOSIT or minus the (net) WITHDRAWAL. ``position`` (a leave's, loaded under the claim)
+    gives the receipt the fee percent. Positions that balance takes past a copy limit start
     leaving (``copy_limits_start``; the resume pass drives them, as this runs inside the
     caller's database transaction).
     """
     record(tx, result, Status.SUCCEEDED)
     deposit = tx.kind == Kind.STREAMER_DEPOSIT
     priced_total_units, units = _priced(tx.priced_total_units), _priced(tx.units)
+    fee, fee_units = tx.fee or ZERO, tx.fee_units or ZERO
+    with localcontext(MATH_CONTEXT):
+        redeemed = units - fee_units
+        streamer_units = pool.streamer_units + fee_units
     if deposit:
         total_units = units_after_issue(total_units=priced_total_units, issued=units)
     else:
         total_units = units_after_redeem(
-            total_units=priced_total_units, redeemed=units, streamer_units=pool.streamer_units
+            total_units=priced_total_units, redeemed=redeemed, streamer_units=streamer_units
         )
     balance = result.amount("balance")
     if balance is None:
         priced_balance = _priced(tx.priced_balance)
         balance = priced_balance + tx.amount if deposit else priced_balance - tx.amount
+    # The pool's units only move under the claim: a leave's pool, loaded with it, has the
+    # streamer's current (a join's may not: its first DEPOSIT rebased them in the database).
+    fee_moves = {"streamer_units": streamer_units} if not deposit and fee_units > 0 else {}
     Pool.objects.filter(pk=pool.pk).update(
         total_units=total_units,
+        **fee_moves,
         balance=balance,
         balance_at=timezone.now(),
         pricing_saga=None,
         pricing_since=None,
     )
+    fee_tx = performance_fee_write(tx) if not deposit and fee > 0 else None
     receipt_write(
         tx.saga,
         pool=pool,
@@ -165,9 +185,53 @@ def pool_apply_transfer(tx: Transaction, result: CallResult, *, pool: Pool) -> N
         total_units_after=total_units,
         units=units,
         transfer=tx,
+        fee=None
+        if deposit
+        else LeaveFee(
+            percent=position.performance_fee_percent if position is not None else ZERO,
+            fee=fee,
+            fee_units=fee_units,
+            mark=tx.fee_mark,
+            external_id=fee_tx.external_id if fee_tx is not None else "",
+        ),
     )
     copy_limits_start(pool=pool, balance=balance, total_units=total_units)  # resumed as due
     claim_waiters_wake(pool_id=pool.pk)
+
+
+def performance_fee_write(withdrawal: Transaction) -> Transaction:
+    """The PERFORMANCE_FEE row of a leave's applied WITHDRAWAL: its ``fee`` and ``fee_units``,
+    priced as the WITHDRAWAL was, written succeeded (it is never sent: the fee stays in the
+    streamer's balance) and posted to the journal; one per saga (a re-run finds it)."""
+    saga = withdrawal.saga
+    if saga is None:
+        raise ValueError("a performance fee belongs to a leave's saga")
+    existing = saga.transactions.filter(kind=Kind.PERFORMANCE_FEE).first()
+    if existing is not None:
+        return existing
+    fee_tx = new_tx(
+        saga,
+        Kind.PERFORMANCE_FEE,
+        withdrawal.fee or ZERO,
+        units=withdrawal.fee_units,
+        priced_balance=withdrawal.priced_balance,
+        priced_total_units=withdrawal.priced_total_units,
+        status=Status.SUCCEEDED,
+        completed_at=timezone.now(),
+    )
+    journal_post(fee_tx)
+    return fee_tx
+
+
+@dataclass(frozen=True)
+class LeaveFee:
+    """What a leave's receipt says of its performance fee (``LeavePrice``, as applied)."""
+
+    percent: Decimal
+    fee: Decimal
+    fee_units: Decimal
+    mark: Decimal | None
+    external_id: str = ""
 
 
 RECEIPT_KINDS = {
@@ -187,6 +251,7 @@ def receipt_write(
     total_units_after: Decimal,
     units: Decimal,
     transfer: Transaction | None,
+    fee: LeaveFee | None = None,
 ) -> Receipt | None:
     """Write the saga's receipt: the price is final (its transfer was applied, or a leave of
     nothing redeemed its units without one). Call it in the database transaction that moves
@@ -195,7 +260,8 @@ def receipt_write(
     One per saga (a re-run of the step finds it); the WIN's id is added by the leave's credit.
     ``nav`` is the unit's value on that balance, for reading; the exact rule the figures keep
     is ``units_for_contribution`` / ``payout_for_units`` (apps.pools.accounting) on
-    ``balance`` and ``total_units_before``.
+    ``balance`` and ``total_units_before``. A leave's ``fee`` gives its performance fee: the
+    receipt's ``amount`` is then net of it, ``gross_amount`` what the units were worth.
     """
     if saga is None or saga.position_id is None or saga.kind not in RECEIPT_KINDS:
         return None
@@ -217,6 +283,17 @@ def receipt_write(
         "withdrawal_external_id": "",
         "priced_at": transfer.created_at if transfer is not None else timezone.now(),
     }
+    if fee is not None:
+        with localcontext(MATH_CONTEXT):
+            gross = amount + fee.fee
+        fields.update(
+            gross_amount=gross,
+            fee=fee.fee,
+            fee_percent=fee.percent,
+            fee_units=fee.fee_units,
+            high_water_mark=fee.mark,
+            fee_external_id=fee.external_id,
+        )
     if transfer is not None and transfer.kind == Kind.STREAMER_DEPOSIT:
         fields["deposit_external_id"] = transfer.external_id
     elif transfer is not None:

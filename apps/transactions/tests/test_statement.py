@@ -73,6 +73,7 @@ def test_the_statement_lists_the_players_movements_newest_first(history):
             "moneyIn": "130.00000000",
             "moneyOut": "130.00000000",
             "net": "0.00000000",
+            "fees": "0.00000000",
         }
     ]
 

@@ -76,7 +76,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"seed {c.seed}: {c.operations} operations ({moves})\n"
             f"  outbound calls {report.calls}, faults {faults} ({kinds}), "
-            f"crashes {report.crashes}\n"
+            f"crashes {report.crashes}; performance fees {report.fees} "
+            f"of {report.leaves_at_a_fee_rate} leaves at a fee rate\n"
             f"  refusals: {refusals or 'none'}\n"
             f"  history {report.history_seconds:.1f} s; recovery after the faults stopped: "
             f"{report.recovery_rounds} rounds, {report.recovery_seconds:.1f} s\n"
