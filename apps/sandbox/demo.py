@@ -440,6 +440,7 @@ def _history_day(world: DemoWorld, day: date, rng: random.Random) -> int:
         created_at__gte=started,
     ).order_by("created_at", "pk")
     for tx in rows:
+        assert tx.completed_at is not None  # the query's filter
         offset = tx.created_at - started
         completed = noon + offset + (tx.completed_at - tx.created_at)
         Transaction.objects.filter(pk=tx.pk).update(

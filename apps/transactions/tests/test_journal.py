@@ -346,6 +346,7 @@ def test_the_ledger_selectors_run_a_bounded_number_of_queries(fake, streamer, ma
     def queries() -> list[int]:
         counts = []
         account = JournalAccount.objects.filter(kind="pool").first()
+        assert account is not None
         for selector in (
             ledger.journal_agreement,
             ledger.trial_balance,

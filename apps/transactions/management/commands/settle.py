@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
@@ -36,7 +37,6 @@ class Command(BaseCommand):
             raise CommandError(f"--date must be YYYY-MM-DD: {error}") from error
         if days < 1 or days > 3660:
             raise CommandError("--days must be 1 to 3660")
-        console = Console(file=self.stdout, force_terminal=False, width=240)
         table = Table(title=f"Settlement, {days} day(s) to {last.isoformat()} (UTC)")
         for column in (
             "day",
@@ -70,5 +70,7 @@ class Command(BaseCommand):
                     f"#{row.fee_schedule_id}" if row.fee_schedule_id else "none",
                     str(row.transactions_count),
                 )
-        console.print(table)
+        rendered = io.StringIO()
+        Console(file=rendered, force_terminal=False, width=240).print(table)
+        self.stdout.write(rendered.getvalue(), ending="")
         self.stdout.write(f"{count} settlement row(s) computed.")
