@@ -252,3 +252,15 @@ def test_journal_export_needs_the_finance_permission(client, history):
     assert "export_link" not in listing
     assert client.get(reverse("admin:transactions_journalentry_export")).status_code == 403
     assert Position.objects.count() == 2
+
+
+def test_entries_are_found_by_number_transaction_id_or_words(client, history):
+    client.force_login(journal_staff("finance", "Finance"))
+    win = Transaction.objects.get(kind="follower_credit")
+    url = reverse("admin:transactions_journalentry_changelist")
+    assert "1 entry" in page(client, f"{url}?q={win.external_id}")
+    entry_pk = win.journal_entry.pk
+    assert f"/journalentry/{entry_pk}/change/" in page(client, f"{url}?q={entry_pk}")
+    assert "1 entry" in page(client, f"{url}?q=WIN")
+    assert "3 entries" in page(client, f"{url}?q=deposit")  # two transfers, one wallet
+    assert "cp-journal-totals" not in page(client, f"{url}?q=nothing-like-this")

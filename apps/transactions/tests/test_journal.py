@@ -345,8 +345,7 @@ def test_reconciliation_finds_a_missing_entry_and_resolves_once_posted(
 def test_the_ledger_selectors_run_a_bounded_number_of_queries(fake, streamer, make_session):
     def queries() -> list[int]:
         counts = []
-        account = JournalAccount.objects.filter(kind="pool").first()
-        assert account is not None
+        account = JournalAccount.objects.filter(kind="pool").get()
         for selector in (
             ledger.journal_agreement,
             ledger.trial_balance,
