@@ -21,6 +21,7 @@ VIEW_MODELS = {
         "reconciliationrun",
         "discrepancy",
         "dailysettlement",
+        "receipt",
     ],
     "backoffice": ["staffaction", "reviewitem", "withdrawallock"],
 }

@@ -1,7 +1,8 @@
 """The staff groups learn CopyStake's fees and invoices: a new permission
 ``backoffice.act_finance`` (issue, mark paid, void, credit invoices) for Finance, which also
 views the journal and adds fee schedules; every group views fee schedules, invoices and their
-lines (``apps.backoffice.groups`` holds the same definition).
+lines, and the positions' pricing receipts (``apps.backoffice.groups`` holds the same
+definition).
 
 Permissions are normally created after ``migrate`` finishes (post_migrate); they are created
 here first so that the groups can be given them on an existing database.
@@ -10,6 +11,8 @@ here first so that the groups can be given them on an existing database.
 from django.db import migrations
 
 INVOICE_VIEW = [
+    # Pricing receipts (with their performance fees) are seen by every group.
+    "transactions.view_receipt",
     "transactions.view_feeschedule",
     "transactions.view_invoice",
     "transactions.view_invoiceline",
