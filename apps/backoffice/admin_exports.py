@@ -3,8 +3,10 @@
 The export form (format, resource, field selection) and the filtered queryset (the
 changelist's filters and search carried in the query string) are import-export's; only the
 writing is replaced, because import-export materialises every row in a ``tablib.Dataset``.
-Exporting needs ``backoffice.export_finance``. Each export states its filter and row count
-(``X-Export-Filter``, ``X-Export-Rows`` headers, and the log).
+Exporting needs ``backoffice.export_finance``. Each export states its filter and row count:
+in its file name (``transaction-20261202-081800-1234-rows.csv``), on the XLSX's "about"
+sheet (with who exported it, when, and that times are UTC), in the ``X-Export-Filter`` and
+``X-Export-Rows`` headers, and in the log.
 """
 
 from __future__ import annotations
@@ -43,8 +45,11 @@ class StreamingExportMixin(ExportMixin):
         selected = self.get_export_resource_fields_from_form(export_form)
         columns = columns_from_resource(resource, queryset.model, selected)
         queryset = resource.filter_export(queryset)
-        filename = self.get_export_filename(request, queryset, file_format)
         rows = queryset.count()
+        filename = self.get_export_filename(request, queryset, file_format)
+        filename = filename.replace(
+            f".{file_format.get_extension()}", f"-{rows}-rows.{file_format.get_extension()}"
+        )
         described = export_filter_description(request)
         logger.info(
             "%s exports %s: %s rows, %s columns, filter %s",
@@ -55,7 +60,14 @@ class StreamingExportMixin(ExportMixin):
             described,
         )
         if isinstance(file_format, XLSX):
-            response = xlsx_response(queryset, columns, filename=filename)
+            about = [
+                ("Export", str(self.opts.verbose_name_plural)),
+                ("Filter", described),
+                ("Rows counted at the start", str(rows)),
+                ("Exported at (UTC)", timezone.now().strftime("%Y-%m-%d %H:%M:%S")),
+                ("Exported by", request.user.get_username()),
+            ]
+            response = xlsx_response(queryset, columns, filename=filename, about=about)
         else:
             response = stream_csv(queryset, columns, filename=filename)
         response[EXPORT_ROWS_HEADER] = str(rows)

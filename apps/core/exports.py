@@ -135,8 +135,13 @@ def write_xlsx(
     chunk_size: int = CHUNK_SIZE,
     rows_per_sheet: int = XLSX_ROWS_PER_SHEET,
     on_row: Callable[[int], None] | None = None,
+    about: Sequence[tuple[str, str]] = (),
 ) -> int:
-    """Write the rows to ``target`` (a path or binary file); returns the row count."""
+    """Write the rows to ``target`` (a path or binary file); returns the row count.
+
+    ``about`` lines (label, value), e.g. the export's filter, go on a last sheet named
+    "about", with the row count written and the note that times are UTC (Excel keeps no
+    time zone)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -178,13 +183,25 @@ def write_xlsx(
             on_row(count)
     if sheet is None:
         new_sheet(1)
+    if about:
+        notes = workbook.create_sheet(title="about")
+        for label, value in about:
+            notes.append([label, value])
+        notes.append(["Rows written", count])
+        notes.append(["Times", "UTC (the spreadsheet keeps no time zone)"])
     workbook.save(target)
     return count
 
 
-def xlsx_response(queryset: QuerySet, columns: Sequence[Column], *, filename: str) -> FileResponse:
+def xlsx_response(
+    queryset: QuerySet,
+    columns: Sequence[Column],
+    *,
+    filename: str,
+    about: Sequence[tuple[str, str]] = (),
+) -> FileResponse:
     spool = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-    count = write_xlsx(queryset, columns, spool)
+    count = write_xlsx(queryset, columns, spool, about=about)
     spool.seek(0)
     logger.info("XLSX export %s: %s rows", filename, count)
     response = FileResponse(

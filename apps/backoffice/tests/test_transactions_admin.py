@@ -371,6 +371,9 @@ def test_csv_export_streams_the_filtered_rows(root):
     assert row["amount"] == f"{tx.amount:.8f}"
     assert row["operator"] == "acme" and row["follower_user_id"] == tx.follower.operator_user_id
     assert row["created_at"].endswith("+00:00")
+    # and the file says how many rows it holds, the response what filter made it
+    assert f'-{len(expected)}-rows.csv"' in response["Content-Disposition"]
+    assert response["X-Export-Filter"] == "status__exact=unknown"
 
 
 def test_csv_export_never_lets_text_become_a_formula(root):
@@ -397,6 +400,12 @@ def test_xlsx_export_is_a_workbook_with_numeric_amounts(root):
     amounts = {row[header.index("id")]: row[header.index("amount")] for row in rows[1:]}
     first = world.transactions[0]
     assert amounts[first.pk] == pytest.approx(float(first.amount))
+    # and its "about" sheet states the filter, the row count, who and when
+    about = dict(workbook["about"].iter_rows(values_only=True))
+    assert about["Filter"] == "all rows"
+    assert about["Rows written"] == len(world.transactions)
+    assert about["Exported by"] == root.user.get_username()
+    assert about["Times"].startswith("UTC")
 
 
 def test_daily_settlements_export(root):
