@@ -64,9 +64,20 @@ def test_staff_set_a_streamers_fee_and_see_it_charged_on_the_position(
     screenshot("fee-admin-03-position")
     # then: the rate, the mark (0 once left), the fees paid (the receipts' gross and fee are
     # on the page for users who may view receipts: test_performance_fee_admin)
-    assert "20 %" in page.locator(".field-fee_rate").inner_text()
-    assert f"{receipt.fee:.8f}" in page.locator(".field-money_fees_paid").inner_text()
-    assert "0.00000000" in page.locator(".field-money_mark").inner_text()
+    assert (
+        "20 %"
+        in page.locator(".form-row.field-fee_rate, .fieldBox.field-fee_rate").first.inner_text()
+    )
+    assert (
+        f"{receipt.fee:.8f}"
+        in page.locator(
+            ".form-row.field-money_fees_paid, .fieldBox.field-money_fees_paid"
+        ).first.inner_text()
+    )
+    assert (
+        "0.00000000"
+        in page.locator(".form-row.field-money_mark, .fieldBox.field-money_mark").first.inner_text()
+    )
 
 
 @pytest.fixture(autouse=True)

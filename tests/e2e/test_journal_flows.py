@@ -61,3 +61,40 @@ def test_join_play_and_leave_close_the_books(world):
         )
         moved = world.balance(user_id) - world.initial[user_id]
         assert wallets[f"follower:{follower_id}:USD"] == moved
+
+
+def test_the_daily_settlement_ties_to_the_journal(world):
+    from datetime import UTC
+
+    from django.utils import timezone
+
+    from apps.streamers.models import Streamer
+    from apps.transactions.models import DailySettlement
+    from apps.transactions.settlement import settlement_compute
+
+    # given: a streamer taking a performance fee, followers joining, play, a top-up, leaves
+    Streamer.objects.filter(operator_user_id="s1").update(performance_fee_percent=20)
+    f1, f2 = Player.init(world, "f1"), Player.init(world, "f2")
+    first = f1.join("s1", "100").json()
+    second = f2.join("s1", "40").json()
+    rng = random.Random(5)
+    for _ in range(3):
+        sandbox_play_round(operator=world.sandbox, rng=rng)
+    assert f1.top_up(first["id"], "10").status_code in (200, 201)
+    assert f1.leave(first["id"]).status_code == 200
+    assert f2.leave(second["id"]).status_code == 200
+    settle()
+    # when: today is settled
+    today = timezone.now().astimezone(UTC).date()
+    settlement_compute(day=today)
+    rows = list(ledger.settlements_with_journal(DailySettlement.objects.filter(day=today)))
+    # then: every figure of the day equals the journal's entries of the day
+    usd = [row for row in rows if row.currency == "USD" and row.money_in > 0]
+    assert usd, rows
+    for row in rows:
+        assert ledger.settlement_journal_differences(row) == {}, row
+    assert usd[0].money_in == Decimal("150")
+    # and a settlement that no longer ties is shown as such
+    DailySettlement.objects.filter(pk=usd[0].pk).update(money_out=usd[0].money_out + 1)
+    row = ledger.settlements_with_journal(DailySettlement.objects.filter(pk=usd[0].pk)).get()
+    assert set(ledger.settlement_journal_differences(row)) == {"money_out"}

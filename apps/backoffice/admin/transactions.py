@@ -44,6 +44,10 @@ from apps.operators.models import CallLog, Operator
 from apps.pools.models import Pool
 from apps.pools.selectors import pool_currencies
 from apps.streamers.models import Streamer
+from apps.transactions.finance.ledger import (
+    settlement_journal_differences,
+    settlements_with_journal,
+)
 from apps.transactions.models import (
     DailySettlement,
     Discrepancy,
@@ -733,9 +737,31 @@ class DailySettlementAdmin(
         "fee_schedule_link",
         "money_open_exposure",
         "num_transactions",
+        "journal_tie",
     )
     list_filter = ("operator", currency_filter(pool_currencies), ("day", DateRangeFilter))
     list_select_related = ("operator", "fee_schedule")
+
+    def get_queryset(self, request):
+        return settlements_with_journal(super().get_queryset(request))
+
+    @admin.display(description="Journal")
+    def journal_tie(self, row: DailySettlement):
+        """Whether the day's money in, out, rollbacks and streamers' fees equal what the
+        journal posted that day (``ledger.settlements_with_journal``)."""
+        differences = settlement_journal_differences(row)
+        if not differences:
+            return format_html(
+                '<span title="{}">{}</span>',
+                "Money in, money out, rollbacks and streamers' fees equal the journal's entries "
+                "of the day",
+                badge("ties", "ok"),
+            )
+        detail = "; ".join(
+            f"{figure.replace('_', ' ')}: settlement {settled:.8f}, journal {posted:.8f}"
+            for figure, (settled, posted) in differences.items()
+        )
+        return format_html('<span title="{}">{}</span>', detail, badge("differs", "failed"))
 
     money_turnover_fee = money_column(
         "turnover_fee", "Turnover fee", currency=None, ordering="turnover_fee"

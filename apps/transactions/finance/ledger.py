@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Round
 
 from apps.core.money import AMOUNT_PLACES, ZERO
@@ -533,3 +533,56 @@ def agreement_by_operator(agreement: Agreement) -> dict[int, list[KindAgreement]
     for row in agreement.kinds:
         grouped[row.operator_id].append(row)
     return dict(grouped)
+
+
+# --- the daily settlement against the journal -------------------------------------------
+
+# A settlement figure and the journal entries it must equal on its day (UTC, by posted_at):
+# (entry kind, the statuses its transaction must still be in). A BET rolled back later is in
+# the journal (its money moved, then came back) but not in the settlement's money in, which
+# counts the rollback's BET nowhere: so only the entries of BETs still succeeded count.
+SETTLEMENT_FIGURES: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "money_in": (Transaction.Kind.FOLLOWER_DEBIT, (Transaction.Status.SUCCEEDED,)),
+    "money_out": (Transaction.Kind.FOLLOWER_CREDIT, None),
+    "rollbacks": (Transaction.Kind.FOLLOWER_ROLLBACK, None),
+    "performance_fees": (Transaction.Kind.PERFORMANCE_FEE, None),
+}
+
+
+def settlements_with_journal(queryset: QuerySet) -> QuerySet:
+    """``queryset`` of ``DailySettlement`` rows, each annotated ``journal_<figure>``: what the
+    journal posted for that figure, operator, currency and day (one correlated sum per figure,
+    evaluated only for the rows fetched, e.g. a page of the admin list)."""
+    annotations = {}
+    for figure, (kind, statuses) in SETTLEMENT_FIGURES.items():
+        entries = JournalEntry.objects.filter(
+            operator_id=OuterRef("operator_id"),
+            currency=OuterRef("currency"),
+            kind=kind,
+            posted_at__date=OuterRef("day"),
+        )
+        if statuses is not None:
+            entries = entries.filter(transaction__status__in=statuses)
+        total = entries.order_by().values("operator_id").annotate(total=_sum("amount"))
+        annotations[f"journal_{figure}"] = Coalesce(
+            Subquery(total.values("total")[:1], output_field=_money()),
+            Value(ZERO),
+            output_field=_money(),
+        )
+    return queryset.annotate(**annotations)
+
+
+def settlement_journal_differences(row) -> dict[str, tuple[Decimal, Decimal]]:
+    """For a row of ``settlements_with_journal``: figure -> (settlement, journal), for every
+    figure where they differ (an empty dict: the day ties to the journal)."""
+    differences = {}
+    for figure in SETTLEMENT_FIGURES:
+        settled = getattr(row, figure)
+        posted = getattr(row, f"journal_{figure}", None)
+        if posted is None:
+            continue
+        if settled.quantize(Decimal(1).scaleb(-AMOUNT_PLACES)) != Decimal(posted).quantize(
+            Decimal(1).scaleb(-AMOUNT_PLACES)
+        ):
+            differences[figure] = (settled, Decimal(posted))
+    return differences
