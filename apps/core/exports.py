@@ -212,3 +212,12 @@ def xlsx_response(
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+def resource_field(attribute: str, column: str | None = None):
+    """An import-export resource column reading ``attribute`` (``operator__code`` follows a
+    relation), headed ``column`` or the attribute's name: the one way the export resources
+    declare their columns."""
+    from import_export import fields
+
+    return fields.Field(attribute=attribute, column_name=column or attribute)

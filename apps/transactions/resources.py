@@ -7,42 +7,39 @@ Declared once here as import-export resources; the admin streams them (CSV, XLSX
 
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from import_export import fields, resources
+from import_export import resources
 
+from apps.core.exports import resource_field
 from apps.followers.models import Position
 from apps.transactions.finance.models import JournalLine
 from apps.transactions.models import DailySettlement, Receipt, Transaction
 
 
-def _field(attribute: str, column: str | None = None) -> fields.Field:
-    return fields.Field(attribute=attribute, column_name=column or attribute)
-
-
 class TransactionResource(resources.ModelResource):
-    id = _field("id")
-    external_id = _field("external_id")
-    created_at = _field("created_at")
-    completed_at = _field("completed_at")
-    operator = _field("operator__code", "operator")
-    kind = _field("kind")
-    status = _field("status")
-    amount = _field("amount")
-    currency = _field("currency")
-    pool = _field("pool_id", "pool_id")
-    saga = _field("saga_id", "saga_id")
-    position = _field("position_id", "position_id")
-    follower = _field("follower__operator_user_id", "follower_user_id")
-    streamer = _field("streamer__operator_user_id", "streamer_user_id")
-    rolls_back = _field("rolls_back__external_id", "rolls_back_external_id")
-    units = _field("units")
-    priced_balance = _field("priced_balance")
-    balance_before = _field("balance_before")
-    balance_after = _field("balance_after")
-    operator_reference = _field("operator_reference")
-    attempts = _field("attempts")
-    last_error_code = _field("last_error_code")
-    needs_review = _field("needs_review")
-    is_demo = _field("is_demo")
+    id = resource_field("id")
+    external_id = resource_field("external_id")
+    created_at = resource_field("created_at")
+    completed_at = resource_field("completed_at")
+    operator = resource_field("operator__code", "operator")
+    kind = resource_field("kind")
+    status = resource_field("status")
+    amount = resource_field("amount")
+    currency = resource_field("currency")
+    pool = resource_field("pool_id", "pool_id")
+    saga = resource_field("saga_id", "saga_id")
+    position = resource_field("position_id", "position_id")
+    follower = resource_field("follower__operator_user_id", "follower_user_id")
+    streamer = resource_field("streamer__operator_user_id", "streamer_user_id")
+    rolls_back = resource_field("rolls_back__external_id", "rolls_back_external_id")
+    units = resource_field("units")
+    priced_balance = resource_field("priced_balance")
+    balance_before = resource_field("balance_before")
+    balance_after = resource_field("balance_after")
+    operator_reference = resource_field("operator_reference")
+    attempts = resource_field("attempts")
+    last_error_code = resource_field("last_error_code")
+    needs_review = resource_field("needs_review")
+    is_demo = resource_field("is_demo")
 
     class Meta:
         model = Transaction
@@ -76,20 +73,20 @@ class TransactionResource(resources.ModelResource):
 
 
 class DailySettlementResource(resources.ModelResource):
-    day = _field("day")
-    operator = _field("operator__code", "operator")
-    currency = _field("currency")
-    money_in = _field("money_in")
-    money_out = _field("money_out")
-    rollbacks = _field("rollbacks")
-    turnover_fee = _field("turnover_fee")
-    ggr_fee = _field("ggr_fee")
-    fees = _field("fees")
-    performance_fees = _field("performance_fees")
-    fee_schedule = _field("fee_schedule_id", "fee_schedule")
-    open_exposure = _field("open_exposure")
-    transactions_count = _field("transactions_count")
-    computed_at = _field("computed_at")
+    day = resource_field("day")
+    operator = resource_field("operator__code", "operator")
+    currency = resource_field("currency")
+    money_in = resource_field("money_in")
+    money_out = resource_field("money_out")
+    rollbacks = resource_field("rollbacks")
+    turnover_fee = resource_field("turnover_fee")
+    ggr_fee = resource_field("ggr_fee")
+    fees = resource_field("fees")
+    performance_fees = resource_field("performance_fees")
+    fee_schedule = resource_field("fee_schedule_id", "fee_schedule")
+    open_exposure = resource_field("open_exposure")
+    transactions_count = resource_field("transactions_count")
+    computed_at = resource_field("computed_at")
 
     class Meta:
         model = DailySettlement
@@ -116,31 +113,31 @@ class PositionResource(resources.ModelResource):
     """Positions with their fees and receipts: how many receipts, and the ids of the money
     movements on the last one (annotations of ``filter_export``)."""
 
-    id = _field("id")
-    operator = _field("pool__operator__code", "operator")
-    follower = _field("follower__operator_user_id", "follower_user_id")
-    streamer = _field("pool__streamer__operator_user_id", "streamer_user_id")
-    pool = _field("pool_id", "pool_id")
-    currency = _field("pool__currency", "currency")
-    status = _field("status")
-    contributed = _field("contributed")
-    payout = _field("payout")
-    fees_paid = _field("fees_paid")
-    performance_fee_percent = _field("performance_fee_percent")
-    high_water_mark = _field("high_water_mark")
-    units = _field("units")
-    leave_reason = _field("leave_reason")
-    created_at = _field("created_at")
-    closed_at = _field("closed_at")
-    receipts_count = _field("receipts_count")
-    last_receipt_id = _field("last_receipt_id")
-    last_receipt_kind = _field("last_receipt_kind")
-    last_bet_external_id = _field("last_bet_external_id")
-    last_deposit_external_id = _field("last_deposit_external_id")
-    last_withdrawal_external_id = _field("last_withdrawal_external_id")
-    last_win_external_id = _field("last_win_external_id")
-    last_fee_external_id = _field("last_fee_external_id")
-    is_demo = _field("is_demo")
+    id = resource_field("id")
+    operator = resource_field("pool__operator__code", "operator")
+    follower = resource_field("follower__operator_user_id", "follower_user_id")
+    streamer = resource_field("pool__streamer__operator_user_id", "streamer_user_id")
+    pool = resource_field("pool_id", "pool_id")
+    currency = resource_field("pool__currency", "currency")
+    status = resource_field("status")
+    contributed = resource_field("contributed")
+    payout = resource_field("payout")
+    fees_paid = resource_field("fees_paid")
+    performance_fee_percent = resource_field("performance_fee_percent")
+    high_water_mark = resource_field("high_water_mark")
+    units = resource_field("units")
+    leave_reason = resource_field("leave_reason")
+    created_at = resource_field("created_at")
+    closed_at = resource_field("closed_at")
+    receipts_count = resource_field("receipts_count")
+    last_receipt_id = resource_field("last_receipt_id")
+    last_receipt_kind = resource_field("last_receipt_kind")
+    last_bet_external_id = resource_field("last_bet_external_id")
+    last_deposit_external_id = resource_field("last_deposit_external_id")
+    last_withdrawal_external_id = resource_field("last_withdrawal_external_id")
+    last_win_external_id = resource_field("last_win_external_id")
+    last_fee_external_id = resource_field("last_fee_external_id")
+    is_demo = resource_field("is_demo")
 
     LAST_RECEIPT_FIELDS = {
         "last_receipt_id": "pk",
@@ -205,23 +202,23 @@ class FeeResource(resources.ModelResource):
     filter lets through) with their leave receipt's gross value, net payout, mark and percent
     (the receipt whose ``fee_external_id`` is the fee's)."""
 
-    id = _field("id")
-    external_id = _field("external_id")
-    completed_at = _field("completed_at")
-    operator = _field("operator__code", "operator")
-    status = _field("status")
-    fee = _field("amount", "fee")
-    currency = _field("currency")
-    streamer = _field("streamer__operator_user_id", "streamer_user_id")
-    follower = _field("follower__operator_user_id", "follower_user_id")
-    pool = _field("pool_id", "pool_id")
-    position = _field("position_id", "position_id")
-    fee_units = _field("fee_units")
-    receipt = _field("receipt_id")
-    gross_amount = _field("gross_amount")
-    net_amount = _field("net_amount")
-    high_water_mark = _field("high_water_mark")
-    fee_percent = _field("fee_percent")
+    id = resource_field("id")
+    external_id = resource_field("external_id")
+    completed_at = resource_field("completed_at")
+    operator = resource_field("operator__code", "operator")
+    status = resource_field("status")
+    fee = resource_field("amount", "fee")
+    currency = resource_field("currency")
+    streamer = resource_field("streamer__operator_user_id", "streamer_user_id")
+    follower = resource_field("follower__operator_user_id", "follower_user_id")
+    pool = resource_field("pool_id", "pool_id")
+    position = resource_field("position_id", "position_id")
+    fee_units = resource_field("fee_units")
+    receipt = resource_field("receipt_id")
+    gross_amount = resource_field("gross_amount")
+    net_amount = resource_field("net_amount")
+    high_water_mark = resource_field("high_water_mark")
+    fee_percent = resource_field("fee_percent")
 
     RECEIPT_FIELDS = {
         "receipt_id": "pk",
@@ -270,17 +267,17 @@ class JournalLineResource(resources.ModelResource):
     """The journal, one row per line: its entry, the account and the signed amount (positive
     into the account, negative out of it)."""
 
-    entry = _field("entry_id", "entry_id")
-    posted_at = _field("entry__posted_at", "posted_at")
-    kind = _field("entry__kind", "kind")
-    operator = _field("entry__operator__code", "operator")
-    currency = _field("entry__currency", "currency")
-    account_key = _field("account__key", "account_key")
-    account_kind = _field("account__kind", "account_kind")
-    amount = _field("amount")
-    transaction = _field("entry__transaction__external_id", "transaction_external_id")
-    invoice = _field("entry__invoice__number", "invoice_number")
-    description = _field("entry__description", "description")
+    entry = resource_field("entry_id", "entry_id")
+    posted_at = resource_field("entry__posted_at", "posted_at")
+    kind = resource_field("entry__kind", "kind")
+    operator = resource_field("entry__operator__code", "operator")
+    currency = resource_field("entry__currency", "currency")
+    account_key = resource_field("account__key", "account_key")
+    account_kind = resource_field("account__kind", "account_kind")
+    amount = resource_field("amount")
+    transaction = resource_field("entry__transaction__external_id", "transaction_external_id")
+    invoice = resource_field("entry__invoice__number", "invoice_number")
+    description = resource_field("entry__description", "description")
 
     class Meta:
         model = JournalLine

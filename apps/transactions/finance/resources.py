@@ -7,36 +7,33 @@ from __future__ import annotations
 import csv
 import io
 
-from import_export import fields, resources
+from import_export import resources
 
+from apps.core.exports import resource_field
 from apps.core.money import AMOUNT_PLACES
 from apps.transactions.finance.models import Invoice
 
 
-def _field(attribute: str, column: str | None = None) -> fields.Field:
-    return fields.Field(attribute=attribute, column_name=column or attribute)
-
-
 class InvoiceResource(resources.ModelResource):
-    id = _field("id")
-    number = _field("number")
-    kind = _field("kind")
-    state = _field("state")
-    operator = _field("operator__code", "operator")
-    currency = _field("currency")
-    period_start = _field("period_start")
-    period_end = _field("period_end")
-    subtotal = _field("subtotal")
-    minimum_charge = _field("minimum_charge")
-    total = _field("total")
-    credits = _field("credits__number", "credits_number")
-    reason = _field("reason")
-    issued_at = _field("issued_at")
-    paid_at = _field("paid_at")
-    payment_reference = _field("payment_reference")
-    voided_at = _field("voided_at")
-    void_reason = _field("void_reason")
-    created_at = _field("created_at")
+    id = resource_field("id")
+    number = resource_field("number")
+    kind = resource_field("kind")
+    state = resource_field("state")
+    operator = resource_field("operator__code", "operator")
+    currency = resource_field("currency")
+    period_start = resource_field("period_start")
+    period_end = resource_field("period_end")
+    subtotal = resource_field("subtotal")
+    minimum_charge = resource_field("minimum_charge")
+    total = resource_field("total")
+    credits = resource_field("credits__number", "credits_number")
+    reason = resource_field("reason")
+    issued_at = resource_field("issued_at")
+    paid_at = resource_field("paid_at")
+    payment_reference = resource_field("payment_reference")
+    voided_at = resource_field("voided_at")
+    void_reason = resource_field("void_reason")
+    created_at = resource_field("created_at")
 
     class Meta:
         model = Invoice
