@@ -82,3 +82,25 @@ def screenshot(page):
         return path
 
     return take
+
+
+@pytest.fixture
+def open_page(chromium):
+    """``open_page(width)``: a fresh page that width wide; a script error or anything the
+    Content-Security-Policy blocks fails the test."""
+    contexts, errors, blocked = [], [], []
+
+    def make(width: int = 1280):
+        context = chromium.new_context(viewport={"width": width, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        blocked.append(csp_violations(page))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not errors, errors
+    assert not [text for page_blocked in blocked for text in page_blocked]

@@ -26,7 +26,7 @@ from apps.followers.models import Position  # noqa: E402
 from apps.pools.models import Pool  # noqa: E402
 from apps.pools.services import pool_snapshot  # noqa: E402
 from apps.transactions.services import streams_end  # noqa: E402
-from tests.browser.conftest import SCREENSHOTS, csp_violations  # noqa: E402
+from tests.browser.conftest import SCREENSHOTS  # noqa: E402
 from tests.e2e.world import build_world, init_url, operator_call, settle  # noqa: E402
 
 TIMEOUT_MS = 20_000
@@ -48,28 +48,6 @@ def needs(path: str, what: str):
     return pytest.mark.skipif(
         not served(path), reason=f"{what} ({path}) is not on this branch yet: run after merging"
     )
-
-
-@pytest.fixture
-def open_page(chromium):
-    """``open_page(width)``: a fresh page that width wide; a script error or anything the
-    Content-Security-Policy blocks fails the test."""
-    contexts, errors, blocked = [], [], []
-
-    def make(width: int = 1280):
-        context = chromium.new_context(viewport={"width": width, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        blocked.append(csp_violations(page))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, errors
-    assert not [text for page_blocked in blocked for text in page_blocked]
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 from apps.sandbox.services import sandbox_play_bet  # noqa: E402
 from apps.streamers.services import streamer_update  # noqa: E402
 from apps.transactions.models import Receipt  # noqa: E402
-from tests.browser.conftest import SCREENSHOTS, csp_violations  # noqa: E402
+from tests.browser.conftest import SCREENSHOTS  # noqa: E402
 from tests.e2e.conftest import assert_ledgers_match  # noqa: E402
 from tests.e2e.world import build_world, init_url, operator_call  # noqa: E402
 
@@ -22,28 +22,6 @@ TIMEOUT_MS = 20_000
 WIDTHS = [pytest.param(1280, id="1280px"), pytest.param(360, id="360px")]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def open_page(chromium):
-    """``open_page(width)``: a fresh page that width wide; a script error or anything the
-    Content-Security-Policy blocks fails the test."""
-    contexts, errors, blocked = [], [], []
-
-    def make(width: int = 1280):
-        context = chromium.new_context(viewport={"width": width, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        blocked.append(csp_violations(page))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, errors
-    assert not [text for page_blocked in blocked for text in page_blocked]
 
 
 @pytest.fixture
