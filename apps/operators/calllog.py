@@ -8,7 +8,11 @@ storable here (``apps.core.sanitize``): a call is logged however broken its byte
 import json
 import re
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
 
 from apps.core.fields import mask_secret
 from apps.core.sanitize import safe_text
@@ -144,3 +148,25 @@ def call_log_record(**fields: Any) -> CallLog:
     entry = call_log_entry(**fields)
     entry.save(force_insert=True)
     return entry
+
+
+PRUNE_BATCH = 10_000
+
+
+def calls_prune(*, now: datetime | None = None, keep_days: int | None = None) -> int:
+    """Delete call log rows older than ``keep_days`` (``COPYPOOL_CALL_LOG_RETENTION_DAYS``,
+    30 by default); returns how many. In batches of the oldest first, so no statement holds
+    locks for long and an interrupted run has still removed the oldest."""
+    now = now or timezone.now()
+    days = settings.COPYPOOL_CALL_LOG_RETENTION_DAYS if keep_days is None else keep_days
+    cutoff = now - timedelta(days=days)
+    deleted = 0
+    while True:
+        batch = list(
+            CallLog.objects.filter(created_at__lt=cutoff)
+            .order_by("created_at", "pk")
+            .values_list("pk", flat=True)[:PRUNE_BATCH]
+        )
+        if not batch:
+            return deleted
+        deleted += CallLog.objects.filter(pk__in=batch).delete()[0]

@@ -113,6 +113,8 @@ class PoolSnapshot(models.Model):
     total_units = models.DecimalField(**unit_field_kwargs())
     nav = models.DecimalField(**unit_field_kwargs())
     members = models.PositiveIntegerField(default=0)
+    # The streamer's own units when read (null on snapshots from before it was recorded).
+    streamer_units = models.DecimalField(**unit_field_kwargs(), null=True, blank=True)
     taken_at = models.DateTimeField(db_index=True)
 
     class Meta:
@@ -126,3 +128,104 @@ class PoolSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pool} at {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+# A ratio (ROI, drawdown, a share) to 12 places: -1 .. large gains.
+RATIO_FIELD = {"max_digits": 24, "decimal_places": 12}
+
+
+class PoolRollup(models.Model):
+    """A pool's snapshots of one UTC hour or day, summarised (``apps.pools.rollups``): the open,
+    high, low and close of the NAV, the balance and the members, and the largest fall of the
+    NAV inside the bucket (``nav_drawdown``, a fraction of its peak). Statistics read these
+    rows, so what they read is bounded by the window, not by the age of the data; raw
+    snapshots are pruned after a while, these are kept."""
+
+    class Period(models.TextChoices):
+        HOUR = "hour", "Hour"
+        DAY = "day", "Day"
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="rollups")
+    period = models.CharField(max_length=4, choices=Period.choices)
+    start = models.DateTimeField()
+    samples = models.PositiveIntegerField()
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    nav_open = models.DecimalField(**unit_field_kwargs())
+    nav_high = models.DecimalField(**unit_field_kwargs())
+    nav_low = models.DecimalField(**unit_field_kwargs())
+    nav_close = models.DecimalField(**unit_field_kwargs())
+    nav_drawdown = models.DecimalField(**RATIO_FIELD, default=ZERO)
+    balance_open = models.DecimalField(**amount_field_kwargs())
+    balance_high = models.DecimalField(**amount_field_kwargs())
+    balance_low = models.DecimalField(**amount_field_kwargs())
+    balance_close = models.DecimalField(**amount_field_kwargs())
+    members_open = models.PositiveIntegerField(default=0)
+    members_high = models.PositiveIntegerField(default=0)
+    members_low = models.PositiveIntegerField(default=0)
+    members_close = models.PositiveIntegerField(default=0)
+    total_units_close = models.DecimalField(**unit_field_kwargs())
+    # The streamer's own units at the bucket's close, when the snapshots knew them.
+    streamer_units_close = models.DecimalField(**unit_field_kwargs(), null=True, blank=True)
+
+    class Meta:
+        ordering = ["pool", "period", "start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pool", "period", "start"], name="rollup_one_per_pool_bucket"
+            ),
+            models.CheckConstraint(
+                condition=Q(period__in=["hour", "day"]), name="rollup_period_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["period", "start"], name="rollup_period_start")]
+
+    def __str__(self) -> str:
+        return f"{self.pool} {self.period} {self.start:%Y-%m-%d %H:%M}"
+
+
+class StreamerRecord(models.Model):
+    """A streamer's track record over one window, as last computed
+    (``apps.transactions.statistics``): what the leaderboard ranks and the lobby shows. The
+    figures are defined in ``apps.transactions.statistics.figures``; this row only keeps them."""
+
+    class Window(models.TextChoices):
+        DAY = "24h", "24 hours"
+        WEEK = "7d", "7 days"
+        MONTH = "30d", "30 days"
+        QUARTER = "90d", "90 days"
+        ALL = "all", "All time"
+
+    streamer = models.ForeignKey(Streamer, on_delete=models.CASCADE, related_name="records")
+    window = models.CharField(max_length=4, choices=Window.choices)
+    computed_at = models.DateTimeField()
+    window_start = models.DateTimeField(null=True, blank=True)
+    history_start = models.DateTimeField(null=True, blank=True)
+    is_new = models.BooleanField(default=True)
+    currency = models.CharField(max_length=8)
+    roi = models.DecimalField(**RATIO_FIELD, null=True, blank=True)
+    max_drawdown = models.DecimalField(**RATIO_FIELD, null=True, blank=True)
+    aum = models.DecimalField(**amount_field_kwargs(), default=ZERO)
+    aum_peak = models.DecimalField(**amount_field_kwargs(), default=ZERO)
+    followers_now = models.PositiveIntegerField(default=0)
+    followers_distinct = models.PositiveIntegerField(default=0)
+    joined = models.DecimalField(**amount_field_kwargs(), default=ZERO)
+    paid_out = models.DecimalField(**amount_field_kwargs(), default=ZERO)
+    net_result = models.DecimalField(**amount_field_kwargs(), default=ZERO)
+    streams = models.PositiveIntegerField(default=0)
+    hours_live = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    streamer_share = models.DecimalField(**RATIO_FIELD, null=True, blank=True)
+
+    class Meta:
+        ordering = ["streamer", "window"]
+        constraints = [
+            models.UniqueConstraint(fields=["streamer", "window"], name="record_one_per_window"),
+            models.CheckConstraint(
+                condition=Q(window__in=["24h", "7d", "30d", "90d", "all"]),
+                name="record_window_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["window", "-roi"], name="record_window_roi")]
+
+    def __str__(self) -> str:
+        return f"{self.streamer} {self.window}"

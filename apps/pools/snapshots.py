@@ -251,6 +251,7 @@ def pool_readings_record(
                         pool_id=pk,
                         balance=readings[pk],
                         total_units=views[pk].total_units,
+                        streamer_units=views[pk].streamer_units,
                         nav=nav(balance=readings[pk], total_units=views[pk].total_units),
                         members=views[pk].members,
                         taken_at=now,

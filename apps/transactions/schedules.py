@@ -91,6 +91,28 @@ SCHEDULES: tuple[Schedule, ...] = (
         ),
     ),
     Schedule(
+        name="Statistics: roll up snapshots and refresh track records",
+        task="apps.transactions.tasks.statistics_task",
+        every=timedelta(minutes=5),
+        expire_seconds=300,
+        description=(
+            "Rolls the pools' snapshots up into hourly and daily rows (the current hour and "
+            "day are rewritten each run), then recomputes every streamer's track record per "
+            "window: what the leaderboard, the lobby and the dashboard show."
+        ),
+    ),
+    Schedule(
+        name="Retention: prune raw snapshots and the call log",
+        task="apps.transactions.tasks.retention_task",
+        crontab={"minute": "30", "hour": "3"},
+        expire_seconds=86400,
+        description=(
+            "Daily at 03:30 UTC: deletes raw snapshots older than "
+            "COPYPOOL_SNAPSHOT_RETENTION_DAYS (only once rolled up) and call log rows older "
+            "than COPYPOOL_CALL_LOG_RETENTION_DAYS (30 days each by default)."
+        ),
+    ),
+    Schedule(
         name="Invoices: last month's drafts per operator and currency",
         task="apps.transactions.tasks.invoices_monthly_task",
         crontab={"minute": "0", "hour": "2", "day_of_month": "1"},

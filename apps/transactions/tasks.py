@@ -199,3 +199,42 @@ def stream_end_task(stream_id: int, reason: str = END_ON_SCHEDULE) -> str:
     if stream is None:
         return "missing"
     return streams_end(stream=stream, reason=reason).status
+
+
+# --- statistics and retention (apps.pools.rollups, apps.transactions.statistics) --------
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=280,
+    time_limit=300,
+)
+def statistics_task() -> dict[str, int]:
+    """Roll snapshots up (hours, then days), then refresh every streamer's track record."""
+    from apps.pools.rollups import rollups_refresh
+    from apps.transactions.statistics.records import records_refresh
+
+    stats = rollups_refresh()
+    return {
+        "hourly_rows": stats.hourly_rows,
+        "daily_rows": stats.daily_rows,
+        "records": records_refresh(),
+    }
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=1500,
+    time_limit=1560,
+)
+def retention_task() -> dict[str, int]:
+    """Prune raw snapshots (once rolled up) and the call log past their retention."""
+    from apps.operators.calllog import calls_prune
+    from apps.pools.rollups import rollups_refresh, snapshots_prune
+
+    rollups_refresh()
+    return {"snapshots": snapshots_prune(), "calls": calls_prune()}

@@ -258,6 +258,14 @@ COPYPOOL_INLINE_SAGA_SECONDS = env.float("COPYPOOL_INLINE_SAGA_SECONDS", default
 # Within a player's request, a retry due this soon is slept through instead of answering 202.
 COPYPOOL_INLINE_WAIT_SECONDS = env.float("COPYPOOL_INLINE_WAIT_SECONDS", default=2.0)
 
+# History (apps.pools.rollups, apps.operators.calllog): raw snapshots and the call log are
+# kept this many days, then pruned daily; hourly and daily rollups are kept.
+COPYPOOL_SNAPSHOT_RETENTION_DAYS = env.int("COPYPOOL_SNAPSHOT_RETENTION_DAYS", default=30)
+COPYPOOL_CALL_LOG_RETENTION_DAYS = env.int("COPYPOOL_CALL_LOG_RETENTION_DAYS", default=30)
+# Statistics (apps.transactions.statistics): a streamer whose record is younger than this is
+# "new": shown, not ranked.
+COPYPOOL_STATS_NEW_DAYS = env.int("COPYPOOL_STATS_NEW_DAYS", default=7)
+
 # Failed admin logins are rate limited (django-axes).
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)

@@ -63,6 +63,8 @@ def test_every_scheduled_task_exists_and_is_late_acknowledged():
         "apps.transactions.tasks.reconcile_task",
         "apps.transactions.tasks.settlement_task",
         "apps.transactions.tasks.invoices_monthly_task",
+        "apps.transactions.tasks.statistics_task",
+        "apps.transactions.tasks.retention_task",
     }
 
 

@@ -1,0 +1,1 @@
+"""Streamers' track records: the figures (``figures``) and reading them (``records``)."""
