@@ -53,3 +53,128 @@ def test_a_bust_is_minus_one_and_a_full_drawdown(streamer):
     assert track_record(streamer, "7d", now=NOW).max_drawdown == Decimal("1")
     day = track_record(streamer, "24h", now=NOW)
     assert day.roi is None  # no reading in the last 24 hours
+
+
+def position(pool, session, *, status="active", contributed="10", created=None, closed=None):
+    from apps.followers.models import Position
+
+    made = Position.objects.create(
+        pool=pool,
+        follower=session.follower,
+        session=session,
+        status=status,
+        units=Decimal("10") if status == "active" else Decimal(0),
+        contributed=Decimal(contributed),
+        closed_at=closed,
+    )
+    Position.objects.filter(pk=made.pk).update(created_at=created or pool.opened_at)
+    return made
+
+
+def ledger(pool, kind, amount, completed, *, status="succeeded", is_demo=False):
+    from apps.transactions.models import Transaction
+
+    return Transaction.objects.create(
+        operator=pool.operator,
+        kind=kind,
+        status=status,
+        amount=Decimal(amount),
+        currency=pool.currency,
+        pool=pool,
+        completed_at=completed,
+        is_demo=is_demo,
+    )
+
+
+def test_money_followers_and_their_net_result_over_a_window(streamer, make_session):
+    """A pool opened 3 days ago at NAV 1 with 100 units (50 the streamer's): followers joined
+    60, one left with 30, the NAV is now 1.2: followers hold 50 units x 1.2 = 60."""
+    pool = pool_with_history(streamer, [(at(3, 1), "1"), (at(1, 1), "1.1"), (at(0, 11), "1.2")])
+    alice, bob = make_session("alice"), make_session("bob")
+    position(pool, alice, contributed="40", created=at(3, 2))
+    position(pool, bob, status="closed", contributed="20", created=at(3, 2), closed=at(2, 1))
+    ledger(pool, "follower_debit", "40", at(3, 2))
+    ledger(pool, "follower_debit", "20", at(3, 2))
+    ledger(pool, "follower_debit", "5", at(3, 2), status="rolled_back")  # not money in
+    ledger(pool, "follower_credit", "30", at(2, 1))
+    ledger(pool, "follower_debit", "99", at(3, 2), is_demo=True)  # play money never counts
+    rollups_refresh(now=NOW)
+
+    record = track_record(streamer, "7d", now=NOW)
+
+    assert (record.joined, record.paid_out) == (Decimal("60"), Decimal("30"))
+    assert record.followers_distinct == 2
+    assert record.followers_now == 1
+    # holdings: 0 at the start (the pool opened inside the window), 50 units x 1.2 now
+    assert record.net_result == Decimal("60") - 0 + Decimal("30") - Decimal("60")
+    assert record.aum == Decimal("120")
+    assert record.streamer_share == Decimal("0.5")
+    assert record.roi == Decimal("0.2")
+
+
+def test_a_window_that_starts_inside_a_pool_counts_the_holdings_then(streamer):
+    """Followers hold 50 of 100 units: at NAV 1.1 (the hour before the 24 h window) they held
+    55, now at 1.2 they hold 60: a gain of 5 with no money moved."""
+    hour_before = (NOW - timedelta(hours=25)).replace(minute=40)
+    pool_with_history(streamer, [(at(3, 1), "1"), (hour_before, "1.1"), (NOW, "1.2")])
+    rollups_refresh(now=NOW)
+    record = track_record(streamer, "24h", now=NOW)
+    assert record.net_result == Decimal("5")
+    assert record.roi == Decimal("0.090909090909")  # 1.2 / 1.1 - 1, to 12 places
+
+
+def test_streams_and_hours_live_inside_the_window(streamer):
+    from apps.streamers.models import Stream
+
+    Stream.objects.filter(streamer=streamer).delete()
+    Stream.objects.create(
+        streamer=streamer, status="ended", started_at=at(40, 1), ended_at=at(40, 3)
+    )
+    Stream.objects.create(
+        streamer=streamer,
+        status="ended",
+        started_at=NOW - timedelta(days=2, hours=1),
+        ended_at=NOW - timedelta(days=2),
+    )
+    Stream.objects.create(streamer=streamer, status="live", started_at=NOW - timedelta(hours=3))
+    week = track_record(streamer, "7d", now=NOW)
+    assert (week.streams, week.hours_live) == (2, Decimal("4.00"))
+    ever = track_record(streamer, "all", now=NOW)
+    assert (ever.streams, ever.hours_live) == (3, Decimal("6.00"))
+
+
+def test_a_young_record_is_new_and_an_old_one_is_not(streamer, settings):
+    settings.COPYPOOL_STATS_NEW_DAYS = 7
+    pool_with_history(streamer, [(at(3, 1), "1"), (at(0, 10), "1.1")])
+    rollups_refresh(now=NOW)
+    assert track_record(streamer, "7d", now=NOW).is_new
+    settings.COPYPOOL_STATS_NEW_DAYS = 2
+    assert not track_record(streamer, "7d", now=NOW).is_new
+
+
+def test_demo_pools_and_no_history_give_an_empty_record(streamer):
+    from apps.pools.models import Pool
+
+    demo = pool_with_history(streamer, [(at(3, 1), "1"), (at(0, 10), "3")])
+    Pool.objects.filter(pk=demo.pk).update(is_demo=True)
+    rollups_refresh(now=NOW)
+    record = track_record(streamer, "30d", now=NOW)
+    assert (record.roi, record.max_drawdown, record.series) == (None, None, [])
+    assert record.is_new and record.aum == 0 and record.followers_now == 0
+
+
+def test_an_unknown_window_is_refused(streamer):
+    with pytest.raises(ValueError, match="window must be one of"):
+        track_record(streamer, "1y", now=NOW)
+
+
+def test_records_refresh_keeps_one_row_per_streamer_and_window(reopened):
+    from apps.pools.models import StreamerRecord
+    from apps.transactions.statistics.records import records_refresh
+
+    assert records_refresh(now=NOW) == 5
+    assert records_refresh(now=NOW + timedelta(minutes=5)) == 5
+    rows = {r.window: r for r in StreamerRecord.objects.filter(streamer=reopened)}
+    assert sorted(rows) == sorted(["24h", "7d", "30d", "90d", "all"])
+    assert rows["all"].roi == Decimal("0.65") and rows["30d"].roi == Decimal("0.5")
+    assert rows["all"].computed_at == NOW + timedelta(minutes=5)
