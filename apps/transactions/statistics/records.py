@@ -25,6 +25,7 @@ from django.utils import timezone
 from apps.core.money import ZERO
 from apps.followers.models import Position
 from apps.pools.models import Pool, PoolRollup, StreamerRecord
+from apps.pools.rollups import floor_hour
 from apps.pools.selectors import MEMBERS
 from apps.streamers.models import Stream, Streamer
 from apps.transactions.models import Transaction
@@ -119,7 +120,7 @@ def _segments(
         if info is None:
             continue
         start = window.start
-        inside = rows if start is None else [b for b in rows if b.start >= start]
+        inside = [b for b in rows if (start is None or b.start >= start) and b.start <= window.end]
         if not inside:
             continue
         before = None
@@ -151,6 +152,7 @@ def _ledger(
     )
     if window.start is not None:
         rows = rows.filter(completed_at__gte=window.start)
+    rows = rows.filter(completed_at__lte=window.end)
     sums: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     for row in rows.values("pool__streamer_id", "kind").annotate(total=Sum("amount")).order_by():
         slot = 0 if row["kind"] == Transaction.Kind.FOLLOWER_DEBIT else 1
@@ -224,14 +226,14 @@ def _history_starts(streamer_ids: Sequence[int] | None) -> dict[int, datetime]:
 def track_records(
     *,
     streamer_ids: Sequence[int] | None = None,
-    windows: Iterable[str] = figures.WINDOWS,
+    windows: Iterable[str | Window] = figures.WINDOWS,
     now: datetime | None = None,
     with_series: bool = False,
 ) -> list[TrackRecord]:
     """Every window of every streamer asked (all streamers by default), figures as defined
     in ``figures``; with ``with_series`` each carries its NAV series too."""
     now = now or timezone.now()
-    wanted = [figures.window_for(name, now) for name in windows]
+    wanted = [w if isinstance(w, Window) else figures.window_for(w, now) for w in windows]
     streamers = list(
         Streamer.objects.filter(_scope(streamer_ids, "pk")).values_list("pk", "currency")
     )
@@ -279,9 +281,11 @@ def track_records(
                     paid_out=paid_out,
                     net_result=figures.net_result(mine, joined=joined, paid_out=paid_out),
                     streams=sum(
-                        1 for began, _ in intervals if window.start is None or began >= window.start
+                        1
+                        for began, _ in intervals
+                        if (window.start is None or began >= window.start) and began <= window.end
                     ),
-                    hours_live=figures.hours_live(intervals, start=window.start, end=now),
+                    hours_live=figures.hours_live(intervals, start=window.start, end=window.end),
                     streamer_share=figures.streamer_share(
                         streamer_units=open_pool.streamer_units, total_units=open_pool.total_units
                     ),
@@ -295,6 +299,20 @@ def track_record(streamer: Streamer, window: str, *, now: datetime | None = None
     """One streamer's record over ``window``, with its NAV series (``ValueError`` for a
     window that is not one of ``figures.WINDOWS``)."""
     return track_records(streamer_ids=[streamer.pk], windows=[window], now=now, with_series=True)[0]
+
+
+def stream_record(stream: Stream, *, now: datetime | None = None) -> TrackRecord | None:
+    """The record of one stream: its streamer's over the stream's hours (from the hour it
+    started to its end, or now while live), with the NAV series; ``None`` before it started.
+    "Now" figures (pooled value, followers, share) are the streamer's now."""
+    if stream.started_at is None:
+        return None
+    now = now or timezone.now()
+    end = min(stream.ended_at or now, now)
+    window = Window(name="stream", period="hour", start=floor_hour(stream.started_at), end=end)
+    return track_records(
+        streamer_ids=[stream.streamer_id], windows=[window], now=now, with_series=True
+    )[0]
 
 
 RECORD_FIELDS = [

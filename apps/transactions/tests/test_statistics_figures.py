@@ -178,3 +178,32 @@ def test_records_refresh_keeps_one_row_per_streamer_and_window(reopened):
     assert sorted(rows) == sorted(["24h", "7d", "30d", "90d", "all"])
     assert rows["all"].roi == Decimal("0.65") and rows["30d"].roi == Decimal("0.5")
     assert rows["all"].computed_at == NOW + timedelta(minutes=5)
+
+
+def test_a_streams_record_covers_its_hours_only(streamer):
+    from apps.streamers.models import Stream
+    from apps.transactions.statistics.records import stream_record
+
+    Stream.objects.filter(streamer=streamer).delete()
+    first = pool_with_history(
+        streamer, [(at(5, 1), "1"), (at(5, 2), "0.8"), (at(5, 3), "1.2")], closed_at=at(5, 4)
+    )
+    pool_with_history(streamer, [(at(2, 1), "1"), (at(2, 2), "0.5")])
+    ledger(first, "follower_debit", "25", at(5, 1))
+    ledger(first, "follower_credit", "30", at(5, 4))
+    stream = Stream.objects.create(
+        streamer=streamer,
+        status="ended",
+        started_at=at(5, 1) - timedelta(minutes=1),
+        ended_at=at(5, 4),
+    )
+    rollups_refresh(now=NOW)
+
+    record = stream_record(stream, now=NOW)
+
+    assert record.roi == Decimal("0.2")  # the later pool is not the stream's
+    assert record.max_drawdown == Decimal("0.2")  # 1 -> 0.8
+    assert (record.joined, record.paid_out, record.streams) == (Decimal(25), Decimal(30), 1)
+    assert record.hours_live == Decimal("3.01")
+    assert [p.nav for p in record.series] == [Decimal("1"), Decimal("0.8"), Decimal("1.2")]
+    assert stream_record(Stream(streamer=streamer), now=NOW) is None
