@@ -193,3 +193,32 @@ def test_the_tests_never_use_a_broker_exported_for_a_local_worker():
     # then: tasks run eagerly and Celery has no broker of the developer's (it would prefer the
     # environment variable to any setting)
     assert result.stdout.split() == ["True", "''", "True"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("COPYPOOL_SNAPSHOT_RETENTION_DAYS", "0"),
+        ("COPYPOOL_CALL_LOG_RETENTION_DAYS", "-3"),
+        ("COPYPOOL_STATS_NEW_DAYS", "seven"),
+    ],
+)
+def test_a_bad_retention_or_new_record_setting_refuses_to_start(name, value):
+    result = run_settings("config.settings.local", **{name: value})
+    assert result.returncode != 0
+    assert f"{name} must be a whole number of days" in result.stderr
+
+
+def test_retention_settings_come_from_the_environment():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.COPYPOOL_SNAPSHOT_RETENTION_DAYS, s.COPYPOOL_CALL_LOG_RETENTION_DAYS, "
+        "s.COPYPOOL_STATS_NEW_DAYS)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
+    env.update(COPYPOOL_SNAPSHOT_RETENTION_DAYS="45", COPYPOOL_STATS_NEW_DAYS="0")
+    env.pop("COPYPOOL_CALL_LOG_RETENTION_DAYS", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.stdout.split() == ["45", "30", "0"], result.stderr

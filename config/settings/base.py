@@ -260,11 +260,22 @@ COPYPOOL_INLINE_WAIT_SECONDS = env.float("COPYPOOL_INLINE_WAIT_SECONDS", default
 
 # History (apps.pools.rollups, apps.operators.calllog): raw snapshots and the call log are
 # kept this many days, then pruned daily; hourly and daily rollups are kept.
-COPYPOOL_SNAPSHOT_RETENTION_DAYS = env.int("COPYPOOL_SNAPSHOT_RETENTION_DAYS", default=30)
-COPYPOOL_CALL_LOG_RETENTION_DAYS = env.int("COPYPOOL_CALL_LOG_RETENTION_DAYS", default=30)
+
+
+def checked_days(name: str, default: int, *, least: int) -> int:
+    """A whole number of days from the environment, at least ``least``; start-up stops
+    with the variable's name otherwise."""
+    raw = env.str(name, default=str(default)).strip()
+    if not raw.isdigit() or int(raw) < least:
+        raise ImproperlyConfigured(f"{name} must be a whole number of days, at least {least}")
+    return int(raw)
+
+
+COPYPOOL_SNAPSHOT_RETENTION_DAYS = checked_days("COPYPOOL_SNAPSHOT_RETENTION_DAYS", 30, least=1)
+COPYPOOL_CALL_LOG_RETENTION_DAYS = checked_days("COPYPOOL_CALL_LOG_RETENTION_DAYS", 30, least=1)
 # Statistics (apps.transactions.statistics): a streamer whose record is younger than this is
 # "new": shown, not ranked.
-COPYPOOL_STATS_NEW_DAYS = env.int("COPYPOOL_STATS_NEW_DAYS", default=7)
+COPYPOOL_STATS_NEW_DAYS = checked_days("COPYPOOL_STATS_NEW_DAYS", 7, least=0)
 
 # Failed admin logins are rate limited (django-axes).
 AXES_FAILURE_LIMIT = 5
