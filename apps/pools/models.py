@@ -130,8 +130,9 @@ class PoolSnapshot(models.Model):
         return f"{self.pool} at {self.taken_at:%Y-%m-%d %H:%M}"
 
 
-# A ratio (ROI, drawdown, a share) to 12 places: -1 .. large gains.
-RATIO_FIELD = {"max_digits": 24, "decimal_places": 12}
+def ratio_field_kwargs() -> dict:
+    """A ratio (ROI, a drawdown, a share) as a fraction to 12 places: -1 up to large gains."""
+    return {"max_digits": 24, "decimal_places": 12}
 
 
 class PoolRollup(models.Model):
@@ -155,7 +156,7 @@ class PoolRollup(models.Model):
     nav_high = models.DecimalField(**unit_field_kwargs())
     nav_low = models.DecimalField(**unit_field_kwargs())
     nav_close = models.DecimalField(**unit_field_kwargs())
-    nav_drawdown = models.DecimalField(**RATIO_FIELD, default=ZERO)
+    nav_drawdown = models.DecimalField(**ratio_field_kwargs(), default=ZERO)
     balance_open = models.DecimalField(**amount_field_kwargs())
     balance_high = models.DecimalField(**amount_field_kwargs())
     balance_low = models.DecimalField(**amount_field_kwargs())
@@ -203,8 +204,8 @@ class StreamerRecord(models.Model):
     history_start = models.DateTimeField(null=True, blank=True)
     is_new = models.BooleanField(default=True)
     currency = models.CharField(max_length=8)
-    roi = models.DecimalField(**RATIO_FIELD, null=True, blank=True)
-    max_drawdown = models.DecimalField(**RATIO_FIELD, null=True, blank=True)
+    roi = models.DecimalField(**ratio_field_kwargs(), null=True, blank=True)
+    max_drawdown = models.DecimalField(**ratio_field_kwargs(), null=True, blank=True)
     aum = models.DecimalField(**amount_field_kwargs(), default=ZERO)
     aum_peak = models.DecimalField(**amount_field_kwargs(), default=ZERO)
     followers_now = models.PositiveIntegerField(default=0)
@@ -214,7 +215,7 @@ class StreamerRecord(models.Model):
     net_result = models.DecimalField(**amount_field_kwargs(), default=ZERO)
     streams = models.PositiveIntegerField(default=0)
     hours_live = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
-    streamer_share = models.DecimalField(**RATIO_FIELD, null=True, blank=True)
+    streamer_share = models.DecimalField(**ratio_field_kwargs(), null=True, blank=True)
 
     class Meta:
         ordering = ["streamer", "window"]

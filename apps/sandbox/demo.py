@@ -16,7 +16,9 @@ A fresh demo has no history, yet last month's invoice needs last month's settlem
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import random
 import secrets
 import threading
@@ -27,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import close_old_connections, connection, transaction
@@ -36,7 +39,7 @@ from apps.core.errors import ApplicationError
 from apps.followers.models import PlayerSession, Position
 from apps.followers.services import demo_session_open, player_session_open
 from apps.followers.tokens import player_url
-from apps.operators.models import Operator
+from apps.operators.models import Operator, api_key_digest
 from apps.operators.services import operator_create, operator_rotate_credential
 from apps.pools import services as pool_services
 from apps.pools.models import Pool
@@ -131,6 +134,10 @@ class DemoWorld:
     operator_api_key: str
     created: bool
     base_url: str
+    # "kept": the one the last run printed (from ``credentials_file``); "new": the first;
+    # "replaced": a new one, because the earlier one was lost or no longer works.
+    api_key_status: str = "new"
+    password_status: str = "new"
 
     @property
     def you_url(self) -> str:
@@ -141,10 +148,19 @@ class DemoWorld:
         return player_url(demo_session_open(operator=self.operator))
 
 
-def demo_setup(*, base_url: str) -> DemoWorld:
-    """Create the demo data, or find it again and refresh what must be fresh (tokens, URLs)."""
+def demo_setup(*, base_url: str, credentials_file: Path | None = None) -> DemoWorld:
+    """Create the demo data, or find it again and refresh what must be fresh (tokens, URLs).
+
+    The operator's ``X-API-KEY`` and the admin's password stay the same from run to run:
+    they are kept in ``credentials_file`` (owner-only, in ``var/``, never in the repository;
+    none: nothing is kept and both are new). Only when the file is gone, or what it holds no
+    longer works, are new ones made, and the world says so."""
     base_url = base_url.rstrip("/")
-    sandbox_operator, operator, created, api_key = _operators(base_url)
+    kept = _credentials_load(credentials_file)
+    sandbox_operator, operator, created, api_key = _operators(base_url, kept.get("api_key"))
+    admin_existed = get_user_model().objects.filter(username="admin").exists()
+    password = _admin(kept.get("admin_password"))
+    _credentials_save(credentials_file, api_key=api_key, admin_password=password)
     streamers = [
         _streamer(sandbox_operator, operator, user_id, name, title, balance)
         for user_id, name, title, balance in STREAMERS
@@ -163,14 +179,42 @@ def demo_setup(*, base_url: str) -> DemoWorld:
         streamers=streamers,
         sessions=sessions,
         you=you,
-        admin_password=_admin(),
+        admin_password=password,
         operator_api_key=api_key,
         created=created,
         base_url=base_url,
+        api_key_status=_status(api_key == kept.get("api_key"), existed=not created),
+        password_status=_status(password == kept.get("admin_password"), existed=admin_existed),
     )
 
 
-def _operators(base_url: str) -> tuple[SandboxOperator, Operator, bool, str]:
+def _status(kept: bool, *, existed: bool) -> str:
+    return "kept" if kept else ("replaced" if existed else "new")
+
+
+def _credentials_load(path: Path | None) -> dict[str, str]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _credentials_save(path: Path | None, **values: str) -> None:
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(values, handle)
+    path.chmod(0o600)
+
+
+def _operators(base_url: str, kept_key: str | None) -> tuple[SandboxOperator, Operator, bool, str]:
     callback_url = f"{base_url}/sandbox/{SLUG}/copystake"
     wallet_url = f"{base_url}/sandbox/{SLUG}/wallet"
     sandbox_operator = sandbox_operator_get(slug=SLUG) or sandbox_operator_create(
@@ -199,7 +243,9 @@ def _operators(base_url: str) -> tuple[SandboxOperator, Operator, bool, str]:
         )
         return sandbox_operator, operator, True, credentials["api_key"]
     _operator_align(operator, sandbox_operator, callback_url=callback_url, wallet_url=wallet_url)
-    # Only the digest of the inbound key is kept: issue a new one so it can be printed.
+    if kept_key and api_key_digest(kept_key) == operator.api_key_digest:
+        return sandbox_operator, operator, False, kept_key
+    # Only the digest of the inbound key is stored: issue a new one so it can be printed.
     return (
         sandbox_operator,
         operator,
@@ -325,16 +371,20 @@ def _follower_session(
     )
 
 
-def _admin() -> str:
-    """The ``admin`` superuser, with a new password each run (printed, never stored)."""
-    password = secrets.token_urlsafe(12)
+def _admin(kept_password: str | None = None) -> str:
+    """The ``admin`` superuser; its password is the one kept from the last run while it
+    still works, else a new one."""
     user_model = get_user_model()
     user = user_model.objects.filter(username="admin").first()
+    password = kept_password or ""
     if user is None:
+        password = password or secrets.token_urlsafe(12)
         user_model.objects.create_superuser("admin", "admin@example.com", password)
     else:
+        if not (password and user.check_password(password)):
+            password = secrets.token_urlsafe(12)
+            user.set_password(password)
         user.is_staff = user.is_superuser = user.is_active = True
-        user.set_password(password)
         user.save()
     try:
         from axes.utils import reset

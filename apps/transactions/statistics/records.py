@@ -185,7 +185,8 @@ def _streams(
         rows = rows.filter(Q(ended_at__isnull=True) | Q(ended_at__gte=earliest))
     intervals: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
     for streamer_id, started, ended in rows.values_list("streamer_id", "started_at", "ended_at"):
-        intervals[streamer_id].append((started, ended))
+        if started is not None:
+            intervals[streamer_id].append((started, ended))
     return intervals
 
 

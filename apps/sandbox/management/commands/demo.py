@@ -86,7 +86,9 @@ class Command(BaseCommand):
             settings.PUBLIC_BASE_URL = base_url  # the page URLs point at this server
         server = _bind(port)
         _log_to_file(Path(log_file))
-        world = demo_setup(base_url=base_url)
+        world = demo_setup(
+            base_url=base_url, credentials_file=Path(settings.VAR_DIR) / "demo-credentials.json"
+        )
         server_thread = threading.Thread(target=server.serve_forever, name="demo-http", daemon=True)
         server_thread.start()
         _print_welcome(console, world, log_file)
@@ -165,7 +167,7 @@ def _print_welcome(console: Console, world: DemoWorld, log_file: str) -> None:
     card.add_column()
     card.add_row("Admin", f"{base}/admin/")
     card.add_row("User", "admin")
-    card.add_row("Password", world.admin_password)
+    card.add_row("Password", f"{world.admin_password}  {CREDENTIAL_NOTES[world.password_status]}")
     card.add_row("API docs", f"{base}/api/docs/")
     console.print(Panel(card, title="CopyPool demo is running", border_style="green", expand=False))
     # Long links are printed bare (soft-wrapped) so that they copy in one piece.
@@ -174,11 +176,18 @@ def _print_welcome(console: Console, world: DemoWorld, log_file: str) -> None:
     console.print("[bold]Demo page[/bold] (what init-demo returns; play money):")
     console.print(world.demo_url(), soft_wrap=True, style="cyan")
     console.print(
-        f"[dim]Operator API: X-API-KEY {world.operator_api_key}, secret "
+        f"[dim]Operator API: X-API-KEY {world.operator_api_key} {CREDENTIAL_NOTES[world.api_key_status]}, secret "
         f"{world.operator.secret_key} (X-REQUEST-SIGNATURE = Base64(HMAC-SHA512(secret, "
         f"hex MD5(body)))). Logs: {log_file}. Ctrl-C stops.[/dim]",
         soft_wrap=True,
     )
+
+
+CREDENTIAL_NOTES = {
+    "kept": "(same as the last run)",
+    "new": "(new)",
+    "replaced": "(new: the one printed before no longer works)",
+}
 
 
 def _counts_line(counts: dict) -> str:
