@@ -85,12 +85,18 @@ def _member_counts(pools: QuerySet[Pool]) -> dict[int, int]:
 
 
 def open_pool_views(
-    *, operator_ids: Iterable[int] | None = None, include_demo: bool = True
+    *,
+    operator_ids: Iterable[int] | None = None,
+    include_demo: bool = True,
+    pool_ids: Iterable[int] | None = None,
 ) -> tuple[list[PoolView], dict[int, int]]:
-    """Open pools to read now, and per operator how many were skipped (pricing claim held)."""
+    """Open pools to read now (of these operators, these pools), and per operator how many
+    were skipped (pricing claim held)."""
     conditions = Q(state=Pool.State.OPEN)
     if operator_ids is not None:
         conditions &= Q(operator_id__in=list(operator_ids))
+    if pool_ids is not None:
+        conditions &= Q(pk__in=list(pool_ids))
     if not include_demo:
         conditions &= Q(is_demo=False)
     members = _member_counts(Pool.objects.filter(conditions))

@@ -276,6 +276,8 @@ COPYPOOL_CALL_LOG_RETENTION_DAYS = checked_days("COPYPOOL_CALL_LOG_RETENTION_DAY
 # Statistics (apps.transactions.statistics): a streamer whose record is younger than this is
 # "new": shown, not ranked.
 COPYPOOL_STATS_NEW_DAYS = checked_days("COPYPOOL_STATS_NEW_DAYS", 7, least=0)
+# A reconciliation run reads again, this long apart, the pools that were being priced.
+COPYPOOL_RECONCILE_RETRY_WAIT_SECONDS = 0.5
 
 # Failed admin logins are rate limited (django-axes).
 AXES_FAILURE_LIMIT = 5

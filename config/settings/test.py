@@ -17,6 +17,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
 AXES_ENABLED = env.bool("AXES_ENABLED", default=False)
 COPYPOOL_INLINE_SAGA_SECONDS = 5.0
+# Reconciliation re-reads pools priced during its read at once (no half-second waits).
+COPYPOOL_RECONCILE_RETRY_WAIT_SECONDS = 0
 # Live-server threads must not keep database sessions open past a test (PostgreSQL could
 # not drop the test database at teardown).
 DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -43,6 +43,7 @@ class Hooks:
 class ObserveStats(ReadingStats):
     busts: int = 0
     limit_leaves: int = 0  # positions a reading took past a stop-loss or take-profit
+    recorded: set[int] = field(default_factory=set)  # pools whose reading was recorded
 
     def add(self, other: ObserveStats) -> None:
         self.read += other.read
@@ -52,6 +53,7 @@ class ObserveStats(ReadingStats):
         self.snapshots += other.snapshots
         self.busts += other.busts
         self.limit_leaves += other.limit_leaves
+        self.recorded |= other.recorded
 
 
 def observe(
@@ -66,6 +68,7 @@ def observe(
     stats = ObserveStats()
     for reading in snapshots.pool_readings_record(views, results, stats=stats):
         view, balance = reading.view, reading.balance
+        stats.recorded.add(view.id)
         if not view.is_demo and history is not None:
             for finding in balance_findings(view, balance, history):
                 sink.record(operator_id=view.operator_id, finding=finding)

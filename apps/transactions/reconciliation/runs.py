@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -40,7 +41,12 @@ from apps.transactions.reconciliation.findings import (
     FindingSink,
     run_operator_id,
 )
-from apps.transactions.reconciliation.readings import FETCH_BUDGET_SECONDS, Hooks, observe
+from apps.transactions.reconciliation.readings import (
+    FETCH_BUDGET_SECONDS,
+    Hooks,
+    ObserveStats,
+    observe,
+)
 from apps.transactions.reconciliation.repairs import findings_auto_resolve
 
 logger = logging.getLogger(__name__)
@@ -113,8 +119,11 @@ def _reconcile_operator(
     now = timezone.now()
     since = _window_start(run)
     calls = answers.save_call_log()
-    stats = observe(
-        views, answers.results, sink=sink, history=StreamHistory(operator_id=operator.pk)
+    history = StreamHistory(operator_id=operator.pk)
+    stats = observe(views, answers.results, sink=sink, history=history)
+    priced_first = stats.priced_during_read
+    retried, unread = _read_again(
+        operator, answers=answers, views=views, stats=stats, sink=sink, history=history
     )
     findings: list[Finding] = []
     findings += check_stuck_unknown(operator_id=operator.pk, now=now)
@@ -143,7 +152,9 @@ def _reconcile_operator(
             "balances_read": stats.read,
             "balances_failed": stats.failed,
             "balance_errors": dict(stats.failed_codes),
-            "pools_priced_during_read": stats.priced_during_read,
+            "pools_priced_during_read": priced_first,
+            "readings_retried": retried,
+            "pools_unread_after_retries": unread,
             "snapshots": stats.snapshots,
             "busts_started": stats.busts,
             "calls_logged": calls,
@@ -156,6 +167,54 @@ def _reconcile_operator(
         }
     )
     _run_finish(run, error=f"reading balances: {answers.error}" if answers.error else "")
+
+
+# A pool being priced when its balance was read (or whose pricing claim was held) is read
+# again within the run, up to this many more times, this long apart: a run during traffic
+# must not come back without balances because joins and leaves were pricing pools.
+RETRY_ROUNDS = 3
+
+
+def _read_again(
+    operator: Operator,
+    *,
+    answers: OperatorBalances,
+    views: dict[int, PoolView],
+    stats: ObserveStats,
+    sink: FindingSink,
+    history: StreamHistory,
+) -> tuple[int, int]:
+    """Read again the operator's open pools whose answered balance was dropped (priced during
+    the read) or that were not asked (pricing claim held). Pools whose reading failed, or
+    that the reading budget left out, are not asked again. Returns (readings retried, pools
+    still unread)."""
+    answered = {
+        pk for pk, result in answers.results.items() if result.amount("balance") is not None
+    }
+    open_now = Pool.objects.filter(operator=operator, state=Pool.State.OPEN, is_demo=False)
+    claimed = set(open_now.values_list("pk", flat=True)) - set(views)
+    pending = (answered - stats.recorded) | claimed
+    retried = 0
+    for _ in range(RETRY_ROUNDS):
+        if not pending:
+            break
+        time.sleep(settings.COPYPOOL_RECONCILE_RETRY_WAIT_SECONDS)
+        fresh, _claimed = snapshots.open_pool_views(pool_ids=pending, include_demo=False)
+        if not fresh:
+            continue
+        retried += len(fresh)
+        by_id = {view.id: view for view in fresh}
+        views.update(by_id)
+        for again in snapshots.pool_balances_fetch(
+            [(operator, fresh)], budget=FETCH_BUDGET_SECONDS
+        ):
+            again.save_call_log()
+            round_stats = observe(by_id, again.results, sink=sink, history=history)
+            round_stats.priced_during_read = 0  # counted once, as pools_unread_after_retries
+            stats.add(round_stats)
+            pending -= {pk for pk, r in again.results.items() if r.amount("balance") is None}
+        pending -= stats.recorded
+    return retried, len(pending)
 
 
 @dataclass

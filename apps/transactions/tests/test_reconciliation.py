@@ -610,3 +610,45 @@ def test_readings_are_signed_like_every_callback(operator, server):
     # then: refused, counted by error code, nothing recorded
     assert run.checked["balances_read"] == 0
     assert run.checked["balance_errors"] == {"ERR_UNAUTHORIZED": 2}
+
+
+def test_a_run_reads_again_the_pools_priced_during_its_read(
+    fake, server, streamer, make_session, monkeypatch
+):
+    # given: a join prices the pool while the operator answers the run's first read only
+    position = join(streamer, make_session)
+    real_fetch = clients.streamer_balances_fetch
+    reads = []
+
+    def fetch_while_a_join_prices(*args, **kwargs):
+        for answers in real_fetch(*args, **kwargs):
+            reads.append(answers)
+            if len(reads) == 1:
+                Pool.objects.filter(pk=position.pool_id).update(
+                    balance=D("1200"), balance_at=timezone.now() + timedelta(seconds=1)
+                )
+            yield answers
+
+    monkeypatch.setattr(clients, "streamer_balances_fetch", fetch_while_a_join_prices)
+    server.balances["streamer-1"] = D("1250")
+    # when
+    [run] = reconciliation_run().runs
+    # then: the dropped reading was taken again within the run, and recorded
+    assert len(reads) == 2
+    assert run.checked["pools_priced_during_read"] == 1
+    assert run.checked["readings_retried"] == 1
+    assert run.checked["pools_unread_after_retries"] == 0
+    assert run.checked["balances_read"] == 1 and run.checked["snapshots"] == 1
+    assert Pool.objects.get(pk=position.pool_id).balance == D("1250")
+
+
+def test_a_pool_whose_claim_stays_held_is_counted_unread(fake, server, streamer, make_session):
+    # given: a transfer in doubt holds the pool's pricing claim for the whole run
+    fake.fail("transfer", *["timeout_before"] * 3)
+    join(streamer, make_session)
+    # when
+    [run] = reconciliation_run().runs
+    # then: asked nothing, said so
+    assert server.requests["streamer-balance"] == 0
+    assert run.checked["readings_retried"] == 0
+    assert run.checked["pools_unread_after_retries"] == 1

@@ -102,11 +102,13 @@ class Command(BaseCommand):
             )
         for run in report.runs:
             checked = run.checked or {}
-            skipped = (
+            # Pools being priced are read again within the run: what is left unread counts.
+            unread = checked.get(
+                "pools_unread_after_retries",
                 checked.get("pools_claimed_skipped", 0)
-                + checked.get("pools_priced_during_read", 0)
-                + checked.get("balances_not_sent", 0)
+                + checked.get("pools_priced_during_read", 0),
             )
+            skipped = unread + checked.get("balances_not_sent", 0)
             table.add_row(
                 run.operator.code,
                 f"#{run.pk}",
