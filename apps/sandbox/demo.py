@@ -43,6 +43,7 @@ from apps.operators.models import Operator, api_key_digest
 from apps.operators.services import operator_create, operator_rotate_credential
 from apps.pools import services as pool_services
 from apps.pools.models import Pool
+from apps.pools.rollups import rollups_refresh
 from apps.sandbox.models import SandboxAccount, SandboxOperator
 from apps.sandbox.selectors import sandbox_account_get, sandbox_operator_get
 from apps.sandbox.services import (
@@ -68,9 +69,10 @@ from apps.transactions.models import (
     JournalEntry,
     Transaction,
 )
-from apps.transactions.reconciliation import pools_snapshot
+from apps.transactions.reconciliation import pools_snapshot, reconciliation_run
 from apps.transactions.services import position_join, position_leave, sagas_resume, streams_end
 from apps.transactions.settlement import settlement_compute, settlements_refresh
+from apps.transactions.statistics.records import records_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -525,8 +527,8 @@ class DemoStats:
 
 
 class DemoLoops:
-    """The simulator, the join/leave traffic, the saga resume, the snapshots and finance (the
-    settlement schedule, last month's invoice), in threads."""
+    """The simulator, the join/leave traffic, the saga resume, the snapshots, finance (the
+    settlement schedule, last month's invoice), statistics and reconciliation, in threads."""
 
     def __init__(
         self,
@@ -537,6 +539,8 @@ class DemoLoops:
         upkeep_interval: float = 3.0,
         snapshot_interval: float = 5.0,
         settlement_interval: float = 30.0,
+        statistics_interval: float = 15.0,
+        reconciliation_interval: float = 60.0,
         stream_cycle_seconds: float = 180.0,
         rng: random.Random | None = None,
     ):
@@ -546,6 +550,8 @@ class DemoLoops:
         self.upkeep_interval = upkeep_interval
         self.snapshot_interval = snapshot_interval
         self.settlement_interval = settlement_interval
+        self.statistics_interval = statistics_interval
+        self.reconciliation_interval = reconciliation_interval
         self._invoiced_month: date | None = None
         # The traffic waits for the first finance pass, so that the history it backdates
         # (``demo_last_month``) holds only its own flows.
@@ -564,6 +570,8 @@ class DemoLoops:
             ("upkeep", self.upkeep_once, lambda: self.upkeep_interval),
             ("snapshots", self.snapshot_once, lambda: self.snapshot_interval),
             ("finance", self.finance_once, lambda: self.settlement_interval),
+            ("statistics", self.statistics_once, lambda: self.statistics_interval),
+            ("reconciliation", self.reconcile_once, lambda: self.reconciliation_interval),
         ]
         if self.traffic:
             loops.append(("traffic", self.traffic_once, self._traffic_pause))
@@ -695,6 +703,18 @@ class DemoLoops:
         # reading never overwrites a fresher balance written by a transfer.
         report = pools_snapshot(operators=[self.world.operator])
         self.stats.add("snapshots", report.pools - report.claimed_skipped)
+
+    def reconcile_once(self) -> None:
+        """What the 15-minute schedule does, more often: one reconciliation run of the demo
+        operator, so its runs and findings pages are never empty."""
+        report = reconciliation_run(operators=[self.world.operator])
+        self.stats.add("reconciliation runs", len(report.runs))
+
+    def statistics_once(self) -> None:
+        """What ``statistics_task`` does every 5 minutes: roll the snapshots up, refresh
+        the track records (the leaderboard, the lobby's figures, the dashboard)."""
+        rollups_refresh()
+        self.stats.add("track records", records_refresh())
 
     def finance_once(self) -> None:
         """What beat does in production, on the demo's clock: recompute yesterday's and

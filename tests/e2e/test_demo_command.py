@@ -75,6 +75,8 @@ def test_demo_serves_the_admin_and_fills_pools(tmp_path):
             str(port),
             "--log-file",
             str(tmp_path / "demo.log"),
+            "--credentials-file",
+            str(tmp_path / "demo-credentials.json"),
         ],
         cwd=BASE_DIR,
         env=env,
@@ -137,6 +139,9 @@ def test_demo_serves_the_admin_and_fills_pools(tmp_path):
                 "pools_poolsnapshot",
                 "sandbox_sandboxbet",
                 "auth_user",
+                "pools_poolrollup",
+                "pools_streamerrecord",
+                "transactions_reconciliationrun",
             )
         }
         succeeded = db.execute(

@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 LOG_FILE = settings.BASE_DIR / "var" / "demo.log"
+CREDENTIALS_FILE = Path(settings.VAR_DIR) / "demo-credentials.json"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -63,6 +64,11 @@ class Command(BaseCommand):
             "--log-file", default=str(LOG_FILE), help=f"Where logs go ({LOG_FILE})."
         )
         parser.add_argument(
+            "--credentials-file",
+            default=str(CREDENTIALS_FILE),
+            help=f"Where the admin password and API key are kept between runs ({CREDENTIALS_FILE}).",
+        )
+        parser.add_argument(
             "--stream-cycle",
             type=float,
             default=180.0,
@@ -70,7 +76,15 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, port: int, no_traffic: bool, seconds: float, stream_cycle, log_file, **kw
+        self,
+        *args,
+        port: int,
+        no_traffic: bool,
+        seconds: float,
+        stream_cycle,
+        log_file,
+        credentials_file,
+        **kw,
     ):
         if not settings.SANDBOX_ENABLED:
             raise CommandError("The demo needs the sandbox operator: set SANDBOX_ENABLED=1.")
@@ -84,11 +98,12 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if "PUBLIC_BASE_URL" not in os.environ:
             settings.PUBLIC_BASE_URL = base_url  # the page URLs point at this server
+        if "COPYPOOL_STATS_NEW_DAYS" not in os.environ:
+            # A demo has no past: its streamers are ranked from their first reading.
+            settings.COPYPOOL_STATS_NEW_DAYS = 0
         server = _bind(port)
         _log_to_file(Path(log_file))
-        world = demo_setup(
-            base_url=base_url, credentials_file=Path(settings.VAR_DIR) / "demo-credentials.json"
-        )
+        world = demo_setup(base_url=base_url, credentials_file=Path(credentials_file))
         server_thread = threading.Thread(target=server.serve_forever, name="demo-http", daemon=True)
         server_thread.start()
         _print_welcome(console, world, log_file)
