@@ -31,3 +31,24 @@ def test_docs_are_served_with_offline_assets(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "swagger-ui" in html and "cdn" not in html.lower() and "//unpkg" not in html
+
+
+def test_every_operation_is_grouped_under_one_of_the_two_apis():
+    import yaml
+
+    out = StringIO()
+    call_command("spectacular", stdout=out)
+    schema = yaml.safe_load(out.getvalue())
+    assert [tag["name"] for tag in schema["tags"]] == ["Operator API", "Player API"]
+    assert all(tag["description"] for tag in schema["tags"])
+    operations = [
+        (path, op)
+        for path, item in schema["paths"].items()
+        for op in item.values()
+        if isinstance(op, dict)
+    ]
+    assert operations
+    for path, operation in operations:
+        expected = "Operator API" if path.startswith("/api/v1/copystake/") else "Player API"
+        assert operation["tags"] == [expected], path
+        assert operation.get("summary"), path

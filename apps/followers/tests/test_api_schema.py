@@ -68,7 +68,7 @@ def test_player_operations_are_named_and_their_bodies_are_components(schema):
         "player_position_limits",
         "player_statement",
     }
-    assert all(op["tags"] == ["player"] for op in operations.values())
+    assert all(op["tags"] == ["Player API"] for op in operations.values())
     lobby = responses(schema, "get", "/api/v1/lobby")["200"]["content"]["application/json"]
     assert lobby["schema"]["items"]["$ref"] == "#/components/schemas/LobbyEntry"
     position = responses(schema, "get", "/api/v1/positions/{position_id}")["200"]

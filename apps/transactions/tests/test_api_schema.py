@@ -185,7 +185,7 @@ def test_a_win_of_nothing_is_answered_as_its_schema_describes(client, schema):
 )
 def test_stream_operations_are_documented(schema, path, operation_id, request_component, statuses):
     operation = schema["paths"][path]["post"]
-    assert (operation["operationId"], operation["tags"]) == (operation_id, ["operator"])
+    assert (operation["operationId"], operation["tags"]) == (operation_id, ["Operator API"])
     request = operation["requestBody"]["content"]["application/json"]["schema"]
     assert request["$ref"] == f"#/components/schemas/{request_component}"
     documented = operation["responses"]
