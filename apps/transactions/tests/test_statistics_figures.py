@@ -207,3 +207,20 @@ def test_a_streams_record_covers_its_hours_only(streamer):
     assert record.hours_live == Decimal("3.01")
     assert [p.nav for p in record.series] == [Decimal("1"), Decimal("0.8"), Decimal("1.2")]
     assert stream_record(Stream(streamer=streamer), now=NOW) is None
+
+
+def test_the_command_rolls_up_and_refreshes_now(streamer):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from apps.pools.models import PoolRollup, StreamerRecord
+
+    now = datetime.now(UTC)
+    pool_with_history(streamer, [(now - timedelta(hours=2), "1"), (now, "1.1")])
+    out = StringIO()
+    call_command("refresh_statistics", stdout=out)
+    assert PoolRollup.objects.filter(period="hour").count() == 2
+    assert PoolRollup.objects.filter(period="day").count() in (1, 2)  # across midnight: 2
+    assert StreamerRecord.objects.filter(streamer=streamer).count() == 5
+    assert "into 2 hourly row(s)" in out.getvalue() and "5 track record(s)" in out.getvalue()
