@@ -9,7 +9,6 @@ nowhere.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -139,7 +138,12 @@ def _followers_from_rollups(*, since: datetime, period: str) -> list[tuple[datet
 
 def _followers_from_snapshots(*, since: datetime, kind: str) -> list[tuple[datetime, int]]:
     """One statement: per bucket and pool the time of the latest snapshot (the ORM), that
-    snapshot's members (a join on the ``(pool, taken_at)`` index), summed per bucket."""
+    snapshot's members (a join on the ``(pool, taken_at)`` index), summed per bucket in the
+    database (one row a bucket comes back, whatever the number of pools).
+
+    A bucket counts the pools read within it: the snapshot pass reads every open pool in one
+    round, every few minutes, so an hour or a day sees them all, and a minute sees a round
+    whole or not at all."""
     latest = (
         PoolSnapshot.objects.filter(taken_at__gte=since, pool__is_demo=False)
         .annotate(bucket=Trunc("taken_at", kind))
@@ -149,13 +153,15 @@ def _followers_from_snapshots(*, since: datetime, kind: str) -> list[tuple[datet
     )
     sql, params = latest.query.sql_with_params()
     table = connection.ops.quote_name(PoolSnapshot._meta.db_table)
-    series: dict[datetime, int] = defaultdict(int)
+    series: list[tuple[datetime, int]] = []
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT per_pool.bucket, MAX(snap.members) "
-            f"FROM ({sql}) per_pool JOIN {table} snap "
-            "ON snap.pool_id = per_pool.pool_id AND snap.taken_at = per_pool.last "
-            "GROUP BY per_pool.bucket, per_pool.pool_id",
+            "SELECT per_pool.bucket, SUM(per_pool.members) FROM ("
+            "SELECT latest.bucket, latest.pool_id, MAX(snap.members) AS members "
+            f"FROM ({sql}) latest JOIN {table} snap "
+            "ON snap.pool_id = latest.pool_id AND snap.taken_at = latest.last "
+            "GROUP BY latest.bucket, latest.pool_id"
+            ") per_pool GROUP BY per_pool.bucket ORDER BY per_pool.bucket",
             params,
         )
         # The bucket as the ORM would give it (an aware datetime on every backend), as in
@@ -168,5 +174,5 @@ def _followers_from_snapshots(*, since: datetime, kind: str) -> list[tuple[datet
         for bucket, members in cursor.fetchall():
             for converter in converters:
                 bucket = converter(bucket, None, connection)
-            series[bucket] += int(members or 0)
-    return sorted(series.items())
+            series.append((bucket, int(members or 0)))
+    return series

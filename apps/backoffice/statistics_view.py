@@ -75,6 +75,11 @@ def count_cell(value: int | Decimal) -> SafeString:
     return format_html('<span class="cp-money">{}</span>', f"{value:,}")
 
 
+def whole_number(value: float) -> str:
+    """An axis tick of a count: whole numbers without decimals."""
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+
+
 def when(moment: datetime | None) -> str:
     return EMPTY if moment is None else f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
@@ -131,6 +136,7 @@ def _charts(record: TrackRecord, window_label: str) -> SafeString:
         title="Followers in the pool",
         width=520,
         height=240,
+        value_format=whole_number,
         point_format=lambda v: f"{v:,.0f}",
         empty_text="No readings in this window",
     )
@@ -159,6 +165,10 @@ def track_record_panel(request: HttpRequest, stats: StreamerStatistics) -> SafeS
         "windows": windows,
         "window_label": WINDOW_LABELS[stats.window],
         "records": stats.records,
+        "columns": [
+            {"name": r.window, "label": WINDOW_LABELS[r.window], "is_new": r.is_new}
+            for r in stats.records
+        ],
         "rows": rows,
         "charts": _charts(stats.chosen, WINDOW_LABELS[stats.window]),
         "streams": [
@@ -238,7 +248,7 @@ def dashboard_statistics(request: HttpRequest, *, week_bucket: str) -> dict:
             title=f"Followers in pools, last {days} days ({BUCKET_WORDS[bucket]})",
             width=1100,
             height=260,
-            value_format=lambda v: f"{v:,.0f}" if v == int(v) else f"{v:,.1f}",
+            value_format=whole_number,
             point_format=lambda v: f"{v:,.0f}",
             empty_text=f"No pool readings in the last {days} days",
         )
