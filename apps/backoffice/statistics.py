@@ -111,15 +111,18 @@ def followers_in_pools_series(
     "hour", "day"), each pool's latest reading of its members in the bucket, summed over the
     pools.
 
-    Within the raw snapshots' retention this reads the snapshots; a range reaching further
-    back reads the hourly or daily rollups' ``members_close``, which is the same figure (the
-    members of a pool's last snapshot in the bucket), minutes becoming hours there.
+    Hours and days read the rollups' ``members_close``, which is that very figure (the
+    members of a pool's last snapshot in the bucket), in a bounded number of rows whatever
+    the snapshots kept: at 100 pools with a week of 5-minute snapshots, the same sum over
+    the raw rows took 1.7 s on PostgreSQL, over the rollups milliseconds. The current
+    bucket is as fresh as the last ``statistics_task`` (every 5 minutes). Minutes (a young
+    history, ``dashboard.chart_bucket``) read the snapshots while they are kept.
     """
     now = now or timezone.now()
     since = now - timedelta(days=days)
-    if since < retention_start(now):
-        return _followers_from_rollups(since=since, period="day" if kind == "day" else "hour")
-    return _followers_from_snapshots(since=since, kind=kind)
+    if kind == "minute" and since >= retention_start(now):
+        return _followers_from_snapshots(since=since, kind=kind)
+    return _followers_from_rollups(since=since, period="day" if kind == "day" else "hour")
 
 
 def _followers_from_rollups(*, since: datetime, period: str) -> list[tuple[datetime, int]]:

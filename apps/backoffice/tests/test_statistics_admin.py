@@ -317,10 +317,28 @@ def two_pools(streamer, operator):
 
 
 def test_followers_per_bucket_are_each_pools_latest_reading_summed(two_pools):
+    # given: the snapshots rolled up (hours and days read the rollups)
+    rollups_refresh(now=NOW)
+    # then
     hours = followers_in_pools_series(days=7, kind="hour", now=NOW)
     assert hours == [(at(5, 10, 0), 5 + 2), (at(5, 11, 0), 4)]
     days = followers_in_pools_series(days=7, kind="day", now=NOW)
     assert days == [(at(5, 0, 0), 4 + 2)]
+
+
+def test_minutes_read_the_snapshots(two_pools):
+    minutes = followers_in_pools_series(days=7, kind="minute", now=NOW)
+    assert minutes == [
+        (at(5, 10, 5), 3),
+        (at(5, 10, 20), 2),
+        (at(5, 10, 50), 5),
+        (at(5, 11, 5), 4),
+    ]
+    # and an hour of the snapshots' sum is the rollups' figure
+    rollups_refresh(now=NOW)
+    assert statistics._followers_from_snapshots(since=at(6), kind="hour") == (
+        followers_in_pools_series(days=7, kind="hour", now=NOW)
+    )
 
 
 def test_followers_beyond_the_retention_read_the_rollups(two_pools, settings):
@@ -328,7 +346,7 @@ def test_followers_beyond_the_retention_read_the_rollups(two_pools, settings):
     rollups_refresh(now=NOW)
     PoolSnapshot.objects.all().delete()
     settings.COPYPOOL_SNAPSHOT_RETENTION_DAYS = 3
-    # then: the same figures, from the hourly and daily rows
+    # then: the same figures, from the hourly and daily rows, minutes becoming hours
     assert followers_in_pools_series(days=7, kind="hour", now=NOW) == [
         (at(5, 10, 0), 7),
         (at(5, 11, 0), 4),
