@@ -1,5 +1,6 @@
 """The dashboard's template context: the selectors' figures, links into the pages behind
-them, and the pooled-value chart."""
+them, the pooled-value chart, the week's best and worst streamers and the followers-in-pools
+chart (``statistics_view.dashboard_statistics``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.http import HttpRequest
 
 from apps.backoffice.dashboard import dashboard_summary
 from apps.backoffice.models import ReviewItem, StaffAction, WithdrawalLock
+from apps.backoffice.statistics_view import dashboard_statistics
 from apps.core.admin_display import changelist_url
 from apps.core.charts import Series, line_chart
 from apps.pools.models import Pool
@@ -30,6 +32,7 @@ def dashboard_context(request: HttpRequest) -> dict:
     if request.user.has_perm("core.view_staffaction"):
         recent = list(StaffAction.objects.order_by("-created_at", "-id")[:RECENT_ACTIONS])
     return {
+        **dashboard_statistics(request, week_bucket=summary.chart_bucket),
         "dashboard": summary,
         "pooled_chart": chart,
         "recent_staff_actions": recent,

@@ -1,4 +1,5 @@
-"""Streamers: registration, limits, suspension, private pools (streams: ``streams``).
+"""Streamers: registration, limits, suspension, private pools, track records (streams:
+``streams``; the track-record panel: ``apps.backoffice.statistics_view``).
 
 Adding and editing a streamer go through ``streamer_create`` / ``streamer_update``, never
 around them: the form is judged by the service itself (``ServiceCheckedForm`` runs it in a
@@ -24,7 +25,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import CharField, Value
+from django.db.models import CharField, F, FilteredRelation, Q, Value
 from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
@@ -41,6 +42,8 @@ from apps.backoffice.admin_actions import (
 )
 from apps.backoffice.admin_panels import CappedInlineFormSet, staff_actions_panel
 from apps.backoffice.services import staff_action_record
+from apps.backoffice.statistics import chosen_window, streamer_statistics
+from apps.backoffice.statistics_view import count_cell, money_cell, percent_cell, track_record_panel
 from apps.backoffice.streamers import streamer_check_with_operator, streamer_suspend_by_staff
 from apps.core.admin_base import ReadOnlyAdminMixin
 from apps.core.admin_display import EMPTY, admin_link, badge, money_column
@@ -48,7 +51,7 @@ from apps.followers.tokens import invite_url
 from apps.pools.models import Pool
 from apps.pools.selectors import pool_exposure
 from apps.streamers import access
-from apps.streamers.models import Stream, Streamer, StreamerAccess, StreamerInvite
+from apps.streamers.models import Streamer, StreamerAccess, StreamerInvite
 from apps.streamers.resources import StreamerResource
 from apps.streamers.selectors import streamer_fee_percent, streamer_limits
 from apps.streamers.services import (
@@ -251,21 +254,6 @@ STREAMER_ACTIONS: tuple[StaffActionSpec[Streamer], ...] = (
 # --- inlines --------------------------------------------------------------------------
 
 
-class StreamInline(admin.TabularInline):
-    model = Stream
-    extra = 0
-    can_delete = False
-    fields = ("title", "status", "started_at", "ended_at", "scheduled_start")
-    readonly_fields = fields
-    ordering = ("-created_at",)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
 class AllowlistForm(ServiceCheckedForm):
     class Meta:
         model = StreamerAccess
@@ -415,6 +403,9 @@ class StreamerAdmin(ImportMixin, StaffActionsMixin, admin.ModelAdmin):
         "currency",
         "status_badge",
         "is_private",
+        "week_roi_column",
+        "week_aum_column",
+        "week_followers_column",
         "created_at",
     )
     list_filter = ("operator", "status", "is_private", "currency")
@@ -452,7 +443,31 @@ class StreamerAdmin(ImportMixin, StaffActionsMixin, admin.ModelAdmin):
         return ("operator", "operator_user_id", "currency", *shown, "staff_actions_taken")
 
     def get_inlines(self, request, obj):
-        return () if obj is None else (AllowlistInline, InviteInline, StreamInline)
+        # Streams are listed (the most recent, with links) in the track-record panel.
+        return () if obj is None else (AllowlistInline, InviteInline)
+
+    def get_queryset(self, request):
+        """Each streamer with its 7-day record's ROI, pooled value and followers: one LEFT
+        JOIN on ``StreamerRecord`` (window "7d"), sortable like any column."""
+        week = FilteredRelation("records", condition=Q(records__window="7d"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                week=week,
+                week_roi=F("week__roi"),
+                week_aum=F("week__aum"),
+                week_followers=F("week__followers_now"),
+            )
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and not add:
+            stats = streamer_statistics(
+                streamer=obj, window=chosen_window(request.GET.get("window"))
+            )
+            context["cp_top_panel"] = track_record_panel(request, stats)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -619,6 +634,19 @@ class StreamerAdmin(ImportMixin, StaffActionsMixin, admin.ModelAdmin):
         )
 
     money_demo_balance = money_column("demo_balance", "Demo balance", currency=None)
+
+    @admin.display(description="ROI 7 d", ordering="week_roi")
+    def week_roi_column(self, streamer: Streamer):
+        return percent_cell(getattr(streamer, "week_roi", None), signed=True)
+
+    @admin.display(description="Pooled value", ordering="week_aum")
+    def week_aum_column(self, streamer: Streamer):
+        return money_cell(getattr(streamer, "week_aum", None), streamer.currency)
+
+    @admin.display(description="Followers", ordering="week_followers")
+    def week_followers_column(self, streamer: Streamer):
+        followers = getattr(streamer, "week_followers", None)
+        return EMPTY if followers is None else count_cell(followers)
 
     @admin.display(description="Staff actions on this streamer")
     def staff_actions_taken(self, streamer: Streamer):
