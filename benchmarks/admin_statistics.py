@@ -22,6 +22,7 @@ import os
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -81,7 +82,7 @@ def populate(streamers: int, days: int) -> None:
         )
         for s in rows
     )
-    Pool.objects.update(opened_at=timezone.now() - timezone.timedelta(days=days))
+    Pool.objects.update(opened_at=timezone.now() - timedelta(days=days))
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(
