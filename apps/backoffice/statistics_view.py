@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from apps.backoffice.statistics import (
@@ -30,7 +30,7 @@ from apps.core.charts import Series, line_chart
 from apps.pools.models import Pool, StreamerRecord
 from apps.streamers.models import Stream, Streamer
 from apps.transactions.statistics.figures import WINDOWS
-from apps.transactions.statistics.records import TrackRecord
+from apps.transactions.statistics.records import TrackRecord, stream_record
 
 VIEW_STATISTICS = "streamers.view_streamer"
 VIEW_FOLLOWERS_CHART = "pools.view_pool"
@@ -111,6 +111,14 @@ FIGURES: tuple[Figure, ...] = (
     Figure("Streams", lambda r: count_cell(r.streams), "started in the window"),
     Figure("Hours live", lambda r: count_cell(r.hours_live)),
     Figure("Streamer's own share", lambda r: percent_cell(r.streamer_share), "of the open pool"),
+)
+
+# A stream's record: the "now" figures (pooled value now, followers now, the share) are the
+# streamer's, not the stream's, so they are left out.
+STREAM_FIGURES = tuple(
+    f
+    for f in FIGURES
+    if f.label not in ("Pooled value now", "Followers now", "Streamer's own share")
 )
 
 
@@ -257,3 +265,24 @@ def dashboard_statistics(request: HttpRequest, *, week_bucket: str) -> dict:
             for d in FOLLOWERS_RANGES
         ]
     return context
+
+
+# --- the stream page -----------------------------------------------------------------------
+
+
+def stream_record_panel(stream: Stream) -> SafeString | str:
+    """The figures of one stream (its streamer's record over the stream's hours) and its
+    NAV chart: the "Track record of this stream" panel of a stream's page."""
+    record = stream_record(stream)
+    if record is None:
+        return EMPTY
+    rows = format_html_join(
+        "",
+        '<tr><th scope="row">{}<div class="help">{}</div></th><td class="cp-num">{}</td></tr>',
+        ((f.label, f.hint, f.cell(record)) for f in STREAM_FIGURES),
+    )
+    return format_html(
+        '<table class="cp-table" data-testid="stream-record"><tbody>{}</tbody></table>{}',
+        rows,
+        _charts(record, "this stream"),
+    )

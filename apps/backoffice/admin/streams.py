@@ -21,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 
 from apps.backoffice.admin_actions import StaffActionsMixin, StaffActionSpec
 from apps.backoffice.admin_panels import staff_actions_panel
+from apps.backoffice.statistics_view import stream_record_panel
 from apps.core.admin_display import EMPTY, admin_link, badge, money
 from apps.core.admin_filters import DateRangeFilter
 from apps.core.errors import ApplicationError, Conflict, ErrorCode
@@ -238,7 +239,7 @@ class StreamAdmin(StaffActionsMixin, admin.ModelAdmin):
         "end_reason",
         "created_at",
     )
-    PANELS = ("streamer_pools", "staff_actions_taken")
+    PANELS = ("stream_record", "streamer_pools", "staff_actions_taken")
 
     def get_ordering(self, request):
         """As a schedule: live, then upcoming (soonest start first), then past (latest first)."""
@@ -266,6 +267,7 @@ class StreamAdmin(StaffActionsMixin, admin.ModelAdmin):
         return (
             ("Schedule", {"fields": self.SCHEDULE_FIELDS}),
             ("State", {"fields": self.STATE_FIELDS}),
+            ("Track record of this stream", {"fields": ("stream_record",)}),
             ("Pools of this streamer (newest 10)", {"fields": ("streamer_pools",)}),
             ("Staff actions on this stream", {"fields": ("staff_actions_taken",)}),
         )
@@ -297,6 +299,11 @@ class StreamAdmin(StaffActionsMixin, admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_badge(self, stream: Stream):
         return badge(stream.get_status_display(), STATUS_TONES.get(stream.status, ""))
+
+    @admin.display(description="Figures")
+    def stream_record(self, stream: Stream):
+        """The streamer's record over this stream's hours (from the rollups and the ledger)."""
+        return stream_record_panel(stream)
 
     @admin.display(description="Pools")
     def streamer_pools(self, stream: Stream):
