@@ -4,7 +4,7 @@ kept track records (``StreamerRecord``: the leaderboard, the lobby's 7-day figur
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Exists, F, OrderBy, OuterRef, Prefetch, Q, Sum
@@ -232,15 +232,35 @@ LEADERBOARD_SORTS = tuple(_RANK_KEYS)
 
 @dataclass(frozen=True)
 class LeaderboardRow:
-    """One streamer on the leaderboard; ``rank`` None for a new record (shown, not ranked)."""
+    """One streamer on the leaderboard: their kept record's figures; ``rank`` None for a new
+    record (shown, not ranked)."""
 
     rank: int | None
-    record: StreamerRecord
+    streamer_id: int
+    name: str
+    currency: str
+    is_new: bool
     live: bool
+    roi: Decimal | None
+    max_drawdown: Decimal | None
+    aum: Decimal
+    followers_now: int
+    computed_at: datetime
 
-    @property
-    def streamer(self) -> Streamer:
-        return self.record.streamer
+
+# What a row reads (only these columns: a thousand rows decode in a few milliseconds).
+_ROW_COLUMNS = (
+    "streamer_id",
+    "streamer__display_name",
+    "currency",
+    "is_new",
+    "live",
+    "roi",
+    "max_drawdown",
+    "aum",
+    "followers_now",
+    "computed_at",
+)
 
 
 def leaderboard_list(
@@ -267,16 +287,16 @@ def leaderboard_list(
     live = Stream.objects.filter(streamer=OuterRef("streamer_id"), status=Stream.Status.LIVE)
     records = (
         StreamerRecord.objects.filter(window=window, streamer__in=visible)
-        .select_related("streamer")
         .annotate(live=Exists(live))
         .order_by("is_new", first, *others, "streamer__display_name", "streamer_id")
+        .values_list(*_ROW_COLUMNS)
     )[: max(1, min(limit, LEADERBOARD_LIMIT_MAX))]
     rows: list[LeaderboardRow] = []
     rank = 0
-    for record in records:
-        if not record.is_new:
+    for values in records:
+        row = LeaderboardRow(None, *values)
+        if not row.is_new:
             rank += 1
-        rows.append(
-            LeaderboardRow(rank=None if record.is_new else rank, record=record, live=record.live)
-        )
+            row = replace(row, rank=rank)
+        rows.append(row)
     return rows

@@ -1178,23 +1178,20 @@ class LeaderboardApi(PlayerApi):
         rank = serializers.IntegerField(
             allow_null=True, help_text="1 for the first; null for a new record (not ranked)."
         )
-        streamerId = serializers.IntegerField(source="record.streamer_id")
-        name = serializers.CharField(source="record.streamer.display_name")
-        currency = serializers.CharField(source="record.currency")
-        isNew = serializers.BooleanField(source="record.is_new")
+        streamerId = serializers.IntegerField(source="streamer_id")
+        name = serializers.CharField()
+        currency = serializers.CharField()
+        isNew = serializers.BooleanField(source="is_new")
         live = serializers.BooleanField(help_text="The streamer has a live stream now.")
         roi = _ratio(
-            source="record.roi",
             allow_null=True,
             help_text=f"{RATIO_HELP}; null without a reading in the window.",
         )
-        maxDrawdown = _ratio(source="record.max_drawdown", allow_null=True, help_text=RATIO_HELP)
-        aum = _money(
-            source="record.aum",
-        )
-        followersNow = serializers.IntegerField(source="record.followers_now")
+        maxDrawdown = _ratio(source="max_drawdown", allow_null=True, help_text=RATIO_HELP)
+        aum = _money()
+        followersNow = serializers.IntegerField(source="followers_now")
         asOf = serializers.DateTimeField(
-            source="record.computed_at", help_text="When the record was computed."
+            source="computed_at", help_text="When the record was computed."
         )
 
     @extend_schema(
