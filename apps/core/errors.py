@@ -180,6 +180,16 @@ class ErrorCode(StrEnum):
         400,
         "The period is malformed, ends before it starts or is longer than 366 days.",
     )
+    INVALID_WINDOW = (
+        "ERR_INVALID_WINDOW",
+        400,
+        "A statistics window is not one of 24h, 7d, 30d, 90d or all.",
+    )
+    INVALID_SORT = (
+        "ERR_INVALID_SORT",
+        400,
+        "The leaderboard's sort is not one of roi, aum or followers.",
+    )
     POSITION_NOT_ACTIVE = (
         "ERR_POSITION_NOT_ACTIVE",
         409,

@@ -330,6 +330,31 @@ class LobbyLimitsSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(component_name="LobbyRecord")
+class LobbyRecordSerializer(serializers.Serializer):
+    """The streamer's track record over the last 7 days, as last computed (the leaderboard's
+    figures; ``GET streamers/{id}/stats`` for the rest)."""
+
+    roi = serializers.DecimalField(
+        max_digits=24,
+        decimal_places=12,
+        allow_null=True,
+        help_text="The NAV's growth, chained across pools, as a fraction to 12 places; null "
+        "without a reading in the window.",
+    )
+    maxDrawdown = serializers.DecimalField(
+        source="max_drawdown",
+        max_digits=24,
+        decimal_places=12,
+        allow_null=True,
+        help_text="The largest fall from a peak, 0 to 1 (1: a bust).",
+    )
+    followers = serializers.IntegerField(source="followers_now", help_text="Followers now.")
+    isNew = serializers.BooleanField(
+        source="is_new", help_text="Younger than the minimum history: not ranked."
+    )
+
+
 class LobbyApi(PlayerApi):
     """The lobby: one entry per stream, the live ones first (by streamer name), then the
     upcoming ones (scheduled within the next 7 days, soonest first, at most 50). An upcoming
@@ -363,6 +388,10 @@ class LobbyApi(PlayerApi):
             help_text="The streamer's performance fee a position joining now would pay: the "
             "percent of its value above its high-water mark (what it put in) kept back on "
             "every leave.",
+        )
+        record = LobbyRecordSerializer(
+            allow_null=True,
+            help_text="The streamer's 7-day track record; null before it is first computed.",
         )
 
         @extend_schema_field(PERCENT_STRING)

@@ -1,19 +1,20 @@
-"""Reads on pools: the lobby (live and upcoming streams), pool values."""
+"""Reads on pools: the lobby (live and upcoming streams), pool values, and the streamers'
+kept track records (``StreamerRecord``: the leaderboard, the lobby's 7-day figures)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Exists, F, OrderBy, OuterRef, Prefetch, Q, Sum
 from django.utils import timezone
 
 from apps.core.errors import ErrorCode, NotFound
 from apps.core.money import DEMO_CURRENCY
 from apps.operators.models import Operator
 from apps.pools.accounting import nav
-from apps.pools.models import Pool, PoolSnapshot
+from apps.pools.models import Pool, PoolSnapshot, StreamerRecord
 from apps.pools.services import MEMBER_FILTER
 from apps.streamers.models import Stream, Streamer
 from apps.streamers.selectors import StreamerLimits, streamer_limits, streamers_visible_q
@@ -27,6 +28,9 @@ MEMBERS = Count("positions", filter=_MEMBER_POSITIONS)
 # shows (a follower with two positions is one follower).
 FOLLOWERS = Count("positions__follower", filter=_MEMBER_POSITIONS, distinct=True)
 
+
+# The lobby shows each streamer's record over this window.
+LOBBY_RECORD_WINDOW = StreamerRecord.Window.WEEK
 
 # The lobby's upcoming streams: those starting within this window, at most this many.
 UPCOMING_WITHIN = timedelta(days=7)
@@ -42,6 +46,7 @@ class LobbyEntry:
     stream: Stream
     pool: Pool | None
     limits: StreamerLimits
+    record: StreamerRecord | None = None  # the 7-day track record, once computed
 
     @property
     def status(self) -> str:
@@ -58,7 +63,8 @@ def lobby_list(
     *, operator: Operator, operator_user_id: str = "", is_demo: bool = False
 ) -> list[LobbyEntry]:
     """The lobby: live streamers of the operator with their current pool, then the upcoming
-    streams (``lobby_upcoming``). Three queries, any size.
+    streams (``lobby_upcoming``), each with the streamer's 7-day ``StreamerRecord`` (None
+    before the first ``records_refresh``). Four queries, any size.
 
     Private streamers are listed only to the players on their allowlist.
     """
@@ -91,9 +97,11 @@ def lobby_list(
         for s in streamers
         if s.live_streams
     ]
-    return entries + lobby_upcoming(
-        operator=operator, operator_user_id=operator_user_id, is_demo=is_demo
+    entries += lobby_upcoming(operator=operator, operator_user_id=operator_user_id, is_demo=is_demo)
+    records = records_for_streamers(
+        streamer_ids={entry.streamer.pk for entry in entries}, window=LOBBY_RECORD_WINDOW
     )
+    return [replace(entry, record=records.get(entry.streamer.pk)) for entry in entries]
 
 
 def lobby_upcoming(
@@ -182,3 +190,113 @@ def pool_nav_history(
         raise NotFound("Pool not found", code=ErrorCode.NOT_FOUND)
     latest = PoolSnapshot.objects.filter(pool_id=pool_id).order_by("-taken_at", "-pk")[:points]
     return list(reversed(latest))
+
+
+# --- Track records kept per streamer and window (``StreamerRecord``) ----------------------
+
+
+def records_for_streamers(*, streamer_ids: set[int], window: str) -> dict[int, StreamerRecord]:
+    """The streamers' kept records over ``window``, by streamer id. One query."""
+    if not streamer_ids:
+        return {}
+    rows = StreamerRecord.objects.filter(streamer_id__in=streamer_ids, window=window)
+    return {row.streamer_id: row for row in rows}
+
+
+def streamer_get_visible(
+    *, operator: Operator, streamer_id: int, operator_user_id: str = "", is_demo: bool = False
+) -> Streamer:
+    """One of the operator's streamers that this player may see (``streamers_visible_q``:
+    public, or private and listing them); any other, like one that does not exist, is not
+    found."""
+    streamer = Streamer.objects.filter(
+        streamers_visible_q(operator_user_id=operator_user_id, is_demo=is_demo),
+        operator=operator,
+        pk=streamer_id,
+    ).first()
+    if streamer is None:
+        raise NotFound("Streamer not found", code=ErrorCode.NOT_FOUND)
+    return streamer
+
+
+LEADERBOARD_LIMIT_DEFAULT = 100
+LEADERBOARD_LIMIT_MAX = 1000
+# What the leaderboard ranks by, each followed by the other two, then the streamer's name.
+_RANK_KEYS: dict[str, OrderBy] = {
+    "roi": F("roi").desc(nulls_last=True),
+    "aum": F("aum").desc(),
+    "followers": F("followers_now").desc(),
+}
+LEADERBOARD_SORTS = tuple(_RANK_KEYS)
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    """One streamer on the leaderboard: their kept record's figures; ``rank`` None for a new
+    record (shown, not ranked)."""
+
+    rank: int | None
+    streamer_id: int
+    name: str
+    currency: str
+    is_new: bool
+    live: bool
+    roi: Decimal | None
+    max_drawdown: Decimal | None
+    aum: Decimal
+    followers_now: int
+    computed_at: datetime
+
+
+# What a row reads (only these columns: a thousand rows decode in a few milliseconds).
+_ROW_COLUMNS = (
+    "streamer_id",
+    "streamer__display_name",
+    "currency",
+    "is_new",
+    "live",
+    "roi",
+    "max_drawdown",
+    "aum",
+    "followers_now",
+    "computed_at",
+)
+
+
+def leaderboard_list(
+    *,
+    operator: Operator,
+    window: str,
+    sort: str = "roi",
+    limit: int = LEADERBOARD_LIMIT_DEFAULT,
+    operator_user_id: str = "",
+    is_demo: bool = False,
+) -> list[LeaderboardRow]:
+    """The operator's active streamers this player may see, by their kept record over
+    ``window``: ranked by ``sort`` (one of ``LEADERBOARD_SORTS``) descending, then by the
+    other two of ROI (null last), pooled value and followers now, then by name; the new
+    records (``is_new``) after the ranked ones, unranked, in the same order. At most
+    ``limit`` rows. One query, any size."""
+    first = _RANK_KEYS[sort]
+    others = [key for name, key in _RANK_KEYS.items() if name != sort]
+    visible = Streamer.objects.filter(
+        streamers_visible_q(operator_user_id=operator_user_id, is_demo=is_demo),
+        operator=operator,
+        status=Streamer.Status.ACTIVE,
+    )
+    live = Stream.objects.filter(streamer=OuterRef("streamer_id"), status=Stream.Status.LIVE)
+    records = (
+        StreamerRecord.objects.filter(window=window, streamer__in=visible)
+        .annotate(live=Exists(live))
+        .order_by("is_new", first, *others, "streamer__display_name", "streamer_id")
+        .values_list(*_ROW_COLUMNS)
+    )[: max(1, min(limit, LEADERBOARD_LIMIT_MAX))]
+    rows: list[LeaderboardRow] = []
+    rank = 0
+    for values in records:
+        row = LeaderboardRow(None, *values)
+        if not row.is_new:
+            rank += 1
+            row = replace(row, rank=rank)
+        rows.append(row)
+    return rows

@@ -4,8 +4,9 @@
   ``streams/end`` (ending a stream pays its pools out).
 * Player API (``/api/v1/``): ``pools/join``, ``positions/{id}/top-up`` and
   ``positions/{id}/leave`` (all of it, or part), the ones that start a saga, and
-  ``statement`` (the wallet's movements); the player API's other reads (lobby, positions)
-  are ``apps.followers.apis``.
+  ``statement`` (the wallet's movements), ``streamers/{id}/stats`` (a streamer's track
+  record) and ``leaderboard``; the player API's other reads (lobby, positions) are
+  ``apps.followers.apis``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 import uuid
 from datetime import UTC
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from django.http.multipartparser import MultiPartParserError
 from drf_spectacular.extensions import OpenApiSerializerExtension
@@ -53,11 +55,20 @@ from apps.operators.apis import (
     StrictIntegerField,
     error_responses,
 )
-from apps.streamers.models import Stream
+from apps.pools.selectors import (
+    LEADERBOARD_LIMIT_DEFAULT,
+    LEADERBOARD_LIMIT_MAX,
+    LEADERBOARD_SORTS,
+    leaderboard_list,
+    streamer_get_visible,
+)
+from apps.streamers.models import Stream, Streamer
 from apps.streamers.services import stream_start_for_operator
 from apps.transactions import idempotency, services, statements
 from apps.transactions.models import Receipt, Saga, Transaction
 from apps.transactions.selectors import transaction_get_for_operator
+from apps.transactions.statistics.figures import DEFAULT_WINDOW, WINDOWS
+from apps.transactions.statistics.records import TrackRecord, track_record
 
 TRANSACTION_TYPES: dict[str, str] = {  # Kind members are the ``kind`` column's strings
     Transaction.Kind.FOLLOWER_DEBIT: "BET",
@@ -949,3 +960,286 @@ class StatementApi(PlayerApi):
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = JSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
+
+
+# --- Player API: track records and the leaderboard ----------------------------------------
+
+
+def _ratio(**options: Any) -> serializers.DecimalField:
+    """A ratio as ``StreamerRecord`` keeps them: a decimal string to 12 places."""
+    return serializers.DecimalField(max_digits=24, decimal_places=12, **options)
+
+
+def _money(**options: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, **options
+    )
+
+
+LEADERBOARD_DEFAULT_WINDOW = "7d"
+
+
+def _query_choice(default: str) -> serializers.CharField:
+    """A query parameter taken as sent: an empty or padded value is refused, not defaulted."""
+    return serializers.CharField(
+        required=False, default=default, allow_blank=True, trim_whitespace=False
+    )
+
+
+def _window_valid(value: str) -> str:
+    if value not in WINDOWS:
+        raise serializers.ValidationError(
+            f"must be one of {', '.join(WINDOWS)}", code=ErrorCode.INVALID_WINDOW
+        )
+    return value
+
+
+def _window_parameter(default: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        "window",
+        str,
+        OpenApiParameter.QUERY,
+        enum=list(WINDOWS),
+        default=default,
+        description="The window the figures cover: `24h` and `7d` in whole UTC hours, `30d`, "
+        "`90d` and `all` in whole UTC days, each up to now. Anything else is "
+        f"`{ErrorCode.INVALID_WINDOW}` (400).",
+    )
+
+
+RATIO_HELP = "A fraction to 12 places (`0.125000000000` is 12.5 %)"
+
+
+class StreamerStats(NamedTuple):
+    streamer: Streamer
+    record: TrackRecord
+
+
+@extend_schema_serializer(component_name="TrackRecordPoint")
+class TrackRecordPointSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="The start of the rollup bucket (hour or day).")
+    index = _ratio(
+        help_text="The NAV index chained across the streamer's pools, 1 at the window's start: "
+        "what 1 copied then was worth at the bucket's close.",
+    )
+    nav = serializers.DecimalField(
+        max_digits=40, decimal_places=18, help_text="The pool's own NAV at the bucket's close."
+    )
+    balance = _money(help_text="The pooled value then.")
+    members = serializers.IntegerField(help_text="The pool's members then.")
+
+
+class StreamerStatsApi(PlayerApi):
+    """A streamer's track record over a window, computed now from the rollups and the ledger
+    (never from the operator): the figures of ``apps.transactions.statistics.figures`` and
+    the chained NAV index for a chart. Demo pools never count."""
+
+    class InputSerializer(serializers.Serializer):
+        window = _query_choice(DEFAULT_WINDOW)
+
+        def validate_window(self, value: str) -> str:
+            return _window_valid(value)
+
+    @extend_schema_serializer(component_name="TrackRecord")
+    class OutputSerializer(serializers.Serializer):
+        streamerId = serializers.IntegerField(source="streamer.pk")
+        name = serializers.CharField(source="streamer.display_name")
+        currency = serializers.CharField(source="record.currency")
+        window = serializers.ChoiceField(source="record.window", choices=list(WINDOWS))
+        windowStart = serializers.DateTimeField(
+            source="record.window_start",
+            allow_null=True,
+            help_text="The first bucket's start; null for `all`.",
+        )
+        asOf = serializers.DateTimeField(
+            source="record.computed_at", help_text="When the figures were computed."
+        )
+        isNew = serializers.BooleanField(
+            source="record.is_new",
+            help_text="The record is younger than the minimum history: shown, never ranked.",
+        )
+        historyStart = serializers.DateTimeField(
+            source="record.history_start",
+            allow_null=True,
+            help_text="The first reading of the streamer's first pool; null: none yet.",
+        )
+        roi = _ratio(
+            source="record.roi",
+            allow_null=True,
+            help_text=f"The NAV's growth over the window, chained across pools. {RATIO_HELP}; "
+            "null without a reading in the window.",
+        )
+        maxDrawdown = _ratio(
+            source="record.max_drawdown",
+            allow_null=True,
+            help_text="The largest fall of the chained NAV from a peak to a later trough, 0 to "
+            f"1 (1: a bust). {RATIO_HELP}; null without a reading in the window.",
+        )
+        aum = _money(source="record.aum", help_text="The open pool's value now (0: none).")
+        aumPeak = _money(source="record.aum_peak", help_text="The highest pooled value.")
+        followersNow = serializers.IntegerField(source="record.followers_now")
+        followersDistinct = serializers.IntegerField(
+            source="record.followers_distinct",
+            help_text="Followers in a pool of the streamer at any time in the window.",
+        )
+        joined = _money(source="record.joined", help_text="Followers' joins and top-ups.")
+        paidOut = _money(source="record.paid_out", help_text="Followers' payouts (WINs).")
+        netResult = serializers.DecimalField(
+            source="record.net_result",
+            max_digits=AMOUNT_DIGITS + 1,
+            decimal_places=AMOUNT_PLACES,
+            help_text="What the followers gained (negative: lost) over the window.",
+        )
+        streams = serializers.IntegerField(
+            source="record.streams", help_text="Streams started in the window."
+        )
+        hoursLive = serializers.DecimalField(
+            source="record.hours_live", max_digits=12, decimal_places=2
+        )
+        streamerShare = _ratio(
+            source="record.streamer_share",
+            allow_null=True,
+            help_text=f"The streamer's own part of the open pool's units. {RATIO_HELP}; null "
+            "without an open pool.",
+        )
+        series = TrackRecordPointSerializer(
+            source="record.series",
+            many=True,
+            help_text="The chained NAV index at each bucket's close, oldest first (hours for "
+            "`24h` and `7d`, days beyond).",
+        )
+
+    @extend_schema(
+        tags=["player"],
+        operation_id="player_streamer_stats",
+        summary="A streamer's track record over a window, with its NAV index",
+        parameters=[
+            OpenApiParameter("streamer_id", OpenApiTypes.INT, OpenApiParameter.PATH),
+            _window_parameter(DEFAULT_WINDOW),
+        ],
+        responses={
+            200: OutputSerializer,
+            **PLAYER_ERROR_RESPONSES,
+            **error_responses(
+                400,
+                404,
+                descriptions={
+                    400: f"`{ErrorCode.INVALID_WINDOW}`: `window` is not one of "
+                    f"{', '.join(WINDOWS)}; `{ErrorCode.COPYSTAKE_OFF}`: CopyStake is disabled "
+                    "for the player's operator.",
+                    404: f"`{ErrorCode.NOT_FOUND}`: no such streamer of this operator that the "
+                    "player may see (a private streamer's pool shows only to its allowlist).",
+                },
+            ),
+        },
+    )
+    def get(self, request: Request, streamer_id: int) -> Response:
+        query = self.InputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        session = player_session(request)
+        streamer = streamer_get_visible(
+            operator=session.follower.operator,
+            streamer_id=streamer_id,
+            operator_user_id=session.follower.operator_user_id,
+            is_demo=session.is_demo,
+        )
+        record = track_record(streamer, query.validated_data["window"])
+        return Response(self.OutputSerializer(StreamerStats(streamer, record)).data)
+
+
+class LeaderboardApi(PlayerApi):
+    """The operator's streamers ranked by their track record over a window, as last computed
+    (every few minutes, by ``statistics_task``): by `sort` descending, then by the others of
+    ROI (null last), pooled value and followers now, then by name. Streamers whose record is
+    new (younger than the minimum history) follow the ranked ones with `rank: null`."""
+
+    class InputSerializer(serializers.Serializer):
+        window = _query_choice(LEADERBOARD_DEFAULT_WINDOW)
+        sort = _query_choice("roi")
+        limit = serializers.IntegerField(
+            required=False,
+            default=LEADERBOARD_LIMIT_DEFAULT,
+            min_value=1,
+            max_value=LEADERBOARD_LIMIT_MAX,
+        )
+
+        def validate_window(self, value: str) -> str:
+            return _window_valid(value)
+
+        def validate_sort(self, value: str) -> str:
+            if value not in LEADERBOARD_SORTS:
+                raise serializers.ValidationError(
+                    f"must be one of {', '.join(LEADERBOARD_SORTS)}", code=ErrorCode.INVALID_SORT
+                )
+            return value
+
+    @extend_schema_serializer(component_name="LeaderboardRow")
+    class OutputSerializer(serializers.Serializer):
+        rank = serializers.IntegerField(
+            allow_null=True, help_text="1 for the first; null for a new record (not ranked)."
+        )
+        streamerId = serializers.IntegerField(source="streamer_id")
+        name = serializers.CharField()
+        currency = serializers.CharField()
+        isNew = serializers.BooleanField(source="is_new")
+        live = serializers.BooleanField(help_text="The streamer has a live stream now.")
+        roi = _ratio(
+            allow_null=True,
+            help_text=f"{RATIO_HELP}; null without a reading in the window.",
+        )
+        maxDrawdown = _ratio(source="max_drawdown", allow_null=True, help_text=RATIO_HELP)
+        aum = _money()
+        followersNow = serializers.IntegerField(source="followers_now")
+        asOf = serializers.DateTimeField(
+            source="computed_at", help_text="When the record was computed."
+        )
+
+    @extend_schema(
+        tags=["player"],
+        operation_id="player_leaderboard",
+        summary="The operator's streamers ranked by their track record",
+        parameters=[
+            _window_parameter(LEADERBOARD_DEFAULT_WINDOW),
+            OpenApiParameter(
+                "sort",
+                str,
+                OpenApiParameter.QUERY,
+                enum=list(LEADERBOARD_SORTS),
+                default="roi",
+                description="`roi`, `aum` (pooled value now) or `followers` (now), descending. "
+                f"Anything else is `{ErrorCode.INVALID_SORT}` (400).",
+            ),
+            OpenApiParameter(
+                "limit",
+                int,
+                OpenApiParameter.QUERY,
+                default=LEADERBOARD_LIMIT_DEFAULT,
+                description=f"At most this many rows, 1 to {LEADERBOARD_LIMIT_MAX}; anything "
+                f"else is `{ErrorCode.VALIDATION}` (400).",
+            ),
+        ],
+        responses={
+            200: OutputSerializer(many=True),
+            **PLAYER_ERROR_RESPONSES,
+            **error_responses(
+                400,
+                descriptions={
+                    400: f"`{ErrorCode.INVALID_WINDOW}`, `{ErrorCode.INVALID_SORT}` or "
+                    f"`{ErrorCode.VALIDATION}` (`limit`): a query parameter is invalid; "
+                    f"`{ErrorCode.COPYSTAKE_OFF}`: CopyStake is disabled for the player's "
+                    "operator.",
+                },
+            ),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = self.InputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        session = player_session(request)
+        rows = leaderboard_list(
+            operator=session.follower.operator,
+            operator_user_id=session.follower.operator_user_id,
+            is_demo=session.is_demo,
+            **query.validated_data,
+        )
+        return Response(self.OutputSerializer(rows, many=True).data)

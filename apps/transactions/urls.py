@@ -11,6 +11,12 @@ player_urlpatterns = [
     ),
     path("positions/<str:position_id>/leave", apis.PositionLeaveApi.as_view(), name="player-leave"),
     path("statement", apis.StatementApi.as_view(), name="player-statement"),
+    path(
+        "streamers/<int:streamer_id>/stats",
+        apis.StreamerStatsApi.as_view(),
+        name="player-streamer-stats",
+    ),
+    path("leaderboard", apis.LeaderboardApi.as_view(), name="player-leaderboard"),
 ]
 
 operator_urlpatterns = [

@@ -1,4 +1,4 @@
-/* CopyStake player page: lobby and broadcast over the player API (no framework).
+/* CopyStake player page: lobby, broadcast and leaderboard over the player API (no framework).
  *
  * The player token comes from the page's config, rendered by the server from the page's own
  * cookie (the `?token=` of the URL that `init` returned is exchanged for it by a redirect, so
@@ -27,9 +27,13 @@
   var features = config.features || {};
   var state = { lobby: [], positions: [], view: "lobby", streamerId: null, timer: null, busy: false,
                 streamOpened: false, stopped: false, panel: null, dialog: null, nav: {},
-                seen: null };
+                seen: null, records: {}, recordWindow: "30d", names: {},
+                board: { window: "7d", sort: "roi", rows: null, key: "", at: 0, loading: false } };
   var SEEN_KEY = "copypool.seen";
   var NAV_REFRESH_MS = 15000;
+  // Track records change every few minutes (the server's statistics run): asked again at most
+  // this often.
+  var RECORD_REFRESH_MS = 60000;
 
   // --- storage (may be unavailable in a third-party iframe) -----------------------------
   function storageSave(value) {
@@ -138,6 +142,31 @@
     return h("span", { className: "result " + (result > 0n ? "up" : result < 0n ? "down" : "muted"),
                        "data-testid": testid || "position-result", title: exact(fromScaled(result, 8)) },
       signed(result) + (base > 0n ? " (" + percent(result, base) + ")" : ""));
+  }
+
+  // Ratios (the API's fractions to 12 places) as percents to hundredths, truncated toward
+  // zero: "0.125000000000" is "12.50%" (signed: "+12.50%"); the exact percent in the title.
+  function ratioPercent(text, withSign) {
+    if (text == null || text === "") return "—";
+    var bp = toScaled(text, 4);  // hundredths of a percent
+    var body = fromScaled(bp < 0n ? -bp : bp, 2) + "%";
+    if (bp < 0n) return "−" + body;
+    return (withSign && bp > 0n ? "+" : "") + body;
+  }
+  function ratioExact(text) {
+    if (text == null || text === "") return "";
+    var digits = fromScaled(toScaled(text, 12), 10).replace(/0+$/, "").replace(/\.$/, "");
+    return digits + "%";
+  }
+  function ratioEl(text, attrs, withSign) {
+    var el = h("span", attrs || null);
+    el.textContent = ratioPercent(text, withSign);
+    el.title = ratioExact(text);
+    if (withSign && text != null) {
+      var scaled = toScaled(text, 4);
+      el.classList.add(scaled > 0n ? "up" : scaled < 0n ? "down" : "muted");
+    }
+    return el;
   }
 
   // --- DOM helpers ----------------------------------------------------------------------
@@ -405,9 +434,28 @@
         h("div", null, h("span", { className: "k", text: gettext("Pool") }),
           h("span", { className: "v", title: pool ? exact(pool.balance) : "", text: pool ? moneyShort(pool.balance) : "—" })),
         h("div", null, h("span", { className: "k", text: gettext("NAV") }), h("span", { className: "v", text: nav(entry.nav) })),
-        h("div", null, h("span", { className: "k", text: gettext("Followers") }), h("span", { className: "v", text: String(pool ? pool.followers : 0) }))),
+        h("div", null, h("span", { className: "k", text: gettext("Followers") }),
+          h("span", { className: "v", "data-testid": "card-followers", text: String(pool ? pool.followers : 0) }))),
+      cardRecord(entry.record),
       pool && pool.isBust ? h("div", { className: "bust", text: gettext("Bust") }) : null,
       h("button", { type: "button", className: "btn primary", text: gettext("Watch & copy") }));
+  }
+
+  // The streamer's last 7 days (the lobby's ``record``): ROI and drawdown (the card shows the
+  // pool's followers above), or "New" while the record is too young to rank.
+  function cardRecord(record) {
+    if (record && record.isNew) {
+      return h("div", { className: "card-record", "data-testid": "card-record" },
+        h("span", { className: "badge new", "data-testid": "card-new", text: gettext("New") }),
+        h("span", { className: "muted small", text: gettext("Not enough history to rank yet") }));
+    }
+    return h("div", { className: "kv card-record", "data-testid": "card-record" },
+      h("div", null, h("span", { className: "k", text: gettext("ROI 7 days") }),
+        record ? ratioEl(record.roi, { className: "v", "data-testid": "card-roi" }, true)
+          : h("span", { className: "v muted", "data-testid": "card-roi", text: "—" })),
+      h("div", null, h("span", { className: "k", text: gettext("Max drawdown") }),
+        record ? ratioEl(record.maxDrawdown, { className: "v", "data-testid": "card-drawdown" })
+          : h("span", { className: "v muted", "data-testid": "card-drawdown", text: "—" })));
   }
 
   function upcomingRow(entry) {
@@ -637,8 +685,9 @@
       setText("b-nav", nav(entry.nav));
       setText("b-followers", String(pool ? pool.followers : 0));
     } else {
-      setText("b-title", gettext("This broadcast has ended"));
-      setText("b-name", ended || "");
+      var known = state.names[id];
+      setText("b-title", !ended && known ? gettext("Not live right now") : gettext("This broadcast has ended"));
+      setText("b-name", ended || known || "");
       setText("b-value", "—");
       setText("b-nav", "—");
       setText("b-followers", "—");
@@ -664,6 +713,7 @@
     renderPositions($("b-positions"), mine, false, gettext("No positions in this pool yet."));
     renderTotals($("b-totals"), mine);
     renderChart(pool, entry);
+    renderRecord();
   }
 
   // --- the pool's NAV chart (inline SVG: no chart library, nothing from elsewhere) ------
@@ -708,8 +758,166 @@
     setText("b-chart-range", lowest === highest ? nav(String(lowest)) : nav(String(lowest)) + " – " + nav(String(highest)));
   }
 
+  // A line of ``values`` (floats: a picture, not an amount) with a dashed line at ``par``.
+  function lineChart(values, par, label, testid) {
+    var width = 300, height = 80, pad = 4;
+    var low = Math.min.apply(null, values.concat([par])), high = Math.max.apply(null, values.concat([par]));
+    if (high - low < 1e-9) { high += 0.005; low -= 0.005; }
+    var x = function (i) { return (pad + (i * (width - 2 * pad)) / (values.length - 1)).toFixed(1); };
+    var y = function (n) { return (pad + ((high - n) * (height - 2 * pad)) / (high - low)).toFixed(1); };
+    var rising = values[values.length - 1] >= values[0];
+    var chart = svg("svg", { viewBox: "0 0 " + width + " " + height, preserveAspectRatio: "none",
+                             role: "img", "aria-label": label, "data-testid": testid });
+    chart.appendChild(svg("line", { x1: 0, x2: width, y1: y(par), y2: y(par), "class": "chart-par" }));
+    chart.appendChild(svg("polyline", { points: values.map(function (n, i) { return x(i) + "," + y(n); }).join(" "),
+                                        "class": "chart-line " + (rising ? "up" : "down") }));
+    return chart;
+  }
+
+  // --- the streamer's track record (broadcast) ------------------------------------------
+  function chipsOn(containerId, attribute, value) {
+    Array.prototype.forEach.call($(containerId).querySelectorAll("[" + attribute + "]"), function (chip) {
+      var on = chip.getAttribute(attribute) === value;
+      chip.classList.toggle("on", on);
+      chip.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+  }
+  function loadRecord(id, window_) {
+    var key = id + "/" + window_, kept = state.records[key];
+    if (kept && (kept.loading || Date.now() - kept.at < RECORD_REFRESH_MS)) return;
+    state.records[key] = { at: Date.now(), data: kept ? kept.data : null, loading: true };
+    api("GET", "streamers/" + id + "/stats?window=" + encodeURIComponent(window_)).then(function (answer) {
+      state.records[key] = { at: Date.now(), data: answer.data, loading: false };
+      if (answer.data && answer.data.name) state.names[id] = answer.data.name;
+      if (state.view === "broadcast" && state.streamerId === id) renderBroadcast();
+    }, function (error) {
+      state.records[key] = { at: Date.now(), data: null, loading: false, error: error };
+      if (state.view === "broadcast" && state.streamerId === id) renderRecord();
+    });
+  }
+  var WINDOW_NAMES = {
+    "24h": gettext("the last 24 hours"), "7d": gettext("the last 7 days"), "30d": gettext("the last 30 days"),
+    "90d": gettext("the last 90 days"), all: gettext("all time"),
+  };
+  function figure(label, value, testid) {
+    if (typeof value === "string") value = h("span", { text: value });
+    value.setAttribute("data-testid", testid);
+    return h("div", { className: "figure" }, h("dt", { text: label }), h("dd", null, value));
+  }
+  function renderRecord() {
+    var id = state.streamerId, window_ = state.recordWindow;
+    var box = $("b-record");
+    if (id == null) { box.hidden = true; return; }
+    loadRecord(id, window_);
+    var kept = state.records[id + "/" + window_] || {};
+    chipsOn("b-record-windows", "data-window", window_);
+    var r = kept.data;
+    // Another operator's or a private streamer's record is not found: no panel at all.
+    box.hidden = !r && !!(kept.error && kept.error.status === 404);
+    $("b-record-new").hidden = !(r && r.isNew);
+    if (!r) {
+      setText("b-record-note", kept.error ? errorText(kept.error.body) : gettext("Loading the track record…"));
+      replaceChildren($("b-record-figures"), []);
+      $("b-record-chart").hidden = true;
+      return;
+    }
+    var cur = " " + (r.currency || "");
+    var net = toScaled(r.netResult, 8);
+    setText("b-record-note", (r.isNew ? gettext("New streamer: not ranked until the record is old enough.") + " " : "")
+      + fmt(gettext("Over %(period)s, from the pool's balance history."), { period: WINDOW_NAMES[r.window] || r.window }));
+    replaceChildren($("b-record-figures"), [
+      figure(gettext("ROI"), ratioEl(r.roi, null, true), "record-roi"),
+      figure(gettext("Max drawdown"), ratioEl(r.maxDrawdown), "record-drawdown"),
+      figure(gettext("Pool value"), moneyEl("span", r.aum), "record-aum"),
+      figure(gettext("Peak pool value"), moneyEl("span", r.aumPeak), "record-aum-peak"),
+      figure(gettext("Followers now"), String(r.followersNow), "record-followers"),
+      figure(gettext("Followers in the period"), String(r.followersDistinct), "record-followers-distinct"),
+      figure(gettext("Joined"), moneyEl("span", r.joined), "record-joined"),
+      figure(gettext("Paid out"), moneyEl("span", r.paidOut), "record-paid-out"),
+      figure(gettext("Followers' result"),
+        h("span", { className: net > 0n ? "up" : net < 0n ? "down" : "muted", title: exact(r.netResult) }, signed(net)),
+        "record-net-result"),
+      figure(gettext("Streams"), String(r.streams), "record-streams"),
+      figure(gettext("Hours live"), r.hoursLive, "record-hours"),
+      figure(gettext("Streamer's own share"), ratioEl(r.streamerShare), "record-share"),
+    ]);
+    Array.prototype.forEach.call($("b-record-figures").querySelectorAll('[data-testid="record-aum"], [data-testid="record-aum-peak"], [data-testid="record-joined"], [data-testid="record-paid-out"], [data-testid="record-net-result"]'),
+      function (el) { el.appendChild(document.createTextNode(cur)); });
+    // The index is 1 when the window starts; then its value at each bucket's close.
+    var values = [1].concat((r.series || []).map(function (p) { return Number(p.index); }))
+      .filter(function (n) { return isFinite(n); });
+    $("b-record-chart").hidden = values.length < 2;
+    if (values.length < 2) return;
+    replaceChildren($("b-record-svg"), [lineChart(values, 1, gettext("NAV index over the period"), "record-chart-svg")]);
+    var lowest = Math.min.apply(null, values), highest = Math.max.apply(null, values);
+    setText("b-record-range", nav(String(lowest)) + " – " + nav(String(highest)));
+  }
+
+  // --- the leaderboard ------------------------------------------------------------------
+  function loadBoard(force) {
+    var b = state.board, key = b.window + "/" + b.sort;
+    if (!force && b.key === key && (b.loading || Date.now() - b.at < RECORD_REFRESH_MS)) return;
+    b.key = key;
+    b.at = Date.now();
+    b.loading = true;
+    api("GET", "leaderboard?window=" + encodeURIComponent(b.window) + "&sort=" + encodeURIComponent(b.sort))
+      .then(function (answer) {
+        if (b.key !== key) return;  // the player switched again meanwhile
+        b.rows = answer.data || [];
+        b.loading = false;
+        b.rows.forEach(function (row) { state.names[row.streamerId] = row.name; });
+        if (state.view === "leaderboard") renderBoard();
+      }, function (error) {
+        b.loading = false;
+        showError(error.body);
+      });
+  }
+  function boardRow(row) {
+    var sorted = state.board.sort;
+    var fig = function (name, label, value) {
+      return h("span", { className: "board-fig" + (name === sorted ? " sorted" : "") },
+        h("span", { className: "k", text: label }), value);
+    };
+    return h("li", { className: "board-row", "data-testid": "board-row", "data-streamer": row.streamerId,
+                     "data-rank": row.rank == null ? "" : String(row.rank), tabindex: "0",
+                     onclick: function () { go("streamer/" + row.streamerId); },
+                     onkeydown: function (event) { if (event.key === "Enter") go("streamer/" + row.streamerId); } },
+      h("span", { className: "board-rank", "data-testid": "board-rank", text: row.rank == null ? "–" : String(row.rank) }),
+      h("div", { className: "board-who" },
+        h("span", { className: "board-name", "data-testid": "board-name", text: row.name }),
+        row.live ? h("span", { className: "live-dot", text: "● " + gettext("LIVE") }) : null,
+        row.isNew ? h("span", { className: "badge new", "data-testid": "board-new", text: gettext("New") }) : null),
+      h("div", { className: "board-figs" },
+        fig("roi", gettext("ROI"), ratioEl(row.roi, { className: "v", "data-testid": "board-roi" }, true)),
+        fig("drawdown", gettext("Drawdown"), ratioEl(row.maxDrawdown, { className: "v", "data-testid": "board-drawdown" })),
+        fig("aum", gettext("Pool"), h("span", { className: "v" }, moneyEl("span", row.aum, { "data-testid": "board-aum" }),
+          " " + (row.currency || ""))),
+        fig("followers", gettext("Followers"), h("span", { className: "v", "data-testid": "board-followers", text: String(row.followersNow) }))));
+  }
+  function renderBoard() {
+    var b = state.board;
+    loadBoard(false);
+    chipsOn("board-sorts", "data-sort", b.sort);
+    chipsOn("board-windows", "data-window", b.window);
+    var rows = b.rows || [];
+    replaceChildren($("board-list"), rows.map(boardRow));
+    $("board-empty").hidden = b.rows === null || rows.length > 0;
+    // The pooled value of the streamers listed, per currency (exact sums, BigInt).
+    var sums = {}, order = [];
+    rows.forEach(function (row) {
+      if (!(row.currency in sums)) { sums[row.currency] = 0n; order.push(row.currency); }
+      sums[row.currency] += toScaled(row.aum, 8);
+    });
+    $("board-totals").hidden = rows.length === 0;
+    replaceChildren($("board-totals"), rows.length ? [h("span", { className: "muted", text: gettext("Pooled in total") + " " })].concat(
+      order.map(function (currency, i) {
+        return h("span", null, i ? " · " : "", moneyEl("strong", fromScaled(sums[currency], 8), { "data-testid": "board-total" }), " " + currency);
+      })) : []);
+  }
+
   function render() {
     if (state.view === "broadcast") renderBroadcast();
+    else if (state.view === "leaderboard") renderBoard();
     else renderLobby();
   }
 
@@ -720,11 +928,18 @@
   }
   function route_() {
     var match = /^#streamer\/(\d+)$/.exec(location.hash);
-    state.view = match ? "broadcast" : "lobby";
+    state.view = match ? "broadcast" : location.hash === "#leaderboard" ? "leaderboard" : "lobby";
     state.panel = null;
     state.streamerId = match ? Number(match[1]) : null;
     $("lobby").hidden = state.view !== "lobby";
+    $("leaderboard").hidden = state.view !== "leaderboard";
     $("broadcast").hidden = state.view !== "broadcast";
+    Array.prototype.forEach.call(document.querySelectorAll(".tab[data-tab]"), function (tab) {
+      var on = tab.getAttribute("data-tab") === state.view;
+      tab.classList.toggle("on", on);
+      if (on) tab.setAttribute("aria-current", "page");
+      else tab.removeAttribute("aria-current");
+    });
     render();
   }
 
@@ -905,6 +1120,15 @@
     document.addEventListener("keydown", function (event) { if (event.key === "Escape" && state.dialog) closeDialog(); });
     Array.prototype.forEach.call(document.querySelectorAll(".chip[data-fraction]"), function (chip) {
       chip.addEventListener("click", function () { leavePercent(chip.getAttribute("data-fraction")); });
+    });
+    Array.prototype.forEach.call($("b-record-windows").querySelectorAll("[data-window]"), function (chip) {
+      chip.addEventListener("click", function () { state.recordWindow = chip.getAttribute("data-window"); renderRecord(); });
+    });
+    Array.prototype.forEach.call($("board-sorts").querySelectorAll("[data-sort]"), function (chip) {
+      chip.addEventListener("click", function () { state.board.sort = chip.getAttribute("data-sort"); loadBoard(true); renderBoard(); });
+    });
+    Array.prototype.forEach.call($("board-windows").querySelectorAll("[data-window]"), function (chip) {
+      chip.addEventListener("click", function () { state.board.window = chip.getAttribute("data-window"); loadBoard(true); renderBoard(); });
     });
     window.addEventListener("hashchange", route_);
     route_();

@@ -35,6 +35,8 @@ def error_ref(response: dict) -> str:
         ("post", "/api/v1/invites/redeem", {"200", "404", "415"} | PLAYER_ERRORS),
         ("get", "/api/v1/wallet", {"200", "409"} | PLAYER_ERRORS),
         ("get", "/api/v1/pools/{pool_id}/nav", {"200", "404"} | PLAYER_ERRORS),
+        ("get", "/api/v1/streamers/{streamer_id}/stats", {"200", "404"} | PLAYER_ERRORS),
+        ("get", "/api/v1/leaderboard", {"200"} | PLAYER_ERRORS),
     ],
 )
 def test_every_status_an_operation_answers_is_documented_with_an_error_body(
@@ -67,6 +69,8 @@ def test_player_operations_are_named_and_their_bodies_are_components(schema):
         "player_pool_nav",
         "player_position_limits",
         "player_statement",
+        "player_streamer_stats",
+        "player_leaderboard",
     }
     assert all(op["tags"] == ["Player API"] for op in operations.values())
     lobby = responses(schema, "get", "/api/v1/lobby")["200"]["content"]["application/json"]

@@ -89,6 +89,7 @@ def test_upcoming_streams_follow_the_live_ones(client, streamer, operator, lobby
             "maxPoolValue": None,
         },
         "performanceFeePercent": "0.0000",
+        "record": None,
     }
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     for entry in (live, upcoming):

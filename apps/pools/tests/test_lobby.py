@@ -111,7 +111,7 @@ def test_the_lobby_takes_the_same_queries_whatever_its_size(count, django_assert
     for n in range(count):
         StreamFactory(streamer=StreamerFactory(operator=operator))
         upcoming(StreamerFactory(operator=operator), start_in=(n + 1) * HOUR)
-    with django_assert_num_queries(4):  # streamers, their live streams, pools, upcoming
+    with django_assert_num_queries(5):  # streamers, live streams, pools, upcoming, records
         entries = lobby_list(operator=operator, operator_user_id="p1")
         assert len(entries) == 2 * count
         assert all(e.limits.max_followers > 0 and e.streamer.operator for e in entries)

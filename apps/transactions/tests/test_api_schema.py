@@ -214,3 +214,39 @@ def test_stream_requests_say_what_they_take(schema):
                 "description"
             ]
         )
+
+
+@pytest.mark.parametrize(
+    ("path", "operation_id", "component", "statuses", "codes"),
+    [
+        (
+            "/api/v1/streamers/{streamer_id}/stats",
+            "player_streamer_stats",
+            "TrackRecord",
+            {"200", "400", "401", "404", "406"},
+            ["ERR_INVALID_WINDOW", "ERR_COPYSTAKE_OFF"],
+        ),
+        (
+            "/api/v1/leaderboard",
+            "player_leaderboard",
+            "LeaderboardRow",
+            {"200", "400", "401", "406"},
+            ["ERR_INVALID_WINDOW", "ERR_INVALID_SORT", "ERR_VALIDATION", "ERR_COPYSTAKE_OFF"],
+        ),
+    ],
+)
+def test_statistics_operations_are_documented(
+    schema, path, operation_id, component, statuses, codes
+):
+    operation = schema["paths"][path]["get"]
+    assert (operation["operationId"], operation["tags"]) == (operation_id, ["player"])
+    documented = operation["responses"]
+    assert set(documented) == statuses
+    body = documented["200"]["content"]["application/json"]["schema"]
+    assert (
+        body.get("$ref", body.get("items", {}).get("$ref")) == f"#/components/schemas/{component}"
+    )
+    assert all(code in documented["400"]["description"] for code in codes)
+    window = next(p for p in operation["parameters"] if p["name"] == "window")
+    assert set(window["schema"]["enum"]) == {"24h", "7d", "30d", "90d", "all"}
+    assert not any("Input" in name or "Output" in name for name in schema["components"]["schemas"])
