@@ -239,7 +239,7 @@ def test_statistics_operations_are_documented(
     schema, path, operation_id, component, statuses, codes
 ):
     operation = schema["paths"][path]["get"]
-    assert (operation["operationId"], operation["tags"]) == (operation_id, ["player"])
+    assert (operation["operationId"], operation["tags"]) == (operation_id, ["Player API"])
     documented = operation["responses"]
     assert set(documented) == statuses
     body = documented["200"]["content"]["application/json"]["schema"]
