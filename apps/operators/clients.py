@@ -354,26 +354,53 @@ def _wallet_classify(response: httpx.Response) -> CallResult:
     )
 
 
-def _wallet(
-    operator: Operator, name: str, payload: dict[str, Any], *, external_id: str = ""
-) -> CallResult:
+def wallet_request(
+    operator: Operator, name: str, payload: dict[str, Any], *, timestamp: str | None = None
+) -> PreparedCall:
+    """Build and sign the wallet call ``name`` (seed 003) without sending it; ``timestamp``
+    (Unix milliseconds) defaults to now."""
     body = dumps(payload)
     url = f"{operator.wallet_url.rstrip('/')}/{name}"
-    timestamp = wallet_timestamp()  # every attempt is signed afresh
+    timestamp = timestamp or wallet_timestamp()  # every attempt is signed afresh
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "X-VC-Client-ID": operator.wallet_client_id,
         "X-VC-Client-TS": timestamp,
         "X-VC-Client-Signature": wallet_signature(operator.wallet_secret, url, timestamp, body),
     }
+    return PreparedCall(endpoint=f"wallet/{name}", url=url, body=body, headers=headers)
+
+
+def _wallet(
+    operator: Operator, name: str, payload: dict[str, Any], *, external_id: str = ""
+) -> CallResult:
+    return wallet_send(operator, wallet_request(operator, name, payload), external_id=external_id)
+
+
+def wallet_send(operator: Operator, call: PreparedCall, *, external_id: str = "") -> CallResult:
+    """Send a prepared wallet call as it is (the conformance check sends altered ones)."""
     return _post(
         operator=operator,
-        endpoint=f"wallet/{name}",
-        url=url,
-        body=body,
-        headers=headers,
+        endpoint=call.endpoint,
+        url=call.url,
+        body=call.body,
+        headers=call.headers,
         classify=_wallet_classify,
         external_id=external_id,
+    )
+
+
+def callback_send(
+    operator: Operator, call: PreparedCall, *, requires: tuple[str, ...] = ()
+) -> CallResult:
+    """Send a prepared callback as it is (the conformance check sends altered ones)."""
+    return _post(
+        operator=operator,
+        endpoint=call.endpoint,
+        url=call.url,
+        body=call.body,
+        headers=call.headers,
+        classify=_callback_classifier(requires=requires),
     )
 
 

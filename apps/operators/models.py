@@ -114,6 +114,11 @@ class Operator(models.Model):
     )
 
     # The operator's test users for the conformance check (``check_operator``).
+    test_currency = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="Conformance check: the test users' currency (empty: the streamer's).",
+    )
     test_streamer_id = models.CharField(
         max_length=100, blank=True, help_text="Conformance check: a streamer's user id."
     )

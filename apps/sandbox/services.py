@@ -219,7 +219,7 @@ def _transfer_apply_again(stored: SandboxTransfer) -> SandboxTransfer:
     """Misbehaviour ``ignores_transfer_ids``: a repeated id moves the money once more, and
     the answer (unsaved) carries the new balance, as an operator without idempotency would."""
     with transaction.atomic():
-        account = SandboxAccount.objects.select_for_update().get(pk=stored.account_id)
+        account = SandboxAccount.objects.select_for_update().get(pk=stored.account_id or 0)
         if stored.transfer_type == SandboxTransfer.Type.DEPOSIT:
             account.balance += stored.amount
         elif account.balance >= stored.amount:

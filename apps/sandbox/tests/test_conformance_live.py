@@ -1,0 +1,225 @@
+"""The conformance check over real HTTP against the sandbox operator: it passes with every
+misbehaviour switch off, and each switch fails exactly the probes it should."""
+
+from decimal import Decimal
+
+import pytest
+
+from apps.operators.conformance.report import FAIL, PASS, SKIP
+from apps.operators.conformance.suite import conformance_check
+from apps.operators.models import CallLog
+from apps.operators.tests.factories import OperatorFactory
+from apps.sandbox.models import SandboxAccount
+from apps.sandbox.services import (
+    sandbox_account_create,
+    sandbox_fault_set,
+    sandbox_operator_create,
+    sandbox_token_issue,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CALLBACK_ONLY = {
+    "signature-accepted",
+    "streamer-balance",
+    "streamer-balance-non-streamer",
+    "signature-wrong",
+    "api-key-wrong",
+    "body-changed",
+    "transfer-deposit-idempotent",
+    "transfer-withdrawal-idempotent",
+    "transfer-unknown-user",
+    "transfer-non-streamer",
+    "transfer-insufficient-balance",
+    "game-pool",
+}
+WALLET_ONLY = {
+    "wallet-auth",
+    "wallet-signature-wrong",
+    "wallet-timestamp-window",
+    "wallet-deposit-duplicate",
+    "wallet-withdraw-duplicate",
+    "wallet-rollback",
+    "wallet-rollback-unknown",
+    "wallet-late-withdraw",
+    "wallet-insufficient-funds",
+}
+ALL_PROBES = CALLBACK_ONLY | WALLET_ONLY | {"balances-restored"}
+
+
+@pytest.fixture
+def world(live_server):
+    sandbox = sandbox_operator_create(
+        slug="conf",
+        name="Conformance Casino",
+        api_key="conf-api-key",
+        secret_key="conf-secret",
+        wallet_client_id="conf-client",
+        wallet_secret="conf-wallet-secret",
+    )
+    streamer = sandbox_account_create(
+        operator=sandbox,
+        user_id="s-1",
+        username="S",
+        currency="USD",
+        balance=Decimal("100"),
+        is_streamer=True,
+    )
+    follower = sandbox_account_create(
+        operator=sandbox, user_id="f-1", username="F", currency="USD", balance=Decimal("50")
+    )
+    sandbox_account_create(
+        operator=sandbox, user_id="p-1", username="P", currency="USD", balance=Decimal("5")
+    )
+    token = sandbox_token_issue(account=follower)
+    operator = OperatorFactory(
+        code="conf",
+        callback_url=f"{live_server.url}/sandbox/conf/copystake",
+        wallet_url=f"{live_server.url}/sandbox/conf/wallet",
+        operator_api_key="conf-api-key",
+        secret_key="conf-secret",
+        wallet_client_id="conf-client",
+        wallet_secret="conf-wallet-secret",
+        request_timeout_seconds=5.0,
+        test_currency="USD",
+        test_streamer_id="s-1",
+        test_follower_id="f-1",
+        test_follower_token=token.token,
+        test_non_streamer_id="p-1",
+        test_unknown_id="nobody-1",
+    )
+    return operator, sandbox, streamer, follower
+
+
+def verdicts(report):
+    return {probe.name: probe.verdict for probe in report.probes}
+
+
+def failed(report):
+    return {probe.name for probe in report.probes if probe.verdict == FAIL}
+
+
+def balances(*accounts):
+    return [SandboxAccount.objects.get(pk=account.pk).balance for account in accounts]
+
+
+def test_every_probe_passes_against_the_sandbox(world):
+    # given
+    operator, _, streamer, follower = world
+    # when
+    report = conformance_check(operator=operator)
+    # then: every probe ran and passed, and nothing moved in the end
+    assert verdicts(report) == dict.fromkeys(ALL_PROBES, PASS)
+    assert [probe.name for probe in report.probes][-1] == "balances-restored"
+    assert report.ok
+    assert balances(streamer, follower) == [Decimal("100"), Decimal("50")]
+    assert report.as_dict()["passed"] == len(ALL_PROBES)
+
+
+def _switch(sandbox, name):
+    setattr(sandbox, name, True)
+    sandbox.save(update_fields=[name])
+
+
+def test_wrong_secret_fails_the_two_gates_and_skips_the_rest(world):
+    # given
+    operator, sandbox, streamer, follower = world
+    _switch(sandbox, "uses_wrong_secret")
+    # when
+    report = conformance_check(operator=operator)
+    # then
+    assert failed(report) == {"signature-accepted", "wallet-auth"}
+    assert {n for n, v in verdicts(report).items() if v == SKIP} == ALL_PROBES - failed(report)
+    by_name = {probe.name: probe for probe in report.probes}
+    assert "a correctly signed request was refused" in by_name["signature-accepted"].got
+    assert "HTTP 401" in by_name["signature-accepted"].got
+    assert "check the wallet secret" in by_name["wallet-auth"].got
+    assert by_name["signature-accepted"].request["headers"]["X-REQUEST-SIGNATURE"]
+    assert balances(streamer, follower) == [Decimal("100"), Decimal("50")]
+    assert not report.ok
+
+
+def test_no_transfer_idempotency_fails_the_two_transfer_probes(world):
+    # given
+    operator, sandbox, streamer, follower = world
+    _switch(sandbox, "ignores_transfer_ids")
+    # when
+    report = conformance_check(operator=operator)
+    # then: each repeat moved the money again; the deposit's and the withdrawal's cancel out
+    assert failed(report) == {"transfer-deposit-idempotent", "transfer-withdrawal-idempotent"}
+    deposit = next(p for p in report.probes if p.name == "transfer-deposit-idempotent")
+    assert "the balance went 100 -> 102 (moved 2, once is 1)" in deposit.got
+    assert "the repeat answered HTTP 200" in deposit.got
+    assert deposit.request["body"] == (
+        '{"id":"' + deposit.request["body"].split('"')[3] + '","userId":"s-1","type":"DEPOSIT",'
+        '"amount":1,"currency":"USD"}'
+    )
+    assert balances(streamer, follower) == [Decimal("100"), Decimal("50")]
+
+
+def test_no_wallet_409_fails_the_three_duplicate_probes(world):
+    # given
+    operator, sandbox, streamer, follower = world
+    _switch(sandbox, "no_wallet_duplicate_409")
+    # when
+    report = conformance_check(operator=operator)
+    # then
+    assert failed(report) == {
+        "wallet-deposit-duplicate",
+        "wallet-withdraw-duplicate",
+        "wallet-rollback",
+    }
+    withdraw = next(p for p in report.probes if p.name == "wallet-withdraw-duplicate")
+    assert "the repeated providerTxId answered HTTP 200" in withdraw.got
+    assert "not 409" in withdraw.got
+    assert "********" not in withdraw.request["body"] or "userToken" in withdraw.request["body"]
+    assert balances(streamer, follower) == [Decimal("100"), Decimal("50")]
+
+
+def test_wrong_error_codes_fail_the_four_error_code_probes(world):
+    # given
+    operator, sandbox, streamer, follower = world
+    _switch(sandbox, "wrong_error_codes")
+    # when
+    report = conformance_check(operator=operator)
+    # then
+    assert failed(report) == {
+        "streamer-balance-non-streamer",
+        "transfer-unknown-user",
+        "transfer-non-streamer",
+        "transfer-insufficient-balance",
+    }
+    probe = next(p for p in report.probes if p.name == "transfer-non-streamer")
+    assert probe.expected == "HTTP 400 ERR_TRANSFER_FORBIDDEN"
+    assert probe.got == "error code ERR_UNKNOWN instead of ERR_TRANSFER_FORBIDDEN"
+    assert balances(streamer, follower) == [Decimal("100"), Decimal("50")]
+
+
+def test_accepting_bad_signatures_fails_the_three_signature_probes(world):
+    # given
+    operator, sandbox, streamer, follower = world
+    _switch(sandbox, "accepts_bad_signatures")
+    # when
+    report = conformance_check(operator=operator)
+    # then: the API key and the timestamp are still checked
+    assert failed(report) == {"signature-wrong", "body-changed", "wallet-signature-wrong"}
+    probe = next(p for p in report.probes if p.name == "signature-wrong")
+    assert probe.got.startswith("accepted a request with a wrong signature: HTTP 200")
+    assert verdicts(report)["api-key-wrong"] == PASS
+    assert verdicts(report)["wallet-timestamp-window"] == PASS
+    assert balances(streamer, follower) == [Decimal("100"), Decimal("50")]
+
+
+def test_a_hanging_endpoint_is_bounded_by_the_operators_timeout(world):
+    # given: game-pool sleeps 2 s, the operator's timeout is 0.3 s
+    operator, sandbox, streamer, follower = world
+    operator.request_timeout_seconds = 0.3
+    operator.save(update_fields=["request_timeout_seconds"])
+    sandbox_fault_set(operator=sandbox, route="game-pool", mode="timeout_before", latency_ms=2000)
+    # when
+    report = conformance_check(operator=operator)
+    # then
+    assert failed(report) == {"game-pool"}
+    probe = next(p for p in report.probes if p.name == "game-pool")
+    assert "OPEN: no answer: timeout" in probe.got
+    assert CallLog.objects.filter(endpoint="game-pool", error_code="ERR_TIMEOUT").count() == 2
