@@ -243,7 +243,11 @@ class PreparedCall:
 
 def callback_request(operator: Operator, name: str, payload: dict[str, Any]) -> PreparedCall:
     """Build and sign the operator callback ``name`` (seed 000) without sending it."""
-    body = dumps(payload)
+    return callback_signed(operator, name, dumps(payload))
+
+
+def callback_signed(operator: Operator, name: str, body: bytes) -> PreparedCall:
+    """Sign these exact body bytes as the callback ``name`` (``manage.py sign`` uses it)."""
     headers = {
         "Content-Type": "application/json",
         "X-API-KEY": operator.operator_api_key,
@@ -359,7 +363,13 @@ def wallet_request(
 ) -> PreparedCall:
     """Build and sign the wallet call ``name`` (seed 003) without sending it; ``timestamp``
     (Unix milliseconds) defaults to now."""
-    body = dumps(payload)
+    return wallet_signed(operator, name, dumps(payload), timestamp=timestamp)
+
+
+def wallet_signed(
+    operator: Operator, name: str, body: bytes, *, timestamp: str | None = None
+) -> PreparedCall:
+    """Sign these exact body bytes as the wallet call ``name``."""
     url = f"{operator.wallet_url.rstrip('/')}/{name}"
     timestamp = timestamp or wallet_timestamp()  # every attempt is signed afresh
     headers = {

@@ -91,3 +91,35 @@ def described(result: CallResult) -> str:
 
 def _short(data: dict[str, Any]) -> str:
     return dumps(data).decode()[:200]
+
+
+def report_table(report: dict[str, Any]) -> str:
+    """A report (``Report.as_dict()``) as a readable table, each FAIL with its request."""
+    rows = [("VERDICT", "PROBE", "DETAIL")]
+    for probe in report.get("probes", []):
+        if probe["verdict"] == SKIP:
+            detail = probe["why"]
+        elif probe["verdict"] == FAIL:
+            detail = f"expected {probe['expected']}; got {probe['got']}"
+        else:
+            detail = probe["got"]
+        rows.append((probe["verdict"], probe["name"], detail))
+    width = max(len(name) for _, name, _ in rows)
+    lines = [f"{verdict:<7} {name:<{width}}  {detail}" for verdict, name, detail in rows]
+    for probe in report.get("probes", []):
+        request = probe.get("request")
+        if probe["verdict"] == FAIL and request:
+            lines.append("")
+            lines.append(f"{probe['name']}: to reproduce")
+            lines.append(f"  {request['method']} {request['url']}")
+            lines.extend(f"  {name}: {value}" for name, value in request["headers"].items())
+            lines.append(f"  {request['body']}")
+    lines.append("")
+    summary = (
+        f"{report.get('passed', 0)} passed, {report.get('failed', 0)} failed, "
+        f"{report.get('skipped', 0)} skipped"
+    )
+    if report.get("error"):
+        summary += f"; could not run: {report['error']}"
+    lines.append(summary)
+    return "\n".join(lines)

@@ -1,13 +1,16 @@
 """The conformance check over real HTTP against the sandbox operator: it passes with every
 misbehaviour switch off, and each switch fails exactly the probes it should."""
 
+import json
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from apps.operators.conformance.report import FAIL, PASS, SKIP
 from apps.operators.conformance.suite import conformance_check
-from apps.operators.models import CallLog
+from apps.operators.models import CallLog, ConformanceRun
 from apps.operators.tests.factories import OperatorFactory
 from apps.sandbox.models import SandboxAccount
 from apps.sandbox.services import (
@@ -211,15 +214,51 @@ def test_accepting_bad_signatures_fails_the_three_signature_probes(world):
 
 
 def test_a_hanging_endpoint_is_bounded_by_the_operators_timeout(world):
-    # given: game-pool sleeps 2 s, the operator's timeout is 0.3 s
+    # given: game-pool sleeps 2.5 s, the operator's timeout is 1 s
     operator, sandbox, streamer, follower = world
-    operator.request_timeout_seconds = 0.3
+    operator.request_timeout_seconds = 1.0
     operator.save(update_fields=["request_timeout_seconds"])
-    sandbox_fault_set(operator=sandbox, route="game-pool", mode="timeout_before", latency_ms=2000)
+    sandbox_fault_set(operator=sandbox, route="game-pool", mode="timeout_before", latency_ms=2500)
     # when
     report = conformance_check(operator=operator)
     # then
-    assert failed(report) == {"game-pool"}
     probe = next(p for p in report.probes if p.name == "game-pool")
+    assert failed(report) == {"game-pool"}, [p.got for p in report.probes if p.verdict == FAIL]
     assert "OPEN: no answer: timeout" in probe.got
     assert CallLog.objects.filter(endpoint="game-pool", error_code="ERR_TIMEOUT").count() == 2
+
+
+def test_check_operator_command_passes_and_records_the_run(world):
+    # given
+    operator, *_ = world
+    out = StringIO()
+    # when
+    call_command("check_operator", "conf", stdout=out)
+    # then
+    text = out.getvalue()
+    assert text.splitlines()[0].split() == ["VERDICT", "PROBE", "DETAIL"]
+    assert "PASS    transfer-deposit-idempotent" in text
+    assert text.rstrip().endswith(f"{len(ALL_PROBES)} passed, 0 failed, 0 skipped")
+    run = ConformanceRun.objects.get()
+    assert (run.state, run.passed, run.failed, run.skipped) == ("passed", len(ALL_PROBES), 0, 0)
+    assert run.started_by is None and run.finished_at is not None
+
+
+def test_check_operator_command_exits_1_on_a_fail_with_the_request_to_reproduce(world):
+    # given
+    operator, sandbox, *_ = world
+    _switch(sandbox, "accepts_bad_signatures")
+    out = StringIO()
+    # when
+    with pytest.raises(SystemExit) as exit:
+        call_command("check_operator", "conf", "--json", stdout=out)
+    # then
+    assert exit.value.code == 1
+    report = json.loads(out.getvalue())
+    assert (report["passed"], report["failed"], report["ok"]) == (len(ALL_PROBES) - 3, 3, False)
+    wrong = next(p for p in report["probes"] if p["name"] == "signature-wrong")
+    assert wrong["verdict"] == "FAIL"
+    assert wrong["request"]["method"] == "POST"
+    assert wrong["request"]["url"].endswith("/sandbox/conf/copystake/streamer-balance")
+    assert wrong["request"]["body"] == '{"userId":"s-1"}'
+    assert wrong["request"]["headers"]["X-API-KEY"] != "conf-api-key"  # masked
