@@ -11,14 +11,8 @@ from django.core.management import call_command
 from apps.operators.conformance.report import FAIL, PASS, SKIP
 from apps.operators.conformance.suite import conformance_check
 from apps.operators.models import CallLog, ConformanceRun
-from apps.operators.tests.factories import OperatorFactory
 from apps.sandbox.models import SandboxAccount
-from apps.sandbox.services import (
-    sandbox_account_create,
-    sandbox_fault_set,
-    sandbox_operator_create,
-    sandbox_token_issue,
-)
+from apps.sandbox.services import sandbox_fault_set
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,50 +44,6 @@ WALLET_ONLY = {
 ALL_PROBES = CALLBACK_ONLY | WALLET_ONLY | {"balances-restored"}
 
 
-@pytest.fixture
-def world(live_server):
-    sandbox = sandbox_operator_create(
-        slug="conf",
-        name="Conformance Casino",
-        api_key="conf-api-key",
-        secret_key="conf-secret",
-        wallet_client_id="conf-client",
-        wallet_secret="conf-wallet-secret",
-    )
-    streamer = sandbox_account_create(
-        operator=sandbox,
-        user_id="s-1",
-        username="S",
-        currency="USD",
-        balance=Decimal("100"),
-        is_streamer=True,
-    )
-    follower = sandbox_account_create(
-        operator=sandbox, user_id="f-1", username="F", currency="USD", balance=Decimal("50")
-    )
-    sandbox_account_create(
-        operator=sandbox, user_id="p-1", username="P", currency="USD", balance=Decimal("5")
-    )
-    token = sandbox_token_issue(account=follower)
-    operator = OperatorFactory(
-        code="conf",
-        callback_url=f"{live_server.url}/sandbox/conf/copystake",
-        wallet_url=f"{live_server.url}/sandbox/conf/wallet",
-        operator_api_key="conf-api-key",
-        secret_key="conf-secret",
-        wallet_client_id="conf-client",
-        wallet_secret="conf-wallet-secret",
-        request_timeout_seconds=5.0,
-        test_currency="USD",
-        test_streamer_id="s-1",
-        test_follower_id="f-1",
-        test_follower_token=token.token,
-        test_non_streamer_id="p-1",
-        test_unknown_id="nobody-1",
-    )
-    return operator, sandbox, streamer, follower
-
-
 def verdicts(report):
     return {probe.name: probe.verdict for probe in report.probes}
 
@@ -106,9 +56,9 @@ def balances(*accounts):
     return [SandboxAccount.objects.get(pk=account.pk).balance for account in accounts]
 
 
-def test_every_probe_passes_against_the_sandbox(world):
+def test_every_probe_passes_against_the_sandbox(conformance_world):
     # given
-    operator, _, streamer, follower = world
+    operator, _, streamer, follower = conformance_world
     # when
     report = conformance_check(operator=operator)
     # then: every probe ran and passed, and nothing moved in the end
@@ -124,9 +74,9 @@ def _switch(sandbox, name):
     sandbox.save(update_fields=[name])
 
 
-def test_wrong_secret_fails_the_two_gates_and_skips_the_rest(world):
+def test_wrong_secret_fails_the_two_gates_and_skips_the_rest(conformance_world):
     # given
-    operator, sandbox, streamer, follower = world
+    operator, sandbox, streamer, follower = conformance_world
     _switch(sandbox, "uses_wrong_secret")
     # when
     report = conformance_check(operator=operator)
@@ -142,9 +92,9 @@ def test_wrong_secret_fails_the_two_gates_and_skips_the_rest(world):
     assert not report.ok
 
 
-def test_no_transfer_idempotency_fails_the_two_transfer_probes(world):
+def test_no_transfer_idempotency_fails_the_two_transfer_probes(conformance_world):
     # given
-    operator, sandbox, streamer, follower = world
+    operator, sandbox, streamer, follower = conformance_world
     _switch(sandbox, "ignores_transfer_ids")
     # when
     report = conformance_check(operator=operator)
@@ -160,9 +110,9 @@ def test_no_transfer_idempotency_fails_the_two_transfer_probes(world):
     assert balances(streamer, follower) == [Decimal("100"), Decimal("50")]
 
 
-def test_no_wallet_409_fails_the_three_duplicate_probes(world):
+def test_no_wallet_409_fails_the_three_duplicate_probes(conformance_world):
     # given
-    operator, sandbox, streamer, follower = world
+    operator, sandbox, streamer, follower = conformance_world
     _switch(sandbox, "no_wallet_duplicate_409")
     # when
     report = conformance_check(operator=operator)
@@ -179,9 +129,9 @@ def test_no_wallet_409_fails_the_three_duplicate_probes(world):
     assert balances(streamer, follower) == [Decimal("100"), Decimal("50")]
 
 
-def test_wrong_error_codes_fail_the_four_error_code_probes(world):
+def test_wrong_error_codes_fail_the_four_error_code_probes(conformance_world):
     # given
-    operator, sandbox, streamer, follower = world
+    operator, sandbox, streamer, follower = conformance_world
     _switch(sandbox, "wrong_error_codes")
     # when
     report = conformance_check(operator=operator)
@@ -198,9 +148,9 @@ def test_wrong_error_codes_fail_the_four_error_code_probes(world):
     assert balances(streamer, follower) == [Decimal("100"), Decimal("50")]
 
 
-def test_accepting_bad_signatures_fails_the_three_signature_probes(world):
+def test_accepting_bad_signatures_fails_the_three_signature_probes(conformance_world):
     # given
-    operator, sandbox, streamer, follower = world
+    operator, sandbox, streamer, follower = conformance_world
     _switch(sandbox, "accepts_bad_signatures")
     # when
     report = conformance_check(operator=operator)
@@ -213,9 +163,9 @@ def test_accepting_bad_signatures_fails_the_three_signature_probes(world):
     assert balances(streamer, follower) == [Decimal("100"), Decimal("50")]
 
 
-def test_a_hanging_endpoint_is_bounded_by_the_operators_timeout(world):
+def test_a_hanging_endpoint_is_bounded_by_the_operators_timeout(conformance_world):
     # given: game-pool sleeps 2.5 s, the operator's timeout is 1 s
-    operator, sandbox, streamer, follower = world
+    operator, sandbox, streamer, follower = conformance_world
     operator.request_timeout_seconds = 1.0
     operator.save(update_fields=["request_timeout_seconds"])
     sandbox_fault_set(operator=sandbox, route="game-pool", mode="timeout_before", latency_ms=2500)
@@ -228,9 +178,9 @@ def test_a_hanging_endpoint_is_bounded_by_the_operators_timeout(world):
     assert CallLog.objects.filter(endpoint="game-pool", error_code="ERR_TIMEOUT").count() == 2
 
 
-def test_check_operator_command_passes_and_records_the_run(world):
+def test_check_operator_command_passes_and_records_the_run(conformance_world):
     # given
-    operator, *_ = world
+    operator, *_ = conformance_world
     out = StringIO()
     # when
     call_command("check_operator", "conf", stdout=out)
@@ -244,9 +194,9 @@ def test_check_operator_command_passes_and_records_the_run(world):
     assert run.started_by is None and run.finished_at is not None
 
 
-def test_check_operator_command_exits_1_on_a_fail_with_the_request_to_reproduce(world):
+def test_check_operator_command_exits_1_on_a_fail_with_the_request_to_reproduce(conformance_world):
     # given
-    operator, sandbox, *_ = world
+    operator, sandbox, *_ = conformance_world
     _switch(sandbox, "accepts_bad_signatures")
     out = StringIO()
     # when
