@@ -19,12 +19,18 @@ def credential(label: str) -> str:
     return match.group(1)
 
 
+def _first(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    assert match, pattern
+    return match.group(1)
+
+
 def examples() -> list[dict]:
     parsed = []
     for block in CURL.findall(DOC.read_text()):
-        url = re.search(r"curl -X POST '([^']+)'", block).group(1)
+        url = _first(r"curl -X POST '([^']+)'", block)
         headers = dict(line.split(": ", 1) for line in re.findall(r"-H '([^']+)'", block))
-        body = re.search(r"--data-raw '([^']*)'", block).group(1)
+        body = _first(r"--data-raw '([^']*)'", block)
         parsed.append({"url": url, "headers": headers, "body": body})
     return parsed
 
