@@ -243,7 +243,11 @@ class PreparedCall:
 
 def callback_request(operator: Operator, name: str, payload: dict[str, Any]) -> PreparedCall:
     """Build and sign the operator callback ``name`` (seed 000) without sending it."""
-    body = dumps(payload)
+    return callback_signed(operator, name, dumps(payload))
+
+
+def callback_signed(operator: Operator, name: str, body: bytes) -> PreparedCall:
+    """Sign these exact body bytes as the callback ``name`` (``manage.py sign`` uses it)."""
     headers = {
         "Content-Type": "application/json",
         "X-API-KEY": operator.operator_api_key,
@@ -354,26 +358,59 @@ def _wallet_classify(response: httpx.Response) -> CallResult:
     )
 
 
-def _wallet(
-    operator: Operator, name: str, payload: dict[str, Any], *, external_id: str = ""
-) -> CallResult:
-    body = dumps(payload)
+def wallet_request(
+    operator: Operator, name: str, payload: dict[str, Any], *, timestamp: str | None = None
+) -> PreparedCall:
+    """Build and sign the wallet call ``name`` (seed 003) without sending it; ``timestamp``
+    (Unix milliseconds) defaults to now."""
+    return wallet_signed(operator, name, dumps(payload), timestamp=timestamp)
+
+
+def wallet_signed(
+    operator: Operator, name: str, body: bytes, *, timestamp: str | None = None
+) -> PreparedCall:
+    """Sign these exact body bytes as the wallet call ``name``."""
     url = f"{operator.wallet_url.rstrip('/')}/{name}"
-    timestamp = wallet_timestamp()  # every attempt is signed afresh
+    timestamp = timestamp or wallet_timestamp()  # every attempt is signed afresh
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "X-VC-Client-ID": operator.wallet_client_id,
         "X-VC-Client-TS": timestamp,
         "X-VC-Client-Signature": wallet_signature(operator.wallet_secret, url, timestamp, body),
     }
+    return PreparedCall(endpoint=f"wallet/{name}", url=url, body=body, headers=headers)
+
+
+def _wallet(
+    operator: Operator, name: str, payload: dict[str, Any], *, external_id: str = ""
+) -> CallResult:
+    return wallet_send(operator, wallet_request(operator, name, payload), external_id=external_id)
+
+
+def wallet_send(operator: Operator, call: PreparedCall, *, external_id: str = "") -> CallResult:
+    """Send a prepared wallet call as it is (the conformance check sends altered ones)."""
     return _post(
         operator=operator,
-        endpoint=f"wallet/{name}",
-        url=url,
-        body=body,
-        headers=headers,
+        endpoint=call.endpoint,
+        url=call.url,
+        body=call.body,
+        headers=call.headers,
         classify=_wallet_classify,
         external_id=external_id,
+    )
+
+
+def callback_send(
+    operator: Operator, call: PreparedCall, *, requires: tuple[str, ...] = ()
+) -> CallResult:
+    """Send a prepared callback as it is (the conformance check sends altered ones)."""
+    return _post(
+        operator=operator,
+        endpoint=call.endpoint,
+        url=call.url,
+        body=call.body,
+        headers=call.headers,
+        classify=_callback_classifier(requires=requires),
     )
 
 

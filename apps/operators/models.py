@@ -2,6 +2,7 @@ import hashlib
 import ipaddress
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -112,10 +113,34 @@ class Operator(models.Model):
         "language init asks for is used when it is one of them, English otherwise.",
     )
 
+    # The operator's test users for the conformance check (``check_operator``).
+    test_currency = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="Conformance check: the test users' currency (empty: the streamer's).",
+    )
+    test_streamer_id = models.CharField(
+        max_length=100, blank=True, help_text="Conformance check: a streamer's user id."
+    )
+    test_follower_id = models.CharField(
+        max_length=100, blank=True, help_text="Conformance check: a follower's user id."
+    )
+    test_follower_token = EncryptedTextField(
+        blank=True,
+        default="",
+        help_text="Conformance check: a live wallet userToken of that follower (a secret).",
+    )
+    test_non_streamer_id = models.CharField(
+        max_length=100, blank=True, help_text="Conformance check: a user id that is no streamer."
+    )
+    test_unknown_id = models.CharField(
+        max_length=100, blank=True, help_text="Conformance check: a user id that does not exist."
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(
-        excluded_fields=["operator_api_key", "secret_key", "wallet_secret"],
+        excluded_fields=["operator_api_key", "secret_key", "wallet_secret", "test_follower_token"],
         get_user=staff_history_user,
     )
 
@@ -149,6 +174,7 @@ class Operator(models.Model):
     masked_operator_api_key = masked("operator_api_key")
     masked_secret_key = masked("secret_key")
     masked_wallet_secret = masked("wallet_secret")
+    masked_test_follower_token = masked("test_follower_token")
 
     @property
     def masked_api_key(self) -> str:
@@ -208,3 +234,41 @@ class CallLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.endpoint} {self.response_status or '-'}"
+
+
+class ConformanceRun(models.Model):
+    """One run of the conformance check against an operator, with its report."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        PASSED = "passed", "Passed"
+        FAILED = "failed", "Failed"
+        ERROR = "error", "Could not run"
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, related_name="conformance_runs"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    report = models.JSONField(default=dict, blank=True)
+    passed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "running", "passed", "failed", "error"]),
+                name="conformance_run_state_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Conformance check of {self.operator} #{self.pk} ({self.state})"

@@ -25,6 +25,13 @@ from apps.sandbox.models import (
 from apps.sandbox.services import sandbox_cashout, sandbox_token_issue
 
 SECRET_FIELDS = ("api_key", "secret_key", "wallet_secret")
+MISBEHAVIOURS = (
+    "uses_wrong_secret",
+    "ignores_transfer_ids",
+    "no_wallet_duplicate_409",
+    "wrong_error_codes",
+    "accepts_bad_signatures",
+)
 
 
 class SandboxOperatorForm(forms.ModelForm):
@@ -54,7 +61,7 @@ class SandboxOperatorForm(forms.ModelForm):
 
     class Meta:
         model = SandboxOperator
-        fields = ("slug", "name", "wallet_client_id")
+        fields = ("slug", "name", "wallet_client_id", *MISBEHAVIOURS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,6 +102,7 @@ class SandboxOperatorAdmin(admin.ModelAdmin):
         "masked_api_key",
         "wallet_client_id",
         "masked_wallet_secret",
+        "misbehaving",
         "created_at",
     )
     search_fields = ("slug", "name", "wallet_client_id")
@@ -105,6 +113,11 @@ class SandboxOperatorAdmin(admin.ModelAdmin):
         "created_at",
     )
     inlines = [SandboxFaultInline]
+
+    @admin.display(description="Misbehaviour switches on")
+    def misbehaving(self, operator: SandboxOperator) -> str:
+        on = [name.replace("_", " ") for name in MISBEHAVIOURS if getattr(operator, name)]
+        return ", ".join(on) or "none"
 
     def get_fieldsets(self, request, obj=None):
         replace = ("new_api_key", "new_secret_key", "new_wallet_secret")
@@ -123,6 +136,15 @@ class SandboxOperatorAdmin(admin.ModelAdmin):
                 },
             ),
             ("Replace secrets", {"fields": replace, "classes": ("collapse",)}),
+            (
+                "Misbehaviour switches",
+                {
+                    "fields": MISBEHAVIOURS,
+                    "description": "Make this operator integrate badly on purpose, to see "
+                    "what the conformance check (manage.py check_operator) reports. Leave "
+                    "them all off for a correct operator.",
+                },
+            ),
         ]
 
 

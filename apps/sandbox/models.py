@@ -26,6 +26,33 @@ class SandboxOperator(models.Model):
     secret_key = EncryptedTextField()
     wallet_client_id = models.CharField(max_length=200)
     wallet_secret = EncryptedTextField()
+
+    # Misbehaviour switches: an operator integration with a classic mistake, on purpose
+    # (for tests, and for operators to see what the conformance check reports).
+    uses_wrong_secret = models.BooleanField(
+        default=False,
+        help_text="Misbehaviour: verify signatures with a wrong secret (and wallet secret): "
+        "every correctly signed request is refused.",
+    )
+    ignores_transfer_ids = models.BooleanField(
+        default=False,
+        help_text="Misbehaviour: no idempotency on transfers: a repeated id moves money again.",
+    )
+    no_wallet_duplicate_409 = models.BooleanField(
+        default=False,
+        help_text="Misbehaviour: a repeated providerTxId answers 200 (the first answer) "
+        "instead of 409.",
+    )
+    wrong_error_codes = models.BooleanField(
+        default=False,
+        help_text="Misbehaviour: every callback refusal carries ERR_UNKNOWN instead of its "
+        "documented code.",
+    )
+    accepts_bad_signatures = models.BooleanField(
+        default=False,
+        help_text="Misbehaviour: signatures are not checked (the API key, client id and "
+        "timestamp still are).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

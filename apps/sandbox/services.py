@@ -38,6 +38,11 @@ from apps.sandbox.selectors import sandbox_streamer_accounts
 
 WalletKind = SandboxWalletTx.Kind
 
+
+class SandboxWalletReplay(SandboxWalletError):
+    """Not a refusal: the stored first answer, sent again (``extra["body"]``) with 200."""
+
+
 # --- setup -------------------------------------------------------------------------------
 
 
@@ -117,6 +122,11 @@ def sandbox_streamer_balance(
     *, operator: SandboxOperator, user_id: str, currency: str | None = None
 ) -> SandboxAccount:
     account = _callback_account(operator=operator, user_id=user_id, lock=False)
+    if not account.is_streamer:
+        raise SandboxCallbackError(
+            "the balance of a user who is not a streamer is not shown",
+            code=ErrorCode.BALANCE_FORBIDDEN,
+        )
     if currency is not None and currency != account.currency:
         raise SandboxCallbackError(
             f"balance is not available in {currency}", code=ErrorCode.BALANCE_FORBIDDEN
@@ -200,6 +210,25 @@ def _replay(stored: SandboxTransfer, **fields: Unpack[_TransferFields]) -> Sandb
         raise SandboxCallbackError(
             f"transfer {stored.transfer_id} was already used with a different payload"
         )
+    if stored.operator.ignores_transfer_ids and stored.succeeded:
+        return _transfer_apply_again(stored)
+    return stored
+
+
+def _transfer_apply_again(stored: SandboxTransfer) -> SandboxTransfer:
+    """Misbehaviour ``ignores_transfer_ids``: a repeated id moves the money once more, and
+    the answer (unsaved) carries the new balance, as an operator without idempotency would."""
+    with transaction.atomic():
+        account = SandboxAccount.objects.select_for_update().get(pk=stored.account_id or 0)
+        if stored.transfer_type == SandboxTransfer.Type.DEPOSIT:
+            account.balance += stored.amount
+        elif account.balance >= stored.amount:
+            account.balance -= stored.amount
+        account.save(update_fields=["balance", "updated_at"])
+    stored.balance_after = account.balance
+    stored.response_body = wire.dumps(
+        {"balance": account.balance, "currency": account.currency}
+    ).decode()
     return stored
 
 
@@ -345,7 +374,17 @@ def _existing_refusal(move: WalletMove) -> SandboxWalletError | None:
         return None
     if existing.kind == WalletKind.VOID and existing.status == SandboxWalletTx.Status.VOID:
         return _wallet_error(403, "Transaction was rolled back before it arrived")
-    return _wallet_error(409, "The transaction already exists")
+    return _duplicate(move.operator, "The transaction already exists", existing)
+
+
+def _duplicate(
+    operator: SandboxOperator, message: str, existing: SandboxWalletTx | None
+) -> SandboxWalletError:
+    """The answer to a repeated ``providerTxId``: 409, or (misbehaviour
+    ``no_wallet_duplicate_409``) the first answer again with 200."""
+    if operator.no_wallet_duplicate_409 and existing is not None and existing.response_body:
+        return SandboxWalletReplay(message, status=200, extra={"body": existing.response_body})
+    return _wallet_error(409, message)
 
 
 def _wallet_tx_record(
@@ -458,10 +497,11 @@ def sandbox_wallet_deposit(
 @transaction.atomic
 def _deposit(move: WalletMove) -> SandboxWalletTx:
     account = _lock_wallet_account(move)
-    if SandboxWalletTx.objects.filter(
+    existing = SandboxWalletTx.objects.filter(
         operator=move.operator, provider_tx_id=move.provider_tx_id
-    ).exists():
-        raise _wallet_error(409, "The transaction already exists")
+    ).first()
+    if existing is not None:
+        raise _duplicate(move.operator, "The transaction already exists", existing)
     if move.currency != account.currency:
         raise _wallet_error(403, f"Currency {move.currency} does not match the account")
     old = account.balance
@@ -514,10 +554,11 @@ def _rollback(move: WalletMove, rollback_of: str) -> SandboxWalletTx:
         .filter(operator=move.operator, user_id=move.user_id)
         .first()
     )
-    if SandboxWalletTx.objects.filter(
+    existing = SandboxWalletTx.objects.filter(
         operator=move.operator, provider_tx_id=move.provider_tx_id
-    ).exists():
-        raise _wallet_error(409, "The rollback transaction already exists")
+    ).first()
+    if existing is not None:
+        raise _duplicate(move.operator, "The rollback transaction already exists", existing)
     original = (
         SandboxWalletTx.objects.select_for_update()
         .filter(operator=move.operator, provider_tx_id=rollback_of)

@@ -22,12 +22,18 @@ from django.views.decorators.http import require_POST
 from apps.core import wire
 from apps.core.errors import ApplicationError, ErrorCode
 from apps.core.money import AmountError, parse_amount
-from apps.operators.signatures import copystake_verify, wallet_verify
+from apps.operators.signatures import (
+    WALLET_MAX_SKEW_MS,
+    copystake_verify,
+    wallet_timestamp,
+    wallet_verify,
+)
 from apps.sandbox import faults, services
 from apps.sandbox.errors import SandboxCallbackError, SandboxWalletError
 from apps.sandbox.faults import FiredFault, Mode, Route
 from apps.sandbox.models import SandboxOperator
 from apps.sandbox.selectors import sandbox_account_get, sandbox_operator_get
+from apps.sandbox.services import SandboxWalletReplay
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +150,33 @@ def _with_fault(
     return HttpResponse(faults.truncate(response.content), status=200, content_type=JSON)
 
 
+# --- misbehaviour switches ---------------------------------------------------------------
+
+
+def _secret(operator: SandboxOperator, secret: str) -> str:
+    """The secret signatures are checked with: a wrong one under ``uses_wrong_secret``."""
+    return f"{secret}-but-wrong" if operator.uses_wrong_secret else secret
+
+
+def _timestamp_in_window(timestamp: str | None) -> bool:
+    """The wallet's timestamp check alone (``accepts_bad_signatures`` skips the rest)."""
+    if not timestamp or not timestamp.isdigit():
+        return False
+    return abs(int(wallet_timestamp()) - int(timestamp)) <= WALLET_MAX_SKEW_MS
+
+
+def _miscoded(operator: SandboxOperator, response: HttpResponse) -> HttpResponse:
+    """Under ``wrong_error_codes`` every callback refusal says ERR_UNKNOWN."""
+    if not operator.wrong_error_codes or response.status_code != 400:
+        return response
+    try:
+        body = wire.loads(response.content)
+    except ValueError:
+        return response
+    message = body.get("errorMessage", "") if isinstance(body, dict) else ""
+    return callback_error(400, ErrorCode.UNKNOWN, str(message))
+
+
 # --- callbacks (seed 000) ----------------------------------------------------------------
 
 
@@ -161,14 +194,17 @@ def _callback_route(route: str):
             if not hmac.compare_digest(api_key.encode(), operator.api_key.encode()):
                 return callback_error(401, ErrorCode.UNKNOWN, "invalid API key")
             signature = request.headers.get("X-REQUEST-SIGNATURE")
-            if not copystake_verify(operator.secret_key, raw, signature):
+            if not operator.accepts_bad_signatures and not copystake_verify(
+                _secret(operator, operator.secret_key), raw, signature
+            ):
                 return callback_error(401, ErrorCode.UNKNOWN, "invalid signature")
 
             def run() -> HttpResponse:
                 try:
-                    return handler(operator, _Body(raw, _callback_bad_request))
+                    response = handler(operator, _Body(raw, _callback_bad_request))
                 except SandboxCallbackError as error:
-                    return callback_error(400, error.code, error.message)
+                    response = callback_error(400, error.code, error.message)
+                return _miscoded(operator, response)
 
             fault = faults.fault_fire(operator=operator, route=route)
             response = _with_fault(fault, CALLBACKS, run)
@@ -227,18 +263,25 @@ def _wallet_route(route: str):
             client_id = request.headers.get("X-VC-Client-ID", "")
             if not hmac.compare_digest(client_id.encode(), operator.wallet_client_id.encode()):
                 return wallet_answer(403, "Invalid client id")
-            if not wallet_verify(
-                operator.wallet_secret,
-                request.get_full_path(),
-                request.headers.get("X-VC-Client-TS"),
-                raw,
-                request.headers.get("X-VC-Client-Signature"),
-            ):
+            timestamp = request.headers.get("X-VC-Client-TS")
+            if operator.accepts_bad_signatures:
+                verified = _timestamp_in_window(timestamp)
+            else:
+                verified = wallet_verify(
+                    _secret(operator, operator.wallet_secret),
+                    request.get_full_path(),
+                    timestamp,
+                    raw,
+                    request.headers.get("X-VC-Client-Signature"),
+                )
+            if not verified:
                 return wallet_answer(403, "Invalid signature or timestamp")
 
             def run() -> HttpResponse:
                 try:
                     return handler(operator, _Body(raw, _wallet_bad_request))
+                except SandboxWalletReplay as replay:
+                    return HttpResponse(str(replay.extra["body"]), status=200, content_type=JSON)
                 except SandboxWalletError as error:
                     return wallet_answer(error.status, error.message)
 

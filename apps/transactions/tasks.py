@@ -238,3 +238,20 @@ def retention_task() -> dict[str, int]:
 
     rollups_refresh()
     return {"snapshots": snapshots_prune(), "calls": calls_prune()}
+
+
+# --- operator conformance check (apps.operators.conformance) ----------------------------
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def conformance_check_task(run_id: int) -> str:
+    """Run a pending conformance check (a repeated delivery finds it taken and does nothing)."""
+    from apps.operators.conformance.services import conformance_run_execute
+
+    return conformance_run_execute(run_id=run_id).state

@@ -12,8 +12,9 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db import transaction
 from django.template.response import TemplateResponse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from apps.backoffice import resend
 from apps.backoffice.admin_actions import (
@@ -30,8 +31,10 @@ from apps.core.admin_filters import DateRangeFilter
 from apps.core.errors import ErrorCode
 from apps.followers.selectors import operator_language_codes
 from apps.operators import services
-from apps.operators.models import CallLog, Operator
+from apps.operators.conformance.services import conformance_run_create
+from apps.operators.models import CallLog, ConformanceRun, Operator
 from apps.transactions.models import Transaction
+from apps.transactions.tasks import conformance_check_task
 
 SECRET_REPLACEMENTS = {
     "new_operator_api_key": "operator_api_key",
@@ -55,6 +58,19 @@ CONFIG_FIELDS = (
     "request_timeout_seconds",
     "default_stop_loss_percent",
     "default_performance_fee_percent",
+    "test_currency",
+    "test_streamer_id",
+    "test_follower_id",
+    "test_non_streamer_id",
+    "test_unknown_id",
+)
+TEST_USERS = (
+    "test_currency",
+    ("test_streamer_id", "test_non_streamer_id"),
+    ("test_follower_id", "test_unknown_id"),
+    "masked_test_follower_token",
+    "new_test_follower_token",
+    "conformance_runs",
 )
 LIMITS = (
     "enabled",
@@ -95,6 +111,11 @@ class OperatorForm(forms.ModelForm):
     new_wallet_secret = _secret_field(
         "Replace wallet secret",
         "Signs X-VC-Client-Signature. Blank keeps the current one.",
+    )
+    new_test_follower_token = _secret_field(
+        "Replace the test follower's userToken",
+        "A live wallet userToken of the test follower (the check's /auth, /withdraw, "
+        "/deposit and /rollback use it). Blank keeps the current one.",
     )
     change_reason = forms.CharField(
         label="Reason for this change",
@@ -175,6 +196,10 @@ class OperatorForm(forms.ModelForm):
             if value:
                 setattr(operator, attribute, value)
                 changed.append(attribute)
+        token = self.cleaned_data.get("new_test_follower_token")
+        if token:
+            operator.test_follower_token = token
+            changed.append("test_follower_token")
         return changed
 
 
@@ -206,6 +231,15 @@ def _test_connection(operator: Operator, *, request, data) -> ActionResult:
     )
 
 
+def _conformance_check(operator: Operator, *, request, data) -> ActionResult:
+    run = conformance_run_create(operator=operator, started_by=request.user)
+    transaction.on_commit(lambda: conformance_check_task.delay(run.pk))
+    return ActionResult(
+        f"conformance check #{run.pk} started: its report is on the conformance run's page",
+        level=messages.SUCCESS,
+    )
+
+
 def _set_enabled(enabled: bool):
     def run(operator: Operator, *, request, data) -> str:
         services.operator_set_enabled(operator=operator, enabled=enabled)
@@ -231,6 +265,17 @@ class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
             "The call is written to the call log.",
             initial_reason="Connection check",
             max_objects=20,
+        ),
+        StaffActionSpec(
+            name="operator_conformance_check",
+            label="Run conformance check",
+            run=_conformance_check,
+            description="Runs the signed probes of the conformance check in the background "
+            "against the operator's callbacks and wallet, with the test users set below: it "
+            "moves small amounts on the test streamer's and follower's balances and moves "
+            "them back. The report (PASS, FAIL with the request to reproduce, SKIP) is "
+            "kept as a conformance run.",
+            bulk=False,
         ),
         StaffActionSpec(
             name="operator_rotate_credential",
@@ -276,6 +321,8 @@ class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
         "masked_operator_api_key",
         "masked_secret_key",
         "masked_wallet_secret",
+        "masked_test_follower_token",
+        "conformance_runs",
         "created_at",
         "updated_at",
         "staff_actions_taken",
@@ -322,6 +369,16 @@ class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
                 },
             ),
             ("Replace credentials", {"fields": replace, "classes": ("collapse",)}),
+            (
+                "Conformance check: the operator's test users",
+                {
+                    "fields": TEST_USERS,
+                    "description": "Users the operator created for the check: a streamer, a "
+                    "follower with a live wallet token, a user who is not a streamer, and an id "
+                    "that does not exist. Use dedicated test accounts: the check moves small "
+                    "amounts and moves them back, and sends game-pool OPEN then CLOSE.",
+                },
+            ),
             (None, {"fields": ("change_reason", ("created_at", "updated_at"))}),
             ("Staff actions", {"fields": ("staff_actions_taken",)}),
         )
@@ -416,9 +473,128 @@ class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
     def masked_wallet_secret(self, operator: Operator):
         return operator.masked_wallet_secret or EMPTY
 
+    @admin.display(description="Test follower's userToken")
+    def masked_test_follower_token(self, operator: Operator):
+        return operator.masked_test_follower_token or EMPTY
+
+    @admin.display(description="Latest conformance checks")
+    def conformance_runs(self, operator: Operator):
+        runs = list(operator.conformance_runs.order_by("-created_at", "-pk")[:5])
+        if not runs:
+            return EMPTY
+        return format_html_join(
+            "",
+            '<div class="cp-conformance-run">{} {} {} passed, {} failed, {} skipped</div>',
+            (
+                (
+                    admin_link(run, text=f"#{run.pk}"),
+                    badge(run.state, STATE_TONES.get(run.state, "")),
+                    run.passed,
+                    run.failed,
+                    run.skipped,
+                )
+                for run in runs
+            ),
+        )
+
     @admin.display(description="Staff actions")
     def staff_actions_taken(self, operator: Operator):
         return staff_actions_panel(operator)
+
+
+# --- conformance runs -------------------------------------------------------------------
+
+STATE_TONES = {"passed": "done", "failed": "failed", "error": "error", "running": "running"}
+VERDICT_TONES = {"PASS": "done", "FAIL": "failed", "SKIP": "pending"}
+
+
+@admin.register(ConformanceRun)
+class ConformanceRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: runs are started from the operator's page (or ``manage.py check_operator``)."""
+
+    list_display = (
+        "__str__",
+        "operator",
+        "state_badge",
+        "passed",
+        "failed",
+        "skipped",
+        "started_by",
+        "started_at",
+        "finished_at",
+    )
+    list_filter = ("state", "operator")
+    list_select_related = ("operator", "started_by")
+    fields = (
+        "operator",
+        "state_badge",
+        "started_by",
+        ("started_at", "finished_at"),
+        ("passed", "failed", "skipped"),
+        "report_table",
+    )
+    readonly_fields = (
+        "operator",
+        "state_badge",
+        "started_by",
+        "started_at",
+        "finished_at",
+        "passed",
+        "failed",
+        "skipped",
+        "report_table",
+    )
+
+    # Whoever may see operators may see their checks (the staff groups view operators).
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("operators.view_operator")
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.has_perm("operators.view_operator")
+
+    @admin.display(description="State", ordering="state")
+    def state_badge(self, run: ConformanceRun):
+        return badge(run.state, STATE_TONES.get(run.state, ""))
+
+    @admin.display(description="Report")
+    def report_table(self, run: ConformanceRun):
+        probes = run.report.get("probes") or []
+        if not probes:
+            return run.report.get("error") or EMPTY
+        rows = format_html_join(
+            "",
+            "<tr><td><code>{}</code><br>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    probe["name"],
+                    probe["title"],
+                    badge(probe["verdict"], VERDICT_TONES[probe["verdict"]]),
+                    probe["expected"] or EMPTY,
+                    probe["got"] or probe["why"] or EMPTY,
+                    _request_block(probe.get("request")),
+                )
+                for probe in probes
+            ),
+        )
+        return format_html(
+            '<table class="cp-table cp-conformance-report"><thead><tr><th>Probe</th><th>Verdict</th>'
+            "<th>Expected</th><th>Got</th><th>Request to reproduce</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
+
+
+def _request_block(request: dict | None):
+    if not request:
+        return EMPTY
+    headers = "\n".join(f"{name}: {value}" for name, value in request["headers"].items())
+    return format_html(
+        '<pre class="cp-pre">{} {}\n{}\n\n{}</pre>',
+        request["method"],
+        request["url"],
+        headers,
+        request["body"],
+    )
 
 
 # --- call log ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from apps.sandbox.services import (
     sandbox_operator_create,
     sandbox_token_issue,
 )
+from apps.sandbox.tests.factories import conformance_world_build
 
 API_KEY = "op-issued-api-key-0001"
 SECRET_KEY = "copystake-secret-key-0001"
@@ -122,3 +123,10 @@ def pauses(monkeypatch):
     calls: list[int] = []
     monkeypatch.setattr(faults, "pause", calls.append)
     return calls
+
+
+@pytest.fixture
+def conformance_world(live_server):
+    """A sandbox operator over real HTTP and the CopyStake operator pointed at it, with its
+    conformance test users (see ``conformance_world_build``)."""
+    return conformance_world_build(live_server.url)

@@ -3,6 +3,7 @@
 import random
 from decimal import Decimal
 
+from apps.operators.tests.factories import OperatorFactory
 from apps.sandbox.services import (
     sandbox_account_create,
     sandbox_fault_set,
@@ -66,3 +67,50 @@ def populate(prefix: str) -> None:
     )
     sandbox_fault_set(operator=operator, route="transfer", mode="latency", latency_ms=1)
     sandbox_play_round(operator=operator, rng=random.Random(0))
+
+
+def conformance_world_build(base_url: str):
+    """A sandbox operator at ``base_url`` and the CopyStake operator pointed at it, with its
+    conformance test users: streamer s-1 (100 USD), follower f-1 (50 USD, a live token),
+    non-streamer p-1. Returns (operator, sandbox operator, streamer, follower)."""
+
+    sandbox = sandbox_operator_create(
+        slug="conf",
+        name="Conformance Casino",
+        api_key="conf-api-key",
+        secret_key="conf-secret",
+        wallet_client_id="conf-client",
+        wallet_secret="conf-wallet-secret",
+    )
+    streamer = sandbox_account_create(
+        operator=sandbox,
+        user_id="s-1",
+        username="S",
+        currency="USD",
+        balance=Decimal("100"),
+        is_streamer=True,
+    )
+    follower = sandbox_account_create(
+        operator=sandbox, user_id="f-1", username="F", currency="USD", balance=Decimal("50")
+    )
+    sandbox_account_create(
+        operator=sandbox, user_id="p-1", username="P", currency="USD", balance=Decimal("5")
+    )
+    token = sandbox_token_issue(account=follower)
+    operator = OperatorFactory(
+        code="conf",
+        callback_url=f"{base_url}/sandbox/conf/copystake",
+        wallet_url=f"{base_url}/sandbox/conf/wallet",
+        operator_api_key="conf-api-key",
+        secret_key="conf-secret",
+        wallet_client_id="conf-client",
+        wallet_secret="conf-wallet-secret",
+        request_timeout_seconds=5.0,
+        test_currency="USD",
+        test_streamer_id="s-1",
+        test_follower_id="f-1",
+        test_follower_token=token.token,
+        test_non_streamer_id="p-1",
+        test_unknown_id="nobody-1",
+    )
+    return operator, sandbox, streamer, follower

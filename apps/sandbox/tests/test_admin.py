@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from apps.sandbox.admin import MISBEHAVIOURS
 from apps.sandbox.models import SandboxAccount, SandboxOperator, SandboxUserToken
 from apps.sandbox.services import (
     sandbox_fault_set,
@@ -185,3 +186,35 @@ def test_changelist_queries_do_not_grow_with_rows(staff_client, model):
         assert staff_client.get(url).status_code == 200
     # then
     assert len(many) == len(few)
+
+
+def test_misbehaviour_switches_are_set_from_the_operator_page(staff_client, operator):
+    # given
+    url = reverse("admin:sandbox_sandboxoperator_change", args=[operator.pk])
+    page = staff_client.get(url).content.decode()
+    assert "Misbehaviour switches" in page and 'name="wrong_error_codes"' in page
+    form = {
+        "slug": "acme",
+        "name": "Acme Casino",
+        "wallet_client_id": "copystake-client",
+        "ignores_transfer_ids": "on",
+        "wrong_error_codes": "on",
+        "faults-TOTAL_FORMS": "0",
+        "faults-INITIAL_FORMS": "0",
+        "faults-MIN_NUM_FORMS": "0",
+        "faults-MAX_NUM_FORMS": "1000",
+    }
+    # when
+    response = staff_client.post(url, form)
+    # then
+    assert response.status_code == 302
+    operator.refresh_from_db()
+    assert [getattr(operator, name) for name in MISBEHAVIOURS] == [
+        False,
+        True,
+        False,
+        True,
+        False,
+    ]
+    listing = staff_client.get(reverse("admin:sandbox_sandboxoperator_changelist"))
+    assert "ignores transfer ids, wrong error codes" in listing.content.decode()
