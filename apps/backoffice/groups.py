@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 VIEW_MODELS = {
-    "operators": ["operator", "historicaloperator", "calllog"],
+    "operators": ["operator", "historicaloperator", "calllog", "conformancerun"],
     "streamers": ["streamer", "stream", "streameraccess", "streamerinvite"],
     "pools": ["pool", "historicalpool", "poolsnapshot"],
     "followers": ["follower", "playersession", "position"],

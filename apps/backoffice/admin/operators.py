@@ -545,13 +545,6 @@ class ConformanceRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "report_table",
     )
 
-    # Whoever may see operators may see their checks (the staff groups view operators).
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("operators.view_operator")
-
-    def has_module_permission(self, request) -> bool:
-        return request.user.has_perm("operators.view_operator")
-
     @admin.display(description="State", ordering="state")
     def state_badge(self, run: ConformanceRun):
         return badge(run.state, STATE_TONES.get(run.state, ""))
