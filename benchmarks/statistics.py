@@ -24,6 +24,8 @@ else ``track_record``) for each window, ``rollups_refresh`` of the current hour,
 ``records_refresh`` of every streamer, and ``snapshots_prune`` / ``calls_prune`` of a day
 (each run inside a transaction rolled back, so every run deletes the same day). It prints
 the row counts, the build time, and the process's peak memory (RSS). No timing is asserted.
+``--reuse`` times again against the database an earlier run built (no rebuild: a full
+build takes tens of minutes on a small machine).
 """
 
 from __future__ import annotations
@@ -427,6 +429,39 @@ def resolves(path: str) -> bool:
     return True
 
 
+def build(args: argparse.Namespace, now: datetime) -> None:
+    print(f"database {args.database_url}: recreating, migrating, filling ...", flush=True)
+    recreate_database(args.database_url)
+    # Setting up runs in a child process, so the peak memory below is the runs' own.
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    started = time.perf_counter()
+    setup = context.Process(target=prepare, args=(args.streamers, args.days, now, results))
+    setup.start()
+    setup.join()
+    if setup.exitcode or results.empty():
+        raise SystemExit("setting up the benchmark database failed")
+    counts = results.get()
+    seconds = time.perf_counter() - started
+    print(f"built in {seconds:.1f} s (migrations included), at now = {now:%Y-%m-%d %H:%M} UTC")
+    for name, count in counts.items():
+        print(f"  {name:34} {count:>12,}")
+
+
+def built_at() -> datetime:
+    """The moment a database built earlier was built for: 40 minutes into the hour of its
+    newest snapshot."""
+    import django
+
+    django.setup()
+    from apps.pools.models import PoolSnapshot
+
+    newest = PoolSnapshot.objects.order_by("-taken_at").values_list("taken_at", flat=True).first()
+    if newest is None:
+        raise SystemExit("nothing to reuse: build the database first (without --reuse)")
+    return floor_hour(newest) + timedelta(minutes=40)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--streamers", type=int, default=1000)
@@ -435,6 +470,11 @@ def main() -> None:
     parser.add_argument(
         "--database-url",
         default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cp_bench_stats"),
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Time against the database as an earlier run built it (no rebuild).",
     )
     args = parser.parse_args()
     if not args.database_url.startswith(("postgres://", "postgresql://")):
@@ -448,24 +488,13 @@ def main() -> None:
         DEBUG="False",
         LOG_LEVEL="WARNING",
     )
-    # Now is 40 minutes into an hour: the current hour has raw snapshots to roll up.
-    now = floor_hour(datetime.now(UTC)) + timedelta(minutes=40)
-    print(f"database {args.database_url}: recreating, migrating, filling ...", flush=True)
-    recreate_database(args.database_url)
-    # Setting up runs in a child process, so the peak memory below is the runs' own.
-    context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    started = time.perf_counter()
-    setup = context.Process(target=prepare, args=(args.streamers, args.days, now, results))
-    setup.start()
-    setup.join()
-    if setup.exitcode or results.empty():
-        raise SystemExit("setting up the benchmark database failed")
-    counts = results.get()
-    build = time.perf_counter() - started
-    print(f"built in {build:.1f} s (migrations included), at now = {now:%Y-%m-%d %H:%M} UTC")
-    for name, count in counts.items():
-        print(f"  {name:34} {count:>12,}")
+    if args.reuse:
+        now = built_at()
+        print(f"database {args.database_url}: reused as built, at now = {now:%Y-%m-%d %H:%M} UTC")
+    else:
+        # Now is 40 minutes into an hour: the current hour has raw snapshots to roll up.
+        now = floor_hour(datetime.now(UTC)) + timedelta(minutes=40)
+        build(args, now)
 
     import django
 
@@ -559,6 +588,8 @@ def main() -> None:
     rows.append((f"calls_prune ({deleted:,} rows)", wall, queries, "rolled back each run"))
 
     print()
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"machine: {os.cpu_count()} CPUs, load average {load} (1, 5, 15 min) after the runs")
     print(f"{'median of runs':62} {'ms':>10} {'queries':>8}  how")
     for name, wall, queries, how in rows:
         print(f"{name:62} {wall:>10.1f} {queries:>8}  {how}")
