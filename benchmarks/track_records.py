@@ -1,7 +1,7 @@
 """Benchmark: track records, the leaderboard and the history jobs on a year of data.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cp_bench_stats \\
-        .venv/bin/python benchmarks/statistics.py --streamers 1000 --days 365
+        .venv/bin/python benchmarks/track_records.py --streamers 1000 --days 365
 
 The script (re)creates the database named in DATABASE_URL (it must be a throwaway one: it
 is dropped first), migrates it, and fills it, with SQL (``generate_series``, ``INSERT ...
