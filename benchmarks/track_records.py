@@ -450,12 +450,15 @@ def build(args: argparse.Namespace, now: datetime) -> None:
 
 def built_at() -> datetime:
     """The moment a database built earlier was built for: 40 minutes into the hour of its
-    newest snapshot."""
+    newest snapshot (migrating it to the code's schema first)."""
     import django
 
     django.setup()
+    from django.core.management import call_command
+
     from apps.pools.models import PoolSnapshot
 
+    call_command("migrate", verbosity=0)  # the code may have moved on since the build
     newest = PoolSnapshot.objects.order_by("-taken_at").values_list("taken_at", flat=True).first()
     if newest is None:
         raise SystemExit("nothing to reuse: build the database first (without --reuse)")

@@ -337,23 +337,34 @@ RECORD_FIELDS = [
 ]
 
 
-def records_refresh(*, now: datetime | None = None) -> int:
-    """Recompute every streamer's ``StreamerRecord`` rows (one per window); returns how many."""
-    records = track_records(now=now)
-    rows = [
-        StreamerRecord(
-            streamer_id=r.streamer_id,
-            window=r.window,
-            **{name: getattr(r, name) for name in RECORD_FIELDS},
-        )
-        for r in records
-    ]
-    with transaction.atomic():
-        StreamerRecord.objects.bulk_create(
-            rows,
-            batch_size=1000,
-            update_conflicts=True,
-            unique_fields=["streamer", "window"],
-            update_fields=RECORD_FIELDS,
-        )
-    return len(rows)
+# Streamers whose records are computed at once: what one pass holds in memory (every bucket
+# of their windows) is bounded by this, not by the number of streamers.
+REFRESH_CHUNK = 200
+
+
+def records_refresh(*, now: datetime | None = None, chunk: int = REFRESH_CHUNK) -> int:
+    """Recompute every streamer's ``StreamerRecord`` rows (one per window), ``chunk``
+    streamers at a time, all at the same ``now``; returns how many rows were written."""
+    now = now or timezone.now()
+    ids = list(Streamer.objects.order_by("pk").values_list("pk", flat=True))
+    written = 0
+    for start in range(0, len(ids), chunk):
+        records = track_records(streamer_ids=ids[start : start + chunk], now=now)
+        rows = [
+            StreamerRecord(
+                streamer_id=r.streamer_id,
+                window=r.window,
+                **{name: getattr(r, name) for name in RECORD_FIELDS},
+            )
+            for r in records
+        ]
+        with transaction.atomic():
+            StreamerRecord.objects.bulk_create(
+                rows,
+                batch_size=1000,
+                update_conflicts=True,
+                unique_fields=["streamer", "window"],
+                update_fields=RECORD_FIELDS,
+            )
+        written += len(rows)
+    return written

@@ -224,3 +224,27 @@ def test_the_command_rolls_up_and_refreshes_now(streamer):
     assert PoolRollup.objects.filter(period="day").count() in (1, 2)  # across midnight: 2
     assert StreamerRecord.objects.filter(streamer=streamer).count() == 5
     assert "into 2 hourly row(s)" in out.getvalue() and "5 track record(s)" in out.getvalue()
+
+
+def test_records_refresh_in_chunks_writes_the_same_records(reopened, operator):
+    from apps.pools.models import StreamerRecord
+    from apps.streamers.models import Streamer
+    from apps.transactions.statistics.records import records_refresh
+
+    for n in range(4):
+        other = Streamer.objects.create(
+            operator=operator, operator_user_id=f"other-{n}", display_name=f"O{n}", currency="USD"
+        )
+        pool_with_history(other, [(at(12, 1), "1"), (at(11, 1), str(1 + n / 10))])
+    rollups_refresh(now=NOW)
+
+    def rows():
+        return sorted(
+            StreamerRecord.objects.values_list("streamer_id", "window", "roi", "max_drawdown")
+        )
+
+    assert records_refresh(now=NOW) == 25
+    whole = rows()
+    StreamerRecord.objects.all().delete()
+    assert records_refresh(now=NOW, chunk=2) == 25
+    assert rows() == whole
