@@ -581,8 +581,12 @@ def _request_block(request: dict | None):
     if not request:
         return EMPTY
     headers = "\n".join(f"{name}: {value}" for name, value in request["headers"].items())
+    # Folded: a FAIL's request is what an operator's engineer opens, not what a reader scans.
     return format_html(
-        '<pre class="cp-pre">{} {}\n{}\n\n{}</pre>',
+        '<details class="cp-request"><summary>{} {}</summary>'
+        '<pre class="cp-pre">{} {}\n{}\n\n{}</pre></details>',
+        request["method"],
+        request["url"].rsplit("/", 1)[-1] or request["url"],
         request["method"],
         request["url"],
         headers,
