@@ -699,6 +699,30 @@ class ReconciliationRunAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.Model
     )
     list_filter = ("status", "operator", ("started_at", DateRangeFilter))
     list_select_related = ("operator",)
+    fields = (
+        "operator",
+        "status_badge",
+        "trigger",
+        "started_at",
+        "finished_at",
+        "duration_ms",
+        "checked_table",
+        "findings",
+        "found_table",
+        "auto_resolved",
+        "error",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Checked")
+    def checked_table(self, run: ReconciliationRun):
+        """What the run read and checked, one figure a row (the stored JSON, readable)."""
+        return figures_table(run.checked or {})
+
+    @admin.display(description="Found")
+    def found_table(self, run: ReconciliationRun):
+        """Findings by kind: how many this run saw, opened and resolved."""
+        return figures_table(run.found or {})
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, run: ReconciliationRun):
@@ -713,6 +737,31 @@ class ReconciliationRunAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.Model
         return format_html(
             '<a href="{}">findings</a>', changelist_url(Discrepancy, run__id__exact=run.pk)
         )
+
+
+def _figure_text(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items()) or "none"
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+def figures_table(figures: dict):
+    """A run's figures (a flat JSON object, values maybe objects) as a two-column table."""
+    if not figures:
+        return EMPTY
+    rows = format_html_join(
+        "",
+        '<tr><th scope="row">{}</th><td class="cp-num">{}</td></tr>',
+        (
+            (key.replace("_", " ").capitalize(), _figure_text(value))
+            for key, value in figures.items()
+        ),
+    )
+    return format_html(
+        '<table class="cp-table" data-testid="run-figures"><tbody>{}</tbody></table>', rows
+    )
 
 
 # --- daily settlements ---------------------------------------------------------------
