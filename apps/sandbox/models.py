@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.errors import ErrorCode
 from apps.core.fields import EncryptedTextField, mask_secret, masked
 from apps.core.money import ZERO, amount_field_kwargs
 
@@ -45,8 +46,8 @@ class SandboxOperator(models.Model):
     )
     wrong_error_codes = models.BooleanField(
         default=False,
-        help_text="Misbehaviour: every callback refusal carries ERR_UNKNOWN instead of its "
-        "documented code.",
+        help_text=f"Misbehaviour: every callback refusal carries {ErrorCode.UNKNOWN} instead of "
+        "its documented code.",
     )
     accepts_bad_signatures = models.BooleanField(
         default=False,

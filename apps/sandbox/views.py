@@ -166,7 +166,7 @@ def _timestamp_in_window(timestamp: str | None) -> bool:
 
 
 def _miscoded(operator: SandboxOperator, response: HttpResponse) -> HttpResponse:
-    """Under ``wrong_error_codes`` every callback refusal says ERR_UNKNOWN."""
+    """Under ``wrong_error_codes`` every callback refusal carries ``ErrorCode.UNKNOWN``."""
     if not operator.wrong_error_codes or response.status_code != 400:
         return response
     try:

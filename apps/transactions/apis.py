@@ -1211,7 +1211,7 @@ class LeaderboardApi(PlayerApi):
             ),
             OpenApiParameter(
                 "limit",
-                int,
+                {"type": "integer", "minimum": 1, "maximum": LEADERBOARD_LIMIT_MAX},
                 OpenApiParameter.QUERY,
                 default=LEADERBOARD_LIMIT_DEFAULT,
                 description=f"At most this many rows, 1 to {LEADERBOARD_LIMIT_MAX}; anything "

@@ -271,7 +271,7 @@ def streamer_balance_shape(ctx: Context, name: str, title: str) -> ProbeResult:
 
 @callback_probe(
     "streamer-balance-non-streamer",
-    "streamer-balance of a non-streamer is refused with ERR_BALANCE_FORBIDDEN",
+    f"streamer-balance of a non-streamer is refused with {ErrorCode.BALANCE_FORBIDDEN}",
     needs=("test_non_streamer_id",),
 )
 def streamer_balance_non_streamer(ctx: Context, name: str, title: str) -> ProbeResult:
@@ -419,7 +419,7 @@ def _refused_transfer(
 
 @callback_probe(
     "transfer-unknown-user",
-    "transfer to an unknown user is refused with ERR_INVALID_USER",
+    f"transfer to an unknown user is refused with {ErrorCode.INVALID_USER}",
     needs=(),
 )
 def transfer_unknown_user(ctx: Context, name: str, title: str) -> ProbeResult:
@@ -436,7 +436,7 @@ def transfer_unknown_user(ctx: Context, name: str, title: str) -> ProbeResult:
 
 @callback_probe(
     "transfer-non-streamer",
-    "transfer to a non-streamer is refused with ERR_TRANSFER_FORBIDDEN",
+    f"transfer to a non-streamer is refused with {ErrorCode.TRANSFER_FORBIDDEN}",
     needs=("test_non_streamer_id",),
 )
 def transfer_non_streamer(ctx: Context, name: str, title: str) -> ProbeResult:
@@ -453,7 +453,7 @@ def transfer_non_streamer(ctx: Context, name: str, title: str) -> ProbeResult:
 
 @callback_probe(
     "transfer-insufficient-balance",
-    "WITHDRAWAL above the balance is refused with ERR_INSUFFICIENT_BALANCE",
+    f"WITHDRAWAL above the balance is refused with {ErrorCode.INSUFFICIENT_BALANCE}",
 )
 def transfer_insufficient_balance(ctx: Context, name: str, title: str) -> ProbeResult:
     balance = streamer_balance_read(ctx) or Decimal(0)
