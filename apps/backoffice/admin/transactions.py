@@ -20,6 +20,7 @@ from apps.backoffice import review
 from apps.backoffice.admin_actions import ReasonForm, StaffActionsMixin, StaffActionSpec
 from apps.backoffice.admin_exports import StreamingExportMixin
 from apps.backoffice.admin_panels import TransactionInline, staff_actions_panel
+from apps.backoffice.admin_run_now import ReconciliationRunNowMixin, SettlementRunNowMixin
 from apps.backoffice.models import ReviewItem
 from apps.core.admin_base import (
     AuditedHistoryAdmin,
@@ -687,17 +688,21 @@ class DiscrepancyAdmin(StaffActionsMixin, ReadOnlyAdminMixin, BigTableAdminMixin
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
+class ReconciliationRunAdmin(
+    ReconciliationRunNowMixin, ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin
+):
+    change_list_template = "admin/copypool/run_now_change_list.html"
     list_display = (
         "id",
         "started_at",
         "operator",
         "status_badge",
+        "trigger",
         "num_findings",
         "num_duration",
         "findings_link",
     )
-    list_filter = ("status", "operator", ("started_at", DateRangeFilter))
+    list_filter = ("status", "trigger", "operator", ("started_at", DateRangeFilter))
     list_select_related = ("operator",)
     fields = (
         "operator",
@@ -769,8 +774,13 @@ def figures_table(figures: dict):
 
 @admin.register(DailySettlement)
 class DailySettlementAdmin(
-    StreamingExportMixin, ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin
+    SettlementRunNowMixin,
+    StreamingExportMixin,
+    ReadOnlyAdminMixin,
+    BigTableAdminMixin,
+    admin.ModelAdmin,
 ):
+    import_export_change_list_template = "admin/copypool/run_now_change_list_export.html"
     resource_classes = [DailySettlementResource]
     list_display = (
         "day",
