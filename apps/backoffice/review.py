@@ -42,7 +42,12 @@ Kind = Transaction.Kind
 
 FAILED_AFTER_ATTEMPTS = 2
 STAFF_ROLLBACK_CODE = ErrorCode.ROLLED_BACK_BY_STAFF
+STAFF_ROLLBACK_PREFIX = "Rolled back by staff:"
 OPEN, RESOLVED, ALL = "open", "resolved", "all"
+# Joins (and top-ups) whose BET was refunded, automatically by the saga or by staff: not work
+# to do, but where support looks for "my join was cancelled" (the debits themselves, found
+# through the (status, kind) index).
+ROLLED_BACK = "rolled_back"
 
 
 def queue_ids(state: str = ALL, *, exclude_demo: bool = False, distinct: bool = False) -> QuerySet:
@@ -74,8 +79,11 @@ def review_open_count(*, exclude_demo: bool = True) -> int:
 
 def review_q(state: str = OPEN) -> Q:
     """Open: in the queue, and never reviewed or flagged again since. Resolved: reviewed by
-    staff and not flagged since (whatever the transaction's status now)."""
+    staff and not flagged since (whatever the transaction's status now). Rolled back: the
+    follower debits refunded, automatically or by staff."""
     resolved = Q(reviewed_at__isnull=False, needs_review=False)
+    if state == ROLLED_BACK:
+        return Q(status=Status.ROLLED_BACK, kind=Kind.FOLLOWER_DEBIT)
     if state == OPEN:
         return Q(pk__in=queue_ids(OPEN))
     if state == RESOLVED:
@@ -92,13 +100,21 @@ def review_queue(*, state: str = OPEN) -> QuerySet[Transaction]:
 def review_reasons(tx: Transaction) -> list[str]:
     """Why a transaction is in the queue, in words (uses ``tx.saga`` when loaded)."""
     reasons = []
+    saga = tx.saga if tx.saga_id else None
+    if tx.status == Status.ROLLED_BACK:
+        by_staff = saga is not None and saga.last_error.startswith(STAFF_ROLLBACK_PREFIX)
+        reasons.append(
+            "rolled back by staff"
+            if by_staff
+            else "rolled back automatically"
+            + (f" after {tx.last_error_code}" if tx.last_error_code else "")
+        )
     if tx.status == Status.UNKNOWN:
         reasons.append("outcome unknown")
     if tx.status == Status.FAILED and tx.attempts >= FAILED_AFTER_ATTEMPTS:
         reasons.append(f"failed after {tx.attempts} attempts")
     if tx.needs_review:
         reasons.append("flagged")
-    saga = tx.saga if tx.saga_id else None
     if saga is not None and saga.needs_review:
         reasons.append(
             f"saga flagged: {saga.review_reason}" if saga.review_reason else "saga flagged"
@@ -186,7 +202,7 @@ def review_rollback(*, tx: Transaction, reason: str) -> Saga:
         saga.step = JoinStep.ROLLBACK
         saga.attempts = 0
         saga.next_run_at = None
-        saga.last_error = f"Rolled back by staff: {reason}"[:2000]
+        saga.last_error = f"{STAFF_ROLLBACK_PREFIX} {reason}"[:2000]
         saga.save(update_fields=["step", "attempts", "next_run_at", "last_error", "updated_at"])
     return sagas.saga_advance(saga.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
 

@@ -488,7 +488,11 @@ class ResolutionFilter(admin.SimpleListFilter):
     parameter_name = "resolution"
 
     def lookups(self, request, model_admin):
-        return ((review.RESOLVED, "Resolved"), (review.ALL, "All"))
+        return (
+            (review.RESOLVED, "Resolved"),
+            (review.ROLLED_BACK, "Rolled-back joins"),
+            (review.ALL, "All"),
+        )
 
     def choices(self, changelist):
         yield {
