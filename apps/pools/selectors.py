@@ -300,3 +300,47 @@ def leaderboard_list(
             row = replace(row, rank=rank)
         rows.append(row)
     return rows
+
+
+# --- why a pool closed, and the stream it belonged to ------------------------------------------
+
+
+def pool_close_cause(pool: Pool) -> str:
+    """Why ``pool`` closed (or is closing), in words, with who when staff decided it.
+
+    ``close_reason`` is written when someone or something decided to pay the pool out (staff
+    settling it, suspending the streamer or ending the stream, the operator ending it, the
+    schedule); a bust is flagged on the pool; a pool closed with neither closed after its last
+    member left, or, when it was never opened at the operator, after its first join failed.
+    """
+    if pool.state == Pool.State.OPEN and not pool.close_reason:
+        return ""
+    parts = []
+    if pool.is_bust:
+        parts.append("Bust: the streamer's balance fell to zero")
+    if pool.close_reason:
+        parts.append(pool.close_reason[:1].upper() + pool.close_reason[1:])
+    if not parts:
+        if pool.open_sent_at is None and pool.opening_balance is None:
+            parts.append("Never opened: the first join did not go through")
+        else:
+            parts.append("The last follower left")
+    if pool.state == Pool.State.CLOSING:
+        parts.append("closing: paying members out")
+    return "; ".join(parts)
+
+
+def pool_stream(pool: Pool) -> Stream | None:
+    """The stream of ``pool``'s streamer that was live when the pool opened (the latest to
+    start before it; None when the pool opened outside any stream)."""
+    started_before = Stream.objects.filter(
+        streamer_id=pool.streamer_id,
+        started_at__isnull=False,
+        started_at__lte=pool.opened_at,
+    ).order_by("-started_at", "-pk")
+    stream = started_before.first()
+    if stream is None:
+        return None
+    if stream.ended_at is not None and stream.ended_at < pool.opened_at:
+        return None
+    return stream

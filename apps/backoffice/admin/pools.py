@@ -44,7 +44,8 @@ from apps.followers.models import Position
 from apps.operators.models import Operator
 from apps.pools.accounting import NAV_ONE
 from apps.pools.models import Pool, PoolSnapshot
-from apps.pools.selectors import pool_currencies, pool_exposure
+from apps.pools.selectors import pool_close_cause, pool_currencies, pool_exposure, pool_stream
+from apps.streamers.models import Streamer
 from apps.transactions.locks import pool_game_pool_resend
 from apps.transactions.models import Transaction
 from apps.transactions.services import pool_settle
@@ -266,10 +267,10 @@ class PoolAdmin(
             "Pool",
             {
                 "fields": (
-                    ("streamer_link", "operator_link"),
+                    ("streamer_link", "stream_link", "operator_link"),
                     ("currency", "is_demo", "is_bust"),
                     ("state_badge", "lock_badge"),
-                    "close_reason",
+                    "close_cause",
                     "lists",
                 )
             },
@@ -306,7 +307,8 @@ class PoolAdmin(
         "is_bust",
         "state_badge",
         "lock_badge",
-        "close_reason",
+        "close_cause",
+        "stream_link",
         "lists",
         "money_balance",
         "balance_at",
@@ -369,9 +371,24 @@ class PoolAdmin(
     def streamer_link(self, pool: Pool):
         return format_html(
             "{} <span class='quiet'>({})</span>",
-            pool.streamer.display_name,
+            admin_link(Streamer, pool.streamer_id, pool.streamer.display_name),
             pool.streamer.operator_user_id,
         )
+
+    @admin.display(description="Stream")
+    def stream_link(self, pool: Pool):
+        stream = pool_stream(pool)
+        if stream is None:
+            return EMPTY
+        return format_html(
+            "{} <span class='quiet'>{}</span>",
+            admin_link(stream, text=stream.title or f"Stream #{stream.pk}"),
+            stream.get_status_display(),
+        )
+
+    @admin.display(description="Why it closed")
+    def close_cause(self, pool: Pool):
+        return pool_close_cause(pool) or "Open"
 
     @admin.display(description="Operator")
     def operator_link(self, pool: Pool):
