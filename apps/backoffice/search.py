@@ -16,7 +16,7 @@ What each kind is found by (``q`` stripped, a leading ``#`` dropped):
 Integer primary keys are matched exactly, never by prefix. Operator user ids and external ids
 are unique per operator ((operator, id) indexes), so they are probed for every operator at
 once (``operator IN (...)``), as the transactions list does. Prefixes are range scans
-(``id >= q AND id < q + U+10FFFF``) that a B-tree index answers, checked with a case-sensitive
+(``id >= q AND id < q + U+FFFF``) that a B-tree index answers, checked with a case-sensitive
 ``startswith``. Names have no index: they are matched by prefix with ``LIMIT``, never by
 ``icontains``. Every kind returns at most ``limit + 1`` rows (the extra one says there are more),
 so a search costs a fixed number of queries whatever the tables hold.
@@ -39,7 +39,9 @@ LIMIT = 20
 MAX_QUERY = 128
 TX_PREFIX_MIN = 6
 MAX_PK = 2**63 - 1
-TOP = "\U0010ffff"  # sorts after any character: [q, q + TOP) holds every string starting q
+# U+FFFF sorts after every character (binary, and CLDR/ICU give it the highest primary
+# weight): [q, q + TOP) holds every string starting with q, and a B-tree index seeks it.
+TOP = "\uffff"
 
 
 @dataclass

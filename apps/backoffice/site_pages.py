@@ -44,8 +44,9 @@ SEARCH_TITLES = {
 EXPORT_NOTES = {
     "transactions.transaction": (
         "Money movements as the list filters them: ids, kind, status, amount, currency, "
-        "pool, saga, follower and streamer, balances before and after; or, as “Fees”, the "
-        "performance fees with their leave receipt's gross value, net payout and mark."
+        "pool, saga, follower and streamer, balances before and after; or, with the resource "
+        "FeeResource, the performance fees with their leave receipt's gross value, net payout "
+        "and mark."
     ),
     "transactions.dailysettlement": (
         "One row per operator, day and currency: money in and out, rollbacks, turnover, GGR "
