@@ -157,11 +157,21 @@ def nav_sections(
         sections.append(NavSection(label, entries))
     for app_label, label in APP_SECTIONS:
         keys = [k for k, m in models.items() if m["app_label"] == app_label and k not in placed]
-        entries = [e for e in (entry(k, None, False) for k in keys) if e is not None]
+        entries = [
+            e
+            for e in (entry(k, _unprefixed(str(models[k]["name"]), label), False) for k in keys)
+            if e is not None
+        ]
         sections.append(NavSection(label, sorted(entries, key=lambda e: e.label)))
     rest = [entry(k, None, False) for k in models if k not in placed]
     sections.append(NavSection(MORE, sorted((e for e in rest if e), key=lambda e: e.label)))
     return [section for section in sections if section.entries]
+
+
+def _unprefixed(name: str, section: str) -> str:
+    """``Sandbox bets`` is ``Bets`` under Sandbox."""
+    rest = name.removeprefix(section).strip()
+    return rest[:1].upper() + rest[1:] if rest and rest != name else name
 
 
 def _active_url(path: str, urls: list[str], *, exact: str | None) -> str | None:

@@ -94,6 +94,11 @@ def test_a_section_menu_search_and_an_entry(open_page, live_server, world):
     assert nav.locator(".cp-nav-section.is-active").get_attribute("data-section") == "integrations"
     assert nav.locator("a[aria-current=page]").get_attribute("data-entry") == "operators.calllog"
     page.screenshot(path=str(_shot("nav-changelist")), full_page=False)
+    # and in the dark theme, the bar and its menu keep their contrast
+    page.emulate_media(color_scheme="dark")
+    nav.locator("[data-section=operations] a.cp-nav-top").hover()
+    expect(nav.locator("[data-section=operations] .cp-nav-menu")).to_be_visible()
+    page.screenshot(path=str(_shot("nav-dark")), full_page=False)
 
 
 def test_no_result_and_the_exports_page(open_page, live_server, world):
