@@ -54,7 +54,7 @@ def test_operations_blocks_a_follower_and_pays_them_out(page, live_server, membe
     inline = page.locator(".cp-inline").first.inner_text()
     assert "Closed" in inline or "Leaving" in inline
     actions = page.locator(".field-staff_actions_taken").inner_text()
-    assert "follower_block" in actions and "Self-exclusion requested by the player" in actions
+    assert "Block follower" in actions and "Self-exclusion requested by the player" in actions
     assert page.locator("a.cp-action:has-text('Unblock')").count() == 1
     assert page.locator("a.cp-action--danger").count() == 0  # no Block any more
     screenshot("followers-03-blocked")
