@@ -9,8 +9,8 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.backoffice.tests.admin_world import make_member, make_pool, secret_operator
-from apps.followers.models import Follower
+from apps.followers.models import Follower, Position
+from apps.pools.models import Pool
 from apps.transactions.models import Transaction
 from apps.transactions.selectors import follower_net_result
 
@@ -36,8 +36,12 @@ def move(position, kind, status, amount, *, currency="USD", follower=None) -> Tr
 
 
 @pytest.fixture
-def position():
-    return make_member(make_pool(secret_operator(), 1, snapshots=0), 1)
+def position(operator, streamer, make_session):
+    session = make_session("f1")
+    pool = Pool.objects.create(streamer=streamer, operator=operator, currency="USD")
+    return Position.objects.create(
+        pool=pool, follower=session.follower, session=session, contributed=D(100)
+    )
 
 
 def test_a_win_less_its_bet(position):
