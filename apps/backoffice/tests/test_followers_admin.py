@@ -133,7 +133,7 @@ def test_the_follower_page_shows_the_block_positions_and_totals(root, fake, stre
     # then: the block
     assert response.status_code == 200
     assert "blocked by staff x, chargebacks" in page
-    assert "Blocked" in page and 'cp-badge--bad">blocked' in page
+    assert "Block state" in page and 'cp-badge--bad">blocked' in page
     # the positions, newest first
     assert "Positions (newest 50)" in page
     inline = response.context["inline_admin_formsets"][0]
