@@ -25,6 +25,7 @@ from apps.followers.models import Follower, PlayerSession, Position
 from apps.followers.selectors import OPEN_STATUSES, follower_position_totals
 from apps.operators.models import CallLog, Operator
 from apps.pools.models import Pool
+from apps.streamers.models import Streamer
 from apps.transactions.models import Saga, Transaction
 from apps.transactions.selectors import follower_net_result
 
@@ -353,4 +354,26 @@ def transactions_panel(
         "<th>Operator calls</th></tr></thead><tbody>{}</tbody></table>",
         mark_safe(header),
         rows,
+    )
+
+
+# --- the streamer's page ------------------------------------------------------------------
+
+
+def streamer_transactions_panel(streamer: Streamer, *, limit: int = LATEST) -> SafeString:
+    """The latest transactions of the streamer's pools, with who they were for, and the lists
+    filtered to the streamer (three queries)."""
+    links = {
+        "transactions": changelist_url(Transaction, streamer__id__exact=streamer.pk),
+        "pools": changelist_url(Pool, streamer__id__exact=streamer.pk),
+        "staff actions": changelist_url(
+            StaffAction, target_type="streamers.streamer", target_id=str(streamer.pk)
+        ),
+    }
+    return format_html(
+        "{}{}",
+        transactions_panel(
+            Transaction.objects.filter(streamer=streamer), limit=limit, show_follower=True
+        ),
+        see_all(links, ("transactions", "pools", "staff actions")),
     )
