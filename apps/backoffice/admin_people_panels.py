@@ -261,8 +261,8 @@ def sessions_panel(follower: Follower, *, limit: int = LATEST_SESSIONS) -> SafeS
     return format_html(
         '<table class="cp-table"><thead><tr><th>Session</th><th>Opened</th><th>Expires</th>'
         "<th>Currency</th><th>Language</th><th>Stream</th></tr></thead><tbody>{}</tbody></table>"
-        '<p class="mini quiet">The latest {} of them. The log keeps no "last seen": a session is '
-        "used until it expires.</p>",
+        '<p class="mini quiet">Newest first, at most {}. No "last seen" is kept: a session '
+        "is used until it expires.</p>",
         rows,
         limit,
     )
