@@ -37,7 +37,7 @@ def staff_actions_panel(obj: models.Model, *, limit: int = PANEL_ROWS) -> SafeSt
             (
                 f"{a.created_at:%Y-%m-%d %H:%M:%S}",
                 a.username,
-                a.action,
+                format_html('<span title="{}">{}</span>', a.action, a.action_label),
                 badge(a.get_outcome_display(), a.outcome),
                 a.reason,
                 a.message,

@@ -29,7 +29,7 @@ def dashboard_context(request: HttpRequest) -> dict:
         empty_text="No pool snapshots in the last 7 days",
     )
     recent = []
-    if request.user.has_perm("core.view_staffaction"):
+    if request.user.has_perm("backoffice.view_staffaction"):
         recent = list(StaffAction.objects.order_by("-created_at", "-id")[:RECENT_ACTIONS])
     return {
         **dashboard_statistics(request, week_bucket=summary.chart_bucket),

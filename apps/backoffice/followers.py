@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from apps.backoffice.models import StaffAction
 from apps.core.errors import Conflict, ErrorCode
 from apps.followers.models import Follower, Position
 from apps.followers.services import follower_block, reason_required
@@ -128,3 +129,26 @@ def position_force_leave(*, position: Position, who: str, reason: str) -> Positi
         sagas.saga_advance(leave.pk, budget=settings.COPYPOOL_INLINE_SAGA_SECONDS)
     position.refresh_from_db()
     return position
+
+
+BLOCK_ACTIONS = ("follower_block", "follower_unblock")
+
+
+def follower_block_record(*, follower: Follower) -> StaffAction | None:
+    """The staff action behind the follower's block state: while blocked, the block that
+    blocked them (the first done since ``blocked_at``: a later block of a blocked follower
+    changes nothing); otherwise the last block or unblock. None when staff never did either.
+    At most two queries."""
+    done = StaffAction.objects.filter(
+        target_type="followers.follower",
+        target_id=str(follower.pk),
+        action__in=BLOCK_ACTIONS,
+        outcome=StaffAction.Outcome.DONE,
+    )
+    if follower.is_blocked and follower.blocked_at is not None:
+        blocks = done.filter(action="follower_block")
+        return (
+            blocks.filter(created_at__gte=follower.blocked_at).order_by("created_at", "id").first()
+            or blocks.order_by("-created_at", "-id").first()
+        )
+    return done.order_by("-created_at", "-id").first()

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from apps.backoffice.action_labels import staff_action_label
 from apps.pools.models import Pool
 from apps.transactions.models import Transaction
 
@@ -64,6 +65,11 @@ class StaffAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.action} {self.target_type}:{self.target_id} ({self.outcome})"
+
+    @property
+    def action_label(self) -> str:
+        """What the action is called on the pages ("Refresh balance"), not its code."""
+        return staff_action_label(self.action)
 
 
 class ReviewItem(Transaction):

@@ -49,14 +49,17 @@ def test_operations_blocks_a_follower_and_pays_them_out(page, live_server, membe
     page.wait_for_selector(".messagelist")
     # then: the message, the block on the page, the position paid out, the audit row
     assert "blocked; 1 position(s) paid out" in page.locator(".messagelist").inner_text()
-    content = page.locator("#content").inner_text()
-    assert "blocked by staff ops, Self-exclusion requested by the player" in content
+    block = page.locator(".cp-summary-block").inner_text()
+    assert "By\tops" in block or "By\nops" in block
+    assert "Self-exclusion requested by the player" in block
     inline = page.locator(".cp-inline").first.inner_text()
     assert "Closed" in inline or "Leaving" in inline
     actions = page.locator(".field-staff_actions_taken").inner_text()
-    assert "follower_block" in actions and "Self-exclusion requested by the player" in actions
-    assert page.locator("a.cp-action:has-text('Unblock')").count() == 1
-    assert page.locator("a.cp-action--danger").count() == 0  # no Block any more
+    assert "Block follower" in actions and "Self-exclusion requested by the player" in actions
+    # Unblock at the top and in the block state, Block no more
+    assert page.locator(".object-tools a.cp-action:has-text('Unblock')").count() == 1
+    assert page.locator(".cp-summary-block a.cp-action:has-text('Unblock')").count() == 1
+    assert page.locator("a.cp-action--danger").count() == 0
     screenshot("followers-03-blocked")
     # and in the database
     assert Follower.objects.get(pk=member.follower_id).is_blocked

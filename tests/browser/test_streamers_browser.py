@@ -67,7 +67,7 @@ def test_create_a_streamer_with_a_limit_then_suspend_it_paying_out(
     # then: suspended, the pool paid out and closed, the audit row on the page
     assert "suspended; 1 leave(s) started in 1 pool(s)" in page.locator(".messagelist").inner_text()
     panel = page.locator(".field-staff_actions_taken")
-    assert "streamer_suspend" in panel.inner_text()
+    assert "Suspend streamer" in panel.inner_text()
     assert "Breach of the streaming terms" in panel.inner_text()
     screenshot("streamers-04-suspended")
     assert Streamer.objects.get(pk=streamer.pk).status == "suspended"

@@ -18,6 +18,13 @@ from django.utils.html import format_html, format_html_join
 from apps.backoffice.admin_actions import ReasonForm, StaffActionsMixin, StaffActionSpec
 from apps.backoffice.admin_exports import StreamingExportMixin
 from apps.backoffice.admin_panels import CappedInlineFormSet, PositionInline, staff_actions_panel
+from apps.backoffice.admin_people_panels import (
+    LATEST,
+    Button,
+    follower_summary,
+    sessions_panel,
+    transactions_panel,
+)
 from apps.backoffice.followers import follower_block_by_staff, position_force_leave
 from apps.core.admin_base import BigTableAdminMixin, ReadOnlyAdminMixin
 from apps.core.admin_display import (
@@ -36,7 +43,7 @@ from apps.followers.models import Follower, PlayerSession, Position
 from apps.followers.selectors import follower_position_totals, position_value
 from apps.followers.services import follower_unblock
 from apps.pools.models import Pool
-from apps.transactions.models import Receipt
+from apps.transactions.models import Receipt, Transaction
 from apps.transactions.resources import PositionResource
 
 # --- actions ------------------------------------------------------------------------------
@@ -209,28 +216,47 @@ class FollowerAdmin(StaffActionsMixin, ReadOnlyAdminMixin, BigTableAdminMixin, a
     list_select_related = ("operator",)
     search_fields = ("=operator_user_id", "username")
     inlines = (FollowerPositionInline,)
+    # Who they are, the block, the net result and the lists filtered to them are the header
+    # (``follower_summary``); the fieldsets are the latest rows of each kind.
+    # The template puts the first fieldset above the positions inline, the others below it.
+    change_form_template = "admin/followers/follower/change_form.html"
     fieldsets = (
-        (
-            "Follower",
-            {"fields": (("operator_user_id", "username"), ("operator", "is_demo"), "created_at")},
-        ),
-        ("Blocking", {"fields": (("blocked_badge", "blocked_at"), "blocked_reason")}),
         ("Positions", {"fields": ("totals", "all_positions")}),
+        (
+            f"Latest transactions (newest {LATEST})",
+            {"fields": ("latest_transactions",), "classes": ("cp-wide",)},
+        ),
+        ("Latest sessions", {"fields": ("latest_sessions",), "classes": ("cp-wide",)}),
         ("Staff actions", {"fields": ("staff_actions_taken",)}),
     )
     readonly_fields = (
-        "operator_user_id",
-        "username",
-        "operator",
-        "is_demo",
-        "created_at",
-        "blocked_badge",
-        "blocked_at",
-        "blocked_reason",
         "totals",
         "all_positions",
+        "latest_transactions",
+        "latest_sessions",
         "staff_actions_taken",
     )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("operator")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and not add:
+            buttons = [
+                Button(spec.label, self.staff_action_url(obj, spec), spec.dangerous)
+                for spec in self.get_staff_actions(request)
+                if spec.available is None or spec.available(obj)
+            ]
+            context["cp_top_panel"] = follower_summary(obj, buttons=buttons)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.display(description="")
+    def latest_transactions(self, follower: Follower):
+        return transactions_panel(Transaction.objects.filter(follower=follower))
+
+    @admin.display(description="")
+    def latest_sessions(self, follower: Follower):
+        return sessions_panel(follower)
 
     @admin.display(description="Blocked", ordering="is_blocked")
     def blocked_badge(self, follower: Follower):

@@ -623,6 +623,31 @@ class EndpointFilter(admin.SimpleListFilter):
         return queryset.filter(endpoint=self.value()) if self.value() else queryset
 
 
+class FollowerCallsFilter(admin.SimpleListFilter):
+    """The calls of one follower's transactions (``?follower=<id>``, the link on the
+    follower's page): their operator's calls carrying those transactions' external ids. Shown
+    only while applied (nothing to choose from otherwise)."""
+
+    title = "follower"
+    parameter_name = "follower"
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        return [(value, f"Follower #{value}")] if value else []
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        theirs = Transaction.objects.filter(follower_id=int(value)).order_by()
+        return queryset.filter(
+            operator_id__in=theirs.values("operator_id"),
+            external_id__in=theirs.values("external_id"),
+        )
+
+
 def _resend(call: CallLog, *, request, data) -> str:
     outcome = resend.call_resend(call=call)
     return f"{outcome.message} (via {outcome.via})"
@@ -667,6 +692,7 @@ class CallLogAdmin(StaffActionsMixin, ReadOnlyAdminMixin, BigTableAdminMixin, ad
         "operator",
         EndpointFilter,
         "signature_valid",
+        FollowerCallsFilter,
         ("created_at", DateRangeFilter),
     )
     list_select_related = ("operator",)

@@ -6,10 +6,25 @@ from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
+from apps.backoffice.action_labels import RECORDED_LABELS
 from apps.backoffice.models import StaffAction
 from apps.core.admin_base import BigTableAdminMixin, ReadOnlyAdminMixin
 from apps.core.admin_display import badge
 from apps.core.admin_filters import DateRangeFilter
+
+
+class ActionLabelFilter(admin.SimpleListFilter):
+    """The actions by their labels, alphabetically (fixed choices: no DISTINCT over the log);
+    the value in the URL is the code the rows carry."""
+
+    title = "action"
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return sorted(RECORDED_LABELS.items(), key=lambda item: item[1].lower())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
 
 
 @admin.register(StaffAction)
@@ -17,24 +32,29 @@ class StaffActionAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin)
     list_display = (
         "created_at",
         "username",
-        "action",
+        "action_name",
         "target",
         "outcome_badge",
         "reason",
         "message",
     )
-    list_filter = ("outcome", "action", "target_type", ("created_at", DateRangeFilter))
+    list_filter = ("outcome", ActionLabelFilter, "target_type", ("created_at", DateRangeFilter))
     search_fields = ("=username", "=target_id", "reason")
     fields = (
         "created_at",
         "username",
-        "action",
+        "action_name",
         "target",
         "outcome_badge",
         "reason",
         "message",
     )
     readonly_fields = fields
+
+    @admin.display(description="Action", ordering="action")
+    def action_name(self, action: StaffAction):
+        """The label, its code on hover (what the log and the URL filter carry)."""
+        return format_html('<span title="{}">{}</span>', action.action, action.action_label)
 
     @admin.display(description="Outcome", ordering="outcome")
     def outcome_badge(self, action: StaffAction):

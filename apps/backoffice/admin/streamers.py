@@ -41,6 +41,7 @@ from apps.backoffice.admin_actions import (
     StaffActionSpec,
 )
 from apps.backoffice.admin_panels import CappedInlineFormSet, staff_actions_panel
+from apps.backoffice.admin_people_panels import LATEST, streamer_transactions_panel
 from apps.backoffice.services import staff_action_record
 from apps.backoffice.statistics import chosen_window, streamer_statistics
 from apps.backoffice.statistics_view import count_cell, money_cell, percent_cell, track_record_panel
@@ -427,6 +428,10 @@ class StreamerAdmin(ImportMixin, StaffActionsMixin, admin.ModelAdmin):
             ("Limits (empty: the operator's)", {"fields": (*limits, "limits_in_force")}),
             (FEE_SECTION, {"fields": (("performance_fee_percent", "fee_in_force"),)}),
             (None, {"fields": (CHANGE_REASON, ("money_demo_balance", "created_at"))}),
+            (
+                f"Latest transactions of its pools (newest {LATEST})",
+                {"fields": ("latest_transactions",), "classes": ("cp-wide",)},
+            ),
             ("Staff actions", {"fields": ("staff_actions_taken",)}),
         )
 
@@ -440,7 +445,14 @@ class StreamerAdmin(ImportMixin, StaffActionsMixin, admin.ModelAdmin):
         )
         if obj is None:
             return ()
-        return ("operator", "operator_user_id", "currency", *shown, "staff_actions_taken")
+        return (
+            "operator",
+            "operator_user_id",
+            "currency",
+            *shown,
+            "latest_transactions",
+            "staff_actions_taken",
+        )
 
     def get_inlines(self, request, obj):
         # Streams are listed (the most recent, with links) in the track-record panel.
@@ -647,6 +659,10 @@ class StreamerAdmin(ImportMixin, StaffActionsMixin, admin.ModelAdmin):
     def week_followers_column(self, streamer: Streamer):
         followers = getattr(streamer, "week_followers", None)
         return EMPTY if followers is None else count_cell(followers)
+
+    @admin.display(description="")
+    def latest_transactions(self, streamer: Streamer):
+        return streamer_transactions_panel(streamer)
 
     @admin.display(description="Staff actions on this streamer")
     def staff_actions_taken(self, streamer: Streamer):

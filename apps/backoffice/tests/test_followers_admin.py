@@ -133,7 +133,7 @@ def test_the_follower_page_shows_the_block_positions_and_totals(root, fake, stre
     # then: the block
     assert response.status_code == 200
     assert "blocked by staff x, chargebacks" in page
-    assert "Blocked" in page and 'cp-badge--bad">blocked' in page
+    assert "Block state" in page and 'cp-badge--bad">blocked' in page
     # the positions, newest first
     assert "Positions (newest 50)" in page
     inline = response.context["inline_admin_formsets"][0]
@@ -308,3 +308,157 @@ def test_the_position_page_shows_its_receipts_read_only_with_money_formatted(
     assert receipts[0].bet_external_id in page and receipts[1].deposit_external_id in page
     assert receipts[2].withdrawal_external_id in page and receipts[2].win_external_id in page
     assert 'name="receipts-0-amount"' not in page  # read-only: no inputs
+
+
+# --- the page support start a ticket from ------------------------------------------------
+
+
+def _follower_with_history(positions: int, per_position: int, *, code: str = "ticket"):
+    """A follower with ``positions`` positions (every other one after the first closed), each
+    with ``per_position`` transactions (each with a saga and an operator call), blocked by
+    ops."""
+    from apps.backoffice.services import staff_action_record
+    from apps.backoffice.tests.admin_world import (
+        make_member,
+        make_pool,
+        make_transactions,
+        secret_operator,
+    )
+
+    pool = make_pool(secret_operator(code), 1, snapshots=0)
+    first = make_member(pool, 1)
+    follower, session = first.follower, first.session
+    members = [first]
+    for i in range(1, positions):
+        members.append(
+            Position.objects.create(
+                pool=pool,
+                follower=follower,
+                session=session,
+                contributed=D(10 + i),
+                units=D(10),
+                status="closed" if i % 2 else "active",
+                payout=D(12 + i) if i % 2 else None,
+            )
+        )
+    for n, position in enumerate(members):
+        make_transactions(position, per_position, start=n * per_position)
+    follower_block(follower=follower, reason="blocked by staff ops, chargebacks")
+    staff_action_record(
+        user=staff_user(f"ops-{code}", "Operations"),
+        action="follower_block",
+        target=follower,
+        reason="Chargebacks on three deposits",
+        outcome="done",
+        message="blocked",
+    )
+    return Follower.objects.get(pk=follower.pk)
+
+
+@pytest.mark.parametrize("group", ["Operations", "Finance", "Read-only"])
+def test_the_follower_page_has_what_a_ticket_needs(client, group):
+    from apps.backoffice.admin_people_panels import LATEST
+    from apps.core.admin_display import money
+    from apps.followers.models import PlayerSession
+    from apps.transactions.models import Transaction
+    from apps.transactions.selectors import follower_net_result
+
+    follower = _follower_with_history(positions=3, per_position=10)
+    _follower_with_history(positions=2, per_position=3, code="other")  # never on their page
+    client.force_login(staff_user("reader", group))
+    # when
+    response = client.get(follower_url(follower))
+    page = response.content.decode()
+    # then: who, and the block with who and why
+    assert response.status_code == 200
+    summary = page.split('class="cp-summary"')[1].split('class="cp-see-all"')[0]
+    assert follower.operator_user_id in summary and follower.operator.name in summary
+    block = summary.split('class="cp-summary-block"')[1].split("</section>")[0]
+    assert 'cp-badge--bad">blocked' in block
+    assert "<dd>ops-ticket</dd>" in block and "Chargebacks on three deposits" in block
+    # Block/Unblock only for who may act
+    assert ("/act/follower_unblock/" in block) == (group == "Operations")
+    # the counts: 2 open (the first and the active one), 1 closed
+    positions = summary.split('class="cp-summary-positions"')[1].split("</section>")[0]
+    assert ">2</a>" in positions and ">1</a>" in positions
+    # the net result, as the selector has it
+    [result] = follower_net_result(follower=follower)
+    net = summary.split('class="cp-table cp-net-result"')[1].split("</table>")[0]
+    assert str(money(result.net)) in net and str(money(result.debited)) in net
+    # the latest transactions, each linked with its saga and its calls
+    table = page.split('class="cp-table cp-latest-transactions"')[1].split("</table>")[0]
+    latest = Transaction.objects.filter(follower=follower).order_by("-created_at", "-id")
+    assert table.count("<tr>") == LATEST + 1  # the header and the latest 20 of 30
+    newest = latest.select_related("saga").first()
+    assert newest is not None and newest.saga is not None
+    assert reverse("admin:transactions_transaction_change", args=[newest.pk]) in table
+    assert reverse("admin:transactions_saga_change", args=[newest.saga.pk]) in table
+    assert f"?q={newest.external_id}" in table and ">1 call</a>" in table
+    assert str(money(newest.amount, "USD")) in table
+    oldest = latest.last()
+    assert oldest is not None
+    assert reverse("admin:transactions_transaction_change", args=[oldest.pk]) not in table
+    # the sessions
+    session = PlayerSession.objects.get(follower=follower)
+    assert reverse("admin:followers_playersession_change", args=[session.pk]) in page
+    # the positions inline links each position and its pool
+    position = Position.objects.filter(follower=follower).first()
+    assert position is not None
+    assert reverse("admin:followers_position_change", args=[position.pk]) in page
+    assert reverse("admin:pools_pool_change", args=[position.pool_id]) in page
+    # the "see all" links, each to a list of this follower's rows only
+    links = page.split('class="cp-see-all"')[1].split("</p>")[0]
+    wanted = {
+        "positions": ("admin:followers_position_changelist", 3),
+        "transactions": ("admin:transactions_transaction_changelist", 30),
+        "sessions": ("admin:followers_playersession_changelist", 1),
+        "operator calls": ("admin:operators_calllog_changelist", 30),
+        "staff actions": ("admin:backoffice_staffaction_changelist", 1),
+    }
+    for name, (url_name, rows) in wanted.items():
+        href = links.split(f">{name}</a>")[0].rsplit('href="', 1)[1].split('"')[0]
+        href = href.replace("&amp;", "&")
+        assert href.startswith(reverse(url_name))
+        listed = client.get(href)
+        assert listed.status_code == 200, name
+        assert listed.context["cl"].result_count == rows, name
+
+
+def test_the_call_log_filters_by_follower(root):
+    from apps.operators.models import CallLog
+
+    mine = _follower_with_history(positions=1, per_position=3)
+    _follower_with_history(positions=1, per_position=2, code="other")
+    url = reverse("admin:operators_calllog_changelist")
+    # when
+    listed = root.get(url, {"follower": mine.pk})
+    nobody = root.get(url, {"follower": Follower.objects.order_by("-pk")[0].pk + 1})
+    garbage = root.get(url, {"follower": "x"})
+    # then
+    assert CallLog.objects.count() == 5
+    assert listed.context["cl"].result_count == 3
+    assert f"Follower #{mine.pk}" in listed.content.decode()
+    assert nobody.context["cl"].result_count == 0
+    assert garbage.context["cl"].result_count == 0
+
+
+def test_the_follower_page_reads_a_fixed_number_of_queries(root):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.followers.models import PlayerSession
+
+    small = _follower_with_history(positions=2, per_position=2)
+    big = _follower_with_history(positions=30, per_position=4, code="big")
+    session = PlayerSession.objects.get(follower=big)
+    for _ in range(15):
+        PlayerSession.objects.create(follower=big, currency="USD", expires_at=session.expires_at)
+    root.get(follower_url(small))  # warm: the first request reads what later ones cache
+    counts = []
+    for follower in (small, big):
+        with CaptureQueriesContext(connection) as queries:
+            assert root.get(follower_url(follower)).status_code == 200
+        counts.append(len(queries))
+    # then: 30 positions, 120 transactions and 16 sessions cost what 2, 4 and 1 do
+    assert counts[1] == counts[0], counts
+    assert counts[1] < 40, counts

@@ -440,3 +440,75 @@ def test_finance_and_read_only_see_but_may_not_add_change_act_or_import(client, 
     assert (lucky.display_name, lucky.status) == ("Lucky", "active")
     assert Streamer.objects.count() == 1
     assert not StaffAction.objects.exists()
+
+
+# --- the latest transactions of its pools ------------------------------------------------
+
+
+def _streamer_with_transactions(count: int, code: str):
+    from apps.backoffice.tests.admin_world import (
+        make_member,
+        make_pool,
+        make_transactions,
+        secret_operator,
+    )
+
+    pool = make_pool(secret_operator(code), 1, snapshots=0)
+    make_transactions(make_member(pool, 1), count)
+    return pool.streamer
+
+
+@pytest.mark.parametrize("group", ["Operations", "Finance", "Read-only"])
+def test_the_streamer_page_lists_the_latest_transactions_of_its_pools(client, group):
+    from apps.backoffice.admin_people_panels import LATEST
+    from apps.core.admin_display import money
+    from apps.transactions.models import Transaction
+
+    streamer = _streamer_with_transactions(25, "tx")
+    _streamer_with_transactions(3, "other")  # never on this page
+    client.force_login(staff_user("reader", group))
+    # when
+    response = client.get(reverse("admin:streamers_streamer_change", args=[streamer.pk]))
+    page = response.content.decode()
+    # then: the newest 20, each with its follower, saga and calls
+    assert response.status_code == 200
+    assert f"Latest transactions of its pools (newest {LATEST})" in page
+    table = page.split('class="cp-table cp-latest-transactions"')[1].split("</table>")[0]
+    assert table.count("<tr>") == LATEST + 1
+    newest = (
+        Transaction.objects.filter(streamer=streamer)
+        .select_related("saga", "follower")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    assert newest is not None and newest.saga is not None and newest.follower is not None
+    assert reverse("admin:transactions_transaction_change", args=[newest.pk]) in table
+    assert reverse("admin:transactions_saga_change", args=[newest.saga.pk]) in table
+    assert reverse("admin:followers_follower_change", args=[newest.follower.pk]) in table
+    assert f"?q={newest.external_id}" in table
+    assert str(money(newest.amount, "USD")) in table
+    # the track record's pools are still there
+    assert 'data-testid="record-pools"' in page
+    # and "see all" lists this streamer's transactions only
+    href = page.split(">transactions</a>")[0].rsplit('href="', 1)[1].split('"')[0]
+    listed = client.get(href.replace("&amp;", "&"))
+    assert listed.status_code == 200 and listed.context["cl"].result_count == 25
+
+
+def test_the_streamer_page_reads_a_fixed_number_of_queries(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.backoffice.tests.admin_world import superuser
+
+    small = _streamer_with_transactions(2, "small")
+    big = _streamer_with_transactions(80, "big")
+    client.force_login(superuser())
+    url = "admin:streamers_streamer_change"
+    client.get(reverse(url, args=[small.pk]))  # warm: the first request reads what others cache
+    counts = []
+    for streamer in (small, big):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse(url, args=[streamer.pk])).status_code == 200
+        counts.append(len(queries))
+    assert counts[1] == counts[0], counts
