@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -83,6 +85,41 @@ PERCENT_STRING = {
 }
 
 
+LEAVE_REASON_COMPONENT = "PositionLeaveReasonEnum"
+
+
+class LeaveReasonField(serializers.ChoiceField):
+    """A position's ``leaveReason``: a ``Position.LeaveReason``, or "" while it has not left."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=["", *Position.LeaveReason.values], **kwargs)
+
+
+class LeaveReasonFieldSchema(OpenApiSerializerFieldExtension):
+    """``leaveReason`` as one named enum whose values include the blank. drf-spectacular's enum
+    hook would split it into ``LeaveReasonEnum`` and a nameless ``BlankEnum`` (or, with
+    ``ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE`` off, drop the "" the API answers)."""
+
+    target_class = LeaveReasonField
+
+    def map_serializer_field(self, auto_schema, direction):
+        component = ResolvedComponent(
+            name=LEAVE_REASON_COMPONENT,
+            type=ResolvedComponent.SCHEMA,
+            object=LEAVE_REASON_COMPONENT,
+            schema={
+                "type": "string",
+                "enum": list(self.target.choices),
+                "description": "\n".join(
+                    ['* `""` (empty) - not left yet']
+                    + [f"* `{value}` - {label}" for value, label in Position.LeaveReason.choices]
+                ),
+            },
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
 @extend_schema_serializer(component_name="Position")
 class PositionOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
@@ -113,9 +150,8 @@ class PositionOutputSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="The code a failed join failed with; empty otherwise.",
     )
-    leaveReason = serializers.ChoiceField(
+    leaveReason = LeaveReasonField(
         source="leave_reason",
-        choices=["", *Position.LeaveReason.values],
         help_text="Who or what paid the position out: `follower`, `stop_loss`, `take_profit`, "
         "`stream_end`, `bust` or `staff`; empty while it has not left.",
     )
