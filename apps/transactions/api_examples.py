@@ -133,10 +133,7 @@ JOIN = [
 POSITION_AT_NAV_140 = {**POSITION_ACTIVE, "value": "56.00000000"}
 TOP_UP = [
     request({"amount": "28.00"}, "Add 28.00"),
-    response(
-        {**POSITION_TOPPED_UP, "stopLoss": None, "stopLossPercent": None, "takeProfit": None},
-        "Topped up: 20 more units at a NAV of 1.40",
-    ),
+    response(POSITION_TOPPED_UP, "Topped up: 20 more units at a NAV of 1.40"),
     response(POSITION_AT_NAV_140, "Still topping up: the position as it was", status=202),
     error_example(
         ErrorCode.POSITION_BUSY,
@@ -243,53 +240,51 @@ def _movement(kind: str, amount: str, external_id: str, time: str, receipt: dict
     }
 
 
-STATEMENT = [
-    response(
+STATEMENT_BODY: dict[str, Any] = {
+    "start": "2026-03-01T00:00:00Z",
+    "end": "2026-03-14T00:00:00Z",
+    "movements": [
+        _movement(
+            "WIN",
+            "83.40000000",
+            "a7c3e9f1052b4d68b9e0f3a1c7d5e294",
+            "2026-03-13T22:31:09.398120Z",
+            LEAVE_RECEIPT,
+        ),
+        _movement(
+            "FEE",
+            "0.60000000",
+            LEAVE_RECEIPT["feeId"],
+            "2026-03-13T22:31:08.771049Z",
+            LEAVE_RECEIPT,
+        ),
+        _movement(
+            "BET",
+            "28.00000000",
+            TOP_UP_RECEIPT["betId"],
+            "2026-03-13T21:02:44.297613Z",
+            _statement_receipt(TOP_UP_RECEIPT),
+        ),
+        _movement(
+            "BET",
+            "50.00000000",
+            JOIN_RECEIPT["betId"],
+            "2026-03-13T20:14:05.611902Z",
+            _statement_receipt(JOIN_RECEIPT),
+        ),
+    ],
+    "totals": [
         {
-            "start": "2026-03-01T00:00:00Z",
-            "end": "2026-03-14T00:00:00Z",
-            "movements": [
-                _movement(
-                    "WIN",
-                    "83.40000000",
-                    "a7c3e9f1052b4d68b9e0f3a1c7d5e294",
-                    "2026-03-13T22:31:09.398120Z",
-                    LEAVE_RECEIPT,
-                ),
-                _movement(
-                    "FEE",
-                    "0.60000000",
-                    LEAVE_RECEIPT["feeId"],
-                    "2026-03-13T22:31:08.771049Z",
-                    LEAVE_RECEIPT,
-                ),
-                _movement(
-                    "BET",
-                    "28.00000000",
-                    TOP_UP_RECEIPT["betId"],
-                    "2026-03-13T21:02:44.297613Z",
-                    _statement_receipt(TOP_UP_RECEIPT),
-                ),
-                _movement(
-                    "BET",
-                    "50.00000000",
-                    JOIN_RECEIPT["betId"],
-                    "2026-03-13T20:14:05.611902Z",
-                    _statement_receipt(JOIN_RECEIPT),
-                ),
-            ],
-            "totals": [
-                {
-                    "currency": CURRENCY,
-                    "moneyIn": "83.40000000",
-                    "moneyOut": "78.00000000",
-                    "net": "5.40000000",
-                    "fees": "0.60000000",
-                }
-            ],
-        },
-        "A join, a top-up and the leave, newest first",
-    ),
+            "currency": CURRENCY,
+            "moneyIn": "83.40000000",
+            "moneyOut": "78.00000000",
+            "net": "5.40000000",
+            "fees": "0.60000000",
+        }
+    ],
+}
+STATEMENT = [
+    response(STATEMENT_BODY, "A join, a top-up and the leave, newest first"),
     error_example(
         ErrorCode.INVALID_PERIOD,
         "from must be an ISO 8601 date or date and time, got '13/03/2026'",
@@ -328,7 +323,7 @@ STREAMER_STATS = [
                     "at": "2026-03-13T21:00:00Z",
                     "index": "1.124000000000",
                     "nav": "1.400000000000000000",
-                    "balance": "1484.00000000",
+                    "balance": "1456.00000000",
                     "members": 9,
                 }
             ],

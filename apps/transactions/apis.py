@@ -24,6 +24,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -876,6 +877,34 @@ STATEMENT_CSV_HEADER = [
 ]
 
 
+def _statement_csv_example() -> OpenApiExample:
+    """The movements of the statement's JSON example as CSV, column for column as
+    ``statement_csv`` writes them."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(STATEMENT_CSV_HEADER)
+    for movement in examples.STATEMENT_BODY["movements"]:
+        receipt = movement["receipt"]
+        writer.writerow(
+            [
+                movement["time"].replace("Z", "+00:00"),
+                *(movement[key] for key in ("positionId", "streamerName", "kind", "amount")),
+                *(movement[key] for key in ("currency", "externalId")),
+                *(receipt[key] for key in ("kind", "amount", "balance", "nav", "units")),
+                receipt["grossAmount"] or "",
+                receipt["fee"],
+            ]
+        )
+    return OpenApiExample(
+        "Csv",
+        value=buffer.getvalue(),
+        summary="The same movements as CSV (`Accept: text/csv` or `?format=csv`)",
+        media_type="text/csv",
+        response_only=True,
+        status_codes=["200"],
+    )
+
+
 def statement_csv(statement: statements.Statement) -> str:
     """The movements as CSV, newest first: a header row, exact decimals, times in UTC."""
     buffer = io.StringIO()
@@ -912,6 +941,7 @@ def statement_csv(statement: statements.Statement) -> str:
 
 
 PERIOD_PATTERN = statements.PERIOD_BOUND.pattern
+STATEMENT_CSV_EXAMPLE = _statement_csv_example()
 
 
 class StatementApi(PlayerApi):
@@ -932,7 +962,7 @@ class StatementApi(PlayerApi):
         tags=["player"],
         operation_id="player_statement",
         summary="The player's money movements in a period, with totals",
-        examples=examples.STATEMENT,
+        examples=[*examples.STATEMENT, STATEMENT_CSV_EXAMPLE],
         parameters=[
             OpenApiParameter(
                 "from",

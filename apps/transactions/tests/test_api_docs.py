@@ -13,6 +13,7 @@ from apps.core.schema import AUTH
 from apps.core.tests.openapi import strict_validator
 from apps.followers import api_examples as followers
 from apps.transactions import api_examples as transactions
+from apps.transactions import apis
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ DECLARED: dict[str, list[OpenApiExample]] = {
     "player_join": transactions.JOIN,
     "player_top_up": transactions.TOP_UP,
     "player_leave": transactions.LEAVE,
-    "player_statement": transactions.STATEMENT,
+    "player_statement": [*transactions.STATEMENT, apis.STATEMENT_CSV_EXAMPLE],
     "player_streamer_stats": transactions.STREAMER_STATS,
     "player_leaderboard": transactions.LEADERBOARD,
 }
