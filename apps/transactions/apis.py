@@ -681,7 +681,8 @@ def _leave_body(request: Request) -> object:
 
 class PositionLeaveApi(PlayerApi):
     """Pay a position out: all of it (no body, or an empty one), or part of it (`units` or
-    `fraction`, exactly one), the rest staying `active`.
+    `fraction`, exactly one), the rest staying `active`: `{"fraction": "0.5"}` leaves with
+    half of the units, `{"units": "20"}` redeems 20 of them.
 
     Prices the units on the streamer's balance of the moment (`streamer-balance`), then
     `transfer` WITHDRAWAL of their value less the performance fee, then the wallet's
