@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -26,6 +28,7 @@ from rest_framework.views import APIView
 
 from apps.core.errors import ErrorCode
 from apps.core.money import round_amount_down
+from apps.followers import api_examples as examples
 from apps.followers.authentication import (
     IsPlayer,
     PlayerTokenAuthentication,
@@ -83,6 +86,41 @@ PERCENT_STRING = {
 }
 
 
+LEAVE_REASON_COMPONENT = "PositionLeaveReasonEnum"
+
+
+class LeaveReasonField(serializers.ChoiceField):
+    """A position's ``leaveReason``: a ``Position.LeaveReason``, or "" while it has not left."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=["", *Position.LeaveReason.values], **kwargs)
+
+
+class LeaveReasonFieldSchema(OpenApiSerializerFieldExtension):
+    """``leaveReason`` as one named enum whose values include the blank. drf-spectacular's enum
+    hook would split it into ``LeaveReasonEnum`` and a nameless ``BlankEnum`` (or, with
+    ``ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE`` off, drop the "" the API answers)."""
+
+    target_class = LeaveReasonField
+
+    def map_serializer_field(self, auto_schema, direction):
+        component = ResolvedComponent(
+            name=LEAVE_REASON_COMPONENT,
+            type=ResolvedComponent.SCHEMA,
+            object=LEAVE_REASON_COMPONENT,
+            schema={
+                "type": "string",
+                "enum": list(self.target.choices),
+                "description": "\n".join(
+                    ['* `""` (empty) - not left yet']
+                    + [f"* `{value}` - {label}" for value, label in Position.LeaveReason.choices]
+                ),
+            },
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
 @extend_schema_serializer(component_name="Position")
 class PositionOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
@@ -113,9 +151,8 @@ class PositionOutputSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="The code a failed join failed with; empty otherwise.",
     )
-    leaveReason = serializers.ChoiceField(
+    leaveReason = LeaveReasonField(
         source="leave_reason",
-        choices=["", *Position.LeaveReason.values],
         help_text="Who or what paid the position out: `follower`, `stop_loss`, `take_profit`, "
         "`stream_end`, `bust` or `staff`; empty while it has not left.",
     )
@@ -358,7 +395,11 @@ class LobbyRecordSerializer(serializers.Serializer):
 class LobbyApi(PlayerApi):
     """The lobby: one entry per stream, the live ones first (by streamer name), then the
     upcoming ones (scheduled within the next 7 days, soonest first, at most 50). An upcoming
-    entry has ``status: upcoming``, its ``scheduledStart``, and no pool or NAV (``null``)."""
+    entry has `status: upcoming`, its `scheduledStart`, and no pool or NAV (`null`).
+
+    The page's first call, and the source of the `streamerId` to join with and the limits a
+    join must keep. Read-only; a private streamer shows only to players on its allowlist.
+    """
 
     @extend_schema_serializer(component_name="LobbyEntry")
     class OutputSerializer(serializers.Serializer):
@@ -410,6 +451,7 @@ class LobbyApi(PlayerApi):
         tags=["player"],
         operation_id="player_lobby",
         summary="Live streamers with their open pools, then upcoming streams",
+        examples=examples.LOBBY,
         responses={200: OutputSerializer(many=True), **PLAYER_ERROR_RESPONSES},
     )
     def get(self, request: Request) -> Response:
@@ -439,6 +481,11 @@ class PositionListApi(PlayerApi):
         tags=["player"],
         operation_id="player_positions",
         summary="The player's positions, newest first (at most 500)",
+        description="Every position of the player, newest first (at most 500), each with its "
+        "`value` now (at the pool's last known balance), `units`, `contributed` and `payout`: "
+        "the page's portfolio. Read-only; open while CopyStake is disabled for the operator, so "
+        "the player can always see (and leave) what they hold.",
+        examples=examples.POSITIONS,
         responses={200: PositionOutputSerializer(many=True), **PLAYER_ERROR_RESPONSES},
     )
     def get(self, request: Request) -> Response:
@@ -453,6 +500,12 @@ class PositionDetailApi(PlayerApi):
         tags=["player"],
         operation_id="player_position",
         summary="One of the player's positions",
+        description="One position of the player, as in `GET positions`, with its `receipts`: "
+        "the price of its join, every top-up and every leave (the balance and NAV it was "
+        "priced on, the units issued or redeemed, the fee kept). Poll it after a `202` of a "
+        "join, top-up or leave to see it settle. Read-only; another player's position, or an "
+        "id that is not a UUID, is `404`.",
+        examples=examples.POSITION_DETAIL,
         parameters=[POSITION_ID],
         responses={
             200: PositionDetailOutputSerializer,
@@ -478,8 +531,13 @@ class PositionDetailApi(PlayerApi):
 class PlayerInitApi(OperatorApiView):
     """Register or find the operator's user as a follower and open a player session.
 
-    Answers the CopyStake page URL carrying a signed player token (valid for the operator's
-    session TTL); with ``streamId`` the page opens that broadcast directly.
+    Call it when the player opens CopyStake at the casino, then send them to the `url` it
+    answers: the CopyStake page with a signed player token (valid for the operator's session
+    TTL); with `streamId` the page opens that broadcast directly, skipping the lobby.
+
+    The first call for an `operatorUserId` registers the follower (a later `username`
+    renames them); every call opens a new session, which keeps the `userToken` (encrypted) for
+    the wallet calls it makes (seed 003). No money moves.
     """
 
     @extend_schema_serializer(component_name="CopyStakeInitRequest")
@@ -503,6 +561,7 @@ class PlayerInitApi(OperatorApiView):
         tags=["operator"],
         operation_id="copystake_init",
         summary="Open a player session",
+        examples=examples.INIT,
         request={"application/json": InputSerializer},
         responses={200: OutputSerializer, **OPERATOR_ERROR_RESPONSES},
     )
@@ -513,7 +572,12 @@ class PlayerInitApi(OperatorApiView):
 
 
 class PlayerInitDemoApi(OperatorApiView):
-    """Open a demo session: a fresh anonymous follower with play money and no wallet."""
+    """Open a demo session: a fresh anonymous follower with play money and no wallet.
+
+    Call it for a visitor who is not signed in at the casino, then send them to the `url`.
+    Every call makes a new anonymous follower and session; demo pools are apart from the real
+    ones, and nothing ever reaches the operator's wallet or the streamer's balance.
+    """
 
     @extend_schema_serializer(component_name="CopyStakeInitDemoRequest")
     class InputSerializer(serializers.Serializer):
@@ -528,6 +592,7 @@ class PlayerInitDemoApi(OperatorApiView):
         tags=["operator"],
         operation_id="copystake_init_demo",
         summary="Open a demo session (play money, no wallet)",
+        examples=examples.INIT_DEMO,
         request={"application/json": InputSerializer},
         responses={200: OutputSerializer, **OPERATOR_ERROR_RESPONSES},
     )
@@ -541,7 +606,12 @@ class PlayerInitDemoApi(OperatorApiView):
 
 
 class InviteRedeemApi(PlayerApi):
-    """Open an invite link to a private streamer: the player joins its allowlist."""
+    """Open an invite link to a private streamer: the player joins its allowlist.
+
+    The page calls it when it was opened with an `invite` code. Using the link takes one of
+    its uses; a player on the allowlist already gets the same answer and uses nothing up, so a
+    repeat is harmless. No money moves.
+    """
 
     @extend_schema_serializer(component_name="InviteRedeemRequest")
     class InputSerializer(serializers.Serializer):
@@ -556,6 +626,7 @@ class InviteRedeemApi(PlayerApi):
         tags=["player"],
         operation_id="player_invite_redeem",
         summary="Redeem an invite link to a private streamer's pool",
+        examples=examples.INVITE_REDEEM,
         request=InputSerializer,
         responses={
             200: OpenApiResponse(
@@ -593,8 +664,12 @@ class InviteRedeemApi(PlayerApi):
 
 
 class WalletApi(PlayerApi):
-    """The player's balance in their casino wallet (seed 003 ``/auth``); a demo session's
-    play money. Shown in the page's header; it decides nothing."""
+    """The player's balance in their casino wallet (seed 003 `/auth`); a demo session's
+    play money. Shown in the page's header; it decides nothing.
+
+    Read-only: every call asks the wallet afresh (nothing is stored); open while CopyStake is
+    disabled for the operator.
+    """
 
     open_while_operator_disabled = True  # the player may still see their money
 
@@ -607,6 +682,7 @@ class WalletApi(PlayerApi):
         tags=["player"],
         operation_id="player_wallet",
         summary="The player's wallet balance at the casino",
+        examples=examples.WALLET,
         responses={
             200: OutputSerializer,
             **PLAYER_ERROR_RESPONSES,
@@ -628,7 +704,11 @@ class WalletApi(PlayerApi):
 
 
 class PoolNavApi(PlayerApi):
-    """The pool's NAV over its last snapshots, oldest first: the broadcast's chart."""
+    """The pool's NAV over its last snapshots, oldest first: the broadcast's chart.
+
+    Read-only; poll it to draw the chart of a pool from the lobby (`pool.poolId`). A pool of
+    another operator, or of the other kind (demo or real) than the session, is `404`.
+    """
 
     open_while_operator_disabled = True
 
@@ -642,6 +722,7 @@ class PoolNavApi(PlayerApi):
         tags=["player"],
         operation_id="player_pool_nav",
         summary="A pool's NAV over time (its last snapshots, oldest first)",
+        examples=examples.POOL_NAV,
         parameters=[
             OpenApiParameter("pool_id", OpenApiTypes.INT, OpenApiParameter.PATH),
             OpenApiParameter(
@@ -724,8 +805,9 @@ class TakeProfitField(StopLossField):
 
 class PositionLimitsApi(PlayerApi):
     """Set or clear the position's stop-loss and take-profit: when an observed balance takes
-    its value to one of them, the position leaves on its own (``leaveReason`` `stop_loss` or
-    `take_profit`). Idempotent: the same body again answers the same position."""
+    its value to one of them, the position leaves on its own (`leaveReason` `stop_loss` or
+    `take_profit`). Idempotent: the same body again answers the same position. No money moves
+    until a limit is reached."""
 
     @extend_schema_serializer(component_name="PositionLimitsRequest")
     class InputSerializer(serializers.Serializer):
@@ -736,6 +818,7 @@ class PositionLimitsApi(PlayerApi):
         tags=["player"],
         operation_id="player_position_limits",
         summary="Set the position's stop-loss and take-profit",
+        examples=examples.POSITION_LIMITS,
         parameters=[POSITION_ID],
         request=InputSerializer,
         responses={

@@ -24,6 +24,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -64,6 +65,7 @@ from apps.pools.selectors import (
 )
 from apps.streamers.models import Stream, Streamer
 from apps.streamers.services import stream_start_for_operator
+from apps.transactions import api_examples as examples
 from apps.transactions import idempotency, services, statements
 from apps.transactions.models import Receipt, Saga, Transaction
 from apps.transactions.selectors import transaction_get_for_operator
@@ -99,7 +101,12 @@ class TransactionStatusApi(OperatorApiView):
     """The type, status, amount and currency of a transaction by the id the operator was sent.
 
     Types: BET (wallet withdraw), DEPOSIT and WITHDRAWAL (transfers), WIN (wallet deposit),
-    ROLLBACK (wallet rollback).
+    ROLLBACK (wallet rollback). The `id` is the `id` of a `transfer` or the `providerTxId` of
+    a wallet call.
+
+    Call it to reconcile: when an answer to a `transfer` or wallet call was lost on the
+    operator's side, or a transaction looks stuck. Read-only; an id CopyStake never sent this
+    operator is `404`.
     """
 
     @extend_schema_serializer(component_name="CopyStakeTransactionStatusRequest")
@@ -130,6 +137,7 @@ class TransactionStatusApi(OperatorApiView):
         tags=["operator"],
         operation_id="copystake_transaction_status",
         summary="The type, status and amount of one of the operator's transactions",
+        examples=examples.TRANSACTION_STATUS,
         request={"application/json": InputSerializer},
         responses={
             200: OutputSerializer,
@@ -229,6 +237,7 @@ class StreamStartApi(OperatorApiView):
         tags=["operator"],
         operation_id="copystake_streams_start",
         summary="Start a streamer's broadcast (idempotent)",
+        examples=examples.STREAMS_START,
         request={"application/json": InputSerializer},
         responses={
             200: OutputSerializer,
@@ -297,6 +306,7 @@ class StreamEndApi(OperatorApiView):
         tags=["operator"],
         operation_id="copystake_streams_end",
         summary="End a broadcast and pay its pools out (idempotent)",
+        examples=examples.STREAMS_END,
         request={"application/json": InputSerializer},
         responses={
             200: OutputSerializer,
@@ -408,6 +418,19 @@ class PoolJoinApi(PlayerApi):
         tags=["player"],
         operation_id="player_join",
         summary="Join a live streamer's pool",
+        description="Put `amount` of the player's wallet into the pool of streamer "
+        "`streamerId`, live now, at the pool's NAV of the moment: the wallet's `/withdraw` "
+        "(the BET), the operator's `game-pool` OPEN when the pool opens, then `transfer` "
+        "DEPOSIT into the streamer's balance, which issues the position's units. Call it "
+        "when the player confirms a join on a broadcast.\n\n"
+        "Answers `201` with the `active` position, or `202` with the `joining` one while the "
+        "operator has not answered the DEPOSIT (poll `GET positions/{id}`). A join the "
+        "wallet or operator refuses answers its code with the `failed` position; after a "
+        "BET the join is rolled back (the wallet's `/rollback`), so no money is kept.\n\n"
+        "Not idempotent by itself: every call is a new join. Send an `Idempotency-Key` to "
+        "retry safely: a repeat with the same key and body answers the first answer, never "
+        "a second BET.",
+        examples=examples.JOIN,
         request=InputSerializer,
         parameters=[idempotency.SCHEMA_PARAMETER],
         responses={
@@ -544,6 +567,9 @@ class PositionTopUpApi(PlayerApi):
     A new BET and DEPOSIT, with the faults and rollbacks of a join; the position's units grow
     by the units issued and its `contributed` by the amount (a receipt of the price is in
     `GET positions/{id}`). One top-up or leave of a position at a time.
+
+    Not idempotent by itself: every call is a new BET. Send an `Idempotency-Key` to retry
+    safely: a repeat with the same key and body answers the first answer.
     """
 
     @extend_schema_serializer(component_name="PositionTopUpRequest")
@@ -554,6 +580,7 @@ class PositionTopUpApi(PlayerApi):
         tags=["player"],
         operation_id="player_top_up",
         summary="Add money to an active position",
+        examples=examples.TOP_UP,
         parameters=[POSITION_ID, idempotency.SCHEMA_PARAMETER],
         request=InputSerializer,
         responses={
@@ -654,7 +681,18 @@ def _leave_body(request: Request) -> object:
 
 class PositionLeaveApi(PlayerApi):
     """Pay a position out: all of it (no body, or an empty one), or part of it (`units` or
-    `fraction`, exactly one), the rest staying `active`."""
+    `fraction`, exactly one), the rest staying `active`: `{"fraction": "0.5"}` leaves with
+    half of the units, `{"units": "20"}` redeems 20 of them.
+
+    Prices the units on the streamer's balance of the moment (`streamer-balance`), then
+    `transfer` WITHDRAWAL of their value less the performance fee, then the wallet's
+    `/deposit` of it to the player (the WIN, retried until paid); when the last follower has
+    left, `game-pool` CLOSE. Answers `200` once the WITHDRAWAL is applied, `202` before.
+
+    A full leave of a position that is leaving or closed already answers it as it is (a
+    repeat is harmless); a partial leave is a new leave every time. Open while CopyStake is
+    disabled for the operator: money out is never trapped.
+    """
 
     open_while_operator_disabled = True  # money out is never trapped
 
@@ -667,6 +705,7 @@ class PositionLeaveApi(PlayerApi):
         tags=["player"],
         operation_id="player_leave",
         summary="Leave a pool: pay the position out, all of it or part",
+        examples=examples.LEAVE,
         parameters=[POSITION_ID],
         request=InputSerializer,
         responses={
@@ -839,6 +878,34 @@ STATEMENT_CSV_HEADER = [
 ]
 
 
+def _statement_csv_example() -> OpenApiExample:
+    """The movements of the statement's JSON example as CSV, column for column as
+    ``statement_csv`` writes them."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(STATEMENT_CSV_HEADER)
+    for movement in examples.STATEMENT_BODY["movements"]:
+        receipt = movement["receipt"]
+        writer.writerow(
+            [
+                movement["time"].replace("Z", "+00:00"),
+                *(movement[key] for key in ("positionId", "streamerName", "kind", "amount")),
+                *(movement[key] for key in ("currency", "externalId")),
+                *(receipt[key] for key in ("kind", "amount", "balance", "nav", "units")),
+                receipt["grossAmount"] or "",
+                receipt["fee"],
+            ]
+        )
+    return OpenApiExample(
+        "Csv",
+        value=buffer.getvalue(),
+        summary="The same movements as CSV (`Accept: text/csv` or `?format=csv`)",
+        media_type="text/csv",
+        response_only=True,
+        status_codes=["200"],
+    )
+
+
 def statement_csv(statement: statements.Statement) -> str:
     """The movements as CSV, newest first: a header row, exact decimals, times in UTC."""
     buffer = io.StringIO()
@@ -875,6 +942,7 @@ def statement_csv(statement: statements.Statement) -> str:
 
 
 PERIOD_PATTERN = statements.PERIOD_BOUND.pattern
+STATEMENT_CSV_EXAMPLE = _statement_csv_example()
 
 
 class StatementApi(PlayerApi):
@@ -882,8 +950,11 @@ class StatementApi(PlayerApi):
     and the performance fees kept of their leaves (FEEs), newest first (at most 10000), each
     with its position, streamer and the receipt of the price it paid for; and per currency
     the totals in, out, net and fees over the whole period.
-    JSON, or CSV (the movements, with a header row) with ``Accept: text/csv`` or
-    ``?format=csv``. Errors are always JSON."""
+    JSON, or CSV (the movements, with a header row) with `Accept: text/csv` or
+    `?format=csv`. Errors are always JSON.
+
+    Read-only; open while CopyStake is disabled for the operator (a player may always see
+    their money)."""
 
     open_while_operator_disabled = True  # a player may always see their money
     renderer_classes = [JSONRenderer, CsvRenderer]
@@ -892,6 +963,7 @@ class StatementApi(PlayerApi):
         tags=["player"],
         operation_id="player_statement",
         summary="The player's money movements in a period, with totals",
+        examples=[*examples.STATEMENT, STATEMENT_CSV_EXAMPLE],
         parameters=[
             OpenApiParameter(
                 "from",
@@ -1031,8 +1103,10 @@ class TrackRecordPointSerializer(serializers.Serializer):
 
 class StreamerStatsApi(PlayerApi):
     """A streamer's track record over a window, computed now from the rollups and the ledger
-    (never from the operator): the figures of ``apps.transactions.statistics.figures`` and
-    the chained NAV index for a chart. Demo pools never count."""
+    (never from the operator): its return, drawdown, pooled value, followers and money in
+    and out, and the chained NAV index for a chart. Demo pools never count.
+
+    Call it for a streamer's page before a join. Read-only."""
 
     class InputSerializer(serializers.Serializer):
         window = _query_choice(DEFAULT_WINDOW)
@@ -1113,6 +1187,7 @@ class StreamerStatsApi(PlayerApi):
         tags=["player"],
         operation_id="player_streamer_stats",
         summary="A streamer's track record over a window, with its NAV index",
+        examples=examples.STREAMER_STATS,
         parameters=[
             OpenApiParameter("streamer_id", OpenApiTypes.INT, OpenApiParameter.PATH),
             _window_parameter(DEFAULT_WINDOW),
@@ -1149,9 +1224,11 @@ class StreamerStatsApi(PlayerApi):
 
 class LeaderboardApi(PlayerApi):
     """The operator's streamers ranked by their track record over a window, as last computed
-    (every few minutes, by ``statistics_task``): by `sort` descending, then by the others of
+    (every few minutes): by `sort` descending, then by the others of
     ROI (null last), pooled value and followers now, then by name. Streamers whose record is
-    new (younger than the minimum history) follow the ranked ones with `rank: null`."""
+    new (younger than the minimum history) follow the ranked ones with `rank: null`.
+
+    Read-only: it reads the stored records and computes nothing."""
 
     class InputSerializer(serializers.Serializer):
         window = _query_choice(LEADERBOARD_DEFAULT_WINDOW)
@@ -1198,6 +1275,7 @@ class LeaderboardApi(PlayerApi):
         tags=["player"],
         operation_id="player_leaderboard",
         summary="The operator's streamers ranked by their track record",
+        examples=examples.LEADERBOARD,
         parameters=[
             _window_parameter(LEADERBOARD_DEFAULT_WINDOW),
             OpenApiParameter(

@@ -28,7 +28,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from rest_framework import exceptions as drf
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -47,7 +47,11 @@ SCHEMA_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description="Repeat a request safely: a repeat with the same key and body gets the first "
-    f"answer. 1 to {MAX_KEY_CHARS} characters.",
+    f"answer. 1 to {MAX_KEY_CHARS} characters; a new one (a UUID, say) for every action of "
+    "the player, the same one for every retry of it.",
+    examples=[
+        OpenApiExample("Key", value="6f1d2c9a-7b3e-4e05-9a8c-2d4b6e8f0a13", summary="A UUID")
+    ],
 )
 INTERRUPTED = {
     "errorCode": ErrorCode.REQUEST_INTERRUPTED,

@@ -220,11 +220,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
-    # A position's status (``Position.Status.values``) appears in Position and PositionDetail:
-    # one enum, named for it. Should the statuses change, the schema test's warning says so.
+    # Every enum is named for what it is, not for the field that carries it ("StateEnum",
+    # "TypeEnum" say nothing): a position's status (``Position.Status.values``, in Position and
+    # PositionDetail), a receipt's kind, a lobby pool's state (``Pool.State``, open or closing),
+    # a transaction's type and status as transaction-status answers them
+    # (``apps.transactions.apis.TRANSACTION_TYPES`` and ``TRANSACTION_STATUSES``) and a track
+    # record's window (``statistics.figures.WINDOWS``). Should the values change, the schema
+    # test's warning says so. A position's ``leaveReason`` ("" while it has not left) is its own
+    # component with the blank as one of its values (``PositionLeaveReasonEnum``), so no
+    # nameless ``BlankEnum`` is generated for it.
     "ENUM_NAME_OVERRIDES": {
         "PositionStatusEnum": ["joining", "active", "leaving", "closed", "failed"],
         "ReceiptKindEnum": ["join", "top_up", "leave"],
+        "PoolStateEnum": ["open", "closing"],
+        "TransactionTypeEnum": ["BET", "DEPOSIT", "WITHDRAWAL", "WIN", "ROLLBACK"],
+        "TransactionStatusEnum": ["PENDING", "SUCCEEDED", "FAILED", "UNKNOWN", "ROLLED_BACK"],
+        "StatsWindowEnum": ["24h", "7d", "30d", "90d", "all"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
