@@ -162,9 +162,10 @@ POSITION_HALF_LEFT = {
     "feesPaid": "0.30000000",
     "updatedAt": "2026-03-13T21:40:12.337805Z",
 }
-# No request example (its bodies are in the description): schemathesis turns an example body
-# into a JSON array, which the leave takes for no body (a full leave) rather than refusing it.
 LEAVE = [
+    request({}, "Leave with all of it (or send no body)", name="All"),
+    request({"fraction": "0.5"}, "Leave with half of the units", name="Half"),
+    request({"units": "20"}, "Redeem 20 units", name="Units"),
     response(POSITION_CLOSED, "Paid out in full: 83.40 after a fee of 0.60", name="PaidOut"),
     response(
         POSITION_HALF_LEFT, "Half paid out (41.70); the rest stays active", name="HalfPaidOut"

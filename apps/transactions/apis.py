@@ -37,7 +37,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.errors import ErrorCode, TransactionNotFound
+from apps.core.errors import ErrorCode, TransactionNotFound, ValidationFailed
 from apps.core.exports import FORMULA_PREFIXES
 from apps.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
 from apps.followers.apis import (
@@ -663,11 +663,13 @@ FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 def _leave_body(request: Request) -> object:
     """The leave's JSON body; no body, or an empty form (what clients send with no body), is a
-    full leave, as it was before a leave had a body. A form with fields is refused (415)."""
+    full leave, as it was before a leave had a body. A form with fields is refused (415), and
+    so is a JSON body that is not an object (``[]``, ``null``, ``0``, ``""``: 400), rather than
+    taken for no body and paying the position out in full."""
     if not request.body:
         return {}
     try:
-        return request.data or {}
+        data = request.data
     except UnsupportedMediaType:
         django_request = request._request
         if django_request.content_type in FORM_TYPES:
@@ -677,6 +679,24 @@ def _leave_body(request: Request) -> object:
             except MultiPartParserError:
                 pass  # not even a form: the media type is refused as it is
         raise
+    if not isinstance(data, dict):
+        raise ValidationFailed(
+            f"The body must be a JSON object (or no body), not {_json_kind(data)}",
+            code=ErrorCode.VALIDATION,
+        )
+    return data
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    return "a number"
 
 
 class PositionLeaveApi(PlayerApi):

@@ -365,6 +365,36 @@ def test_a_bad_leave_body_is_refused_and_changes_nothing(fake, streamer, make_se
     assert fake.wallet["f1"] == wallet
 
 
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        (b"[]", "an array"),
+        (b"null", "null"),
+        (b"0", "a number"),
+        (b'""', "a string"),
+        (b"false", "true or false"),
+        (b'[{"fraction": "0.5"}]', "an array"),
+    ],
+)
+def test_a_leave_body_that_is_not_an_object_is_refused_not_taken_for_no_body(
+    fake, streamer, make_session, raw, kind
+):
+    client = client_for(make_session("f1"))
+    position_id = joined(client, streamer)
+    before = snapshot(position_id)
+    wallet = fake.wallet["f1"]
+    response = client.post(
+        f"/api/v1/positions/{position_id}/leave", data=raw, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json() == {
+        "errorCode": "ERR_VALIDATION",
+        "errorMessage": f"The body must be a JSON object (or no body), not {kind}",
+    }
+    assert snapshot(position_id) == before
+    assert fake.wallet["f1"] == wallet
+
+
 def test_a_malformed_leave_body_is_refused(fake, streamer, make_session):
     client = client_for(make_session("f1"))
     position_id = joined(client, streamer)
