@@ -1,8 +1,11 @@
 """Small HTML helpers shared by the admin pages: money, badges, links, JSON, ages.
 
-Money is always shown with its 8 decimal places (never rounded for display) in a span the
-stylesheet right-aligns with tabular figures; columns whose method name starts with
-``money_`` are right-aligned header and all.
+Money is shown to people with 2 decimals (rounded half-up, as the invoices' PDF does) and
+thousands separators; the exact amount, all 8 places and never rounded, is in the span's
+``title`` (on hover, and what a copy from the page's source gives). Units and NAVs show at
+most 12 places (cut, never rounded up), trailing zeros trimmed, the exact value on hover when
+places were cut. Exports never go through these helpers: they write the stored value.
+Columns whose method name starts with ``money_`` or ``num_`` are right-aligned, header and all.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.contrib import admin
@@ -19,9 +22,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from apps.core.money import AMOUNT_QUANTUM
+from apps.core.money import AMOUNT_QUANTUM, MATH_CONTEXT
 
 EMPTY = "—"
+CENT = Decimal("0.01")
+MONEY_ROUNDING = ROUND_HALF_UP
+UNITS_MAX_PLACES = 12
+UNITS_MIN_PLACES = 2
 
 TONES = {
     # statuses of transactions, sagas, pools, positions, calls
@@ -47,22 +54,74 @@ TONES = {
 }
 
 
-def money(value: Decimal | None, currency: str = "") -> SafeString | str:
-    """``1,234.50000000`` right-aligned; the currency, when given, in a quieter suffix."""
+def exact_amount(value: Decimal | int) -> Decimal:
+    """The amount as stored: 8 places (a stored amount has exactly these, so nothing moves)."""
+    return Decimal(value).quantize(AMOUNT_QUANTUM, context=MATH_CONTEXT)
+
+
+def money_text(value: Decimal | int) -> str:
+    """``7,733.99`` from ``7733.98917390``: 2 places, half-up (away from zero on a tie), with
+    thousands separators; never ``-0.00``."""
+    shown = Decimal(value).quantize(CENT, rounding=MONEY_ROUNDING, context=MATH_CONTEXT)
+    if shown == 0:
+        shown = abs(shown)
+    return f"{shown:,.2f}"
+
+
+def money(value: Decimal | int | None, currency: str = "") -> SafeString | str:
+    """``<span class="cp-money num" title="7733.98917390">7,733.99</span>``, right-aligned in
+    tabular figures; the currency, when given, in a quieter suffix. The title is the exact
+    8-place amount in plain notation (no separators), so it parses back as it is."""
     if value is None:
         return EMPTY
-    text = f"{Decimal(value).quantize(AMOUNT_QUANTUM):,.8f}"
+    exact = exact_amount(value)
+    tone = " cp-neg" if exact < 0 else ""
     if currency:
         return format_html(
-            '<span class="cp-money">{}<span class="cp-ccy">{}</span></span>', text, currency
+            '<span class="cp-money num{}" title="{}">{}<span class="cp-ccy">{}</span></span>',
+            tone,
+            f"{exact:f}",
+            money_text(exact),
+            currency,
         )
-    return format_html('<span class="cp-money">{}</span>', text)
+    return format_html(
+        '<span class="cp-money num{}" title="{}">{}</span>', tone, f"{exact:f}", money_text(exact)
+    )
 
 
-def number(value: Decimal | int | None, places: int = 8) -> SafeString | str:
+def _plain(value: Decimal) -> str:
+    """``value`` in plain notation without trailing zeros after the point: ``1.5``, ``20``."""
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def number(
+    value: Decimal | int | None, places: int = UNITS_MAX_PLACES, *, min_places: int | None = None
+) -> SafeString | str:
+    """A count or units: at most ``places`` decimals (cut toward zero, never rounded up, so a
+    holding is never shown larger than it is), trailing zeros trimmed down to ``min_places``
+    (2 for units, none for counts: ``places=0``). When places were cut the exact value is in
+    the ``title``."""
     if value is None:
         return EMPTY
-    return format_html('<span class="cp-money">{}</span>', f"{Decimal(value):,.{places}f}")
+    if places < 0 or places > UNITS_MAX_PLACES:
+        raise ValueError(f"number() shows 0 to {UNITS_MAX_PLACES} places, not {places}")
+    exact = Decimal(value)
+    if min_places is None:
+        min_places = min(UNITS_MIN_PLACES, places)
+    shown = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN, context=MATH_CONTEXT)
+    if shown == 0:
+        shown = abs(shown)
+    text = f"{shown:,.{places}f}"
+    if places > min_places:
+        whole, _, fraction = text.partition(".")
+        fraction = fraction.rstrip("0").ljust(min_places, "0")
+        text = f"{whole}.{fraction}" if fraction else whole
+    if shown == exact:
+        return format_html('<span class="cp-money num">{}</span>', text)
+    return format_html('<span class="cp-money num" title="{}">{}</span>', _plain(exact), text)
 
 
 def signed_percent(value: Decimal | None) -> SafeString | str:
@@ -151,9 +210,10 @@ def money_column(
 
 
 def number_column(
-    field: str, description: str, *, places: int = 8, ordering: str | None = None
+    field: str, description: str, *, places: int = UNITS_MAX_PLACES, ordering: str | None = None
 ) -> Callable[[Any, object], SafeString | str]:
-    """A column showing ``field`` (a dotted path) as a number with ``places`` decimals."""
+    """A column showing ``field`` (a dotted path) as a number (``number``): units with at most
+    ``places`` decimals, ``places=0`` for counts."""
 
     @admin.display(description=description, ordering=ordering)
     def column(model_admin: Any, obj: object) -> SafeString | str:

@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.core.admin_base import ReadableDecimalsMixin
 from apps.core.errors import ApplicationError
 from apps.core.fields import mask_secret
 from apps.sandbox.models import (
@@ -149,7 +150,7 @@ class SandboxOperatorAdmin(admin.ModelAdmin):
 
 
 @admin.register(SandboxAccount)
-class SandboxAccountAdmin(admin.ModelAdmin):
+class SandboxAccountAdmin(ReadableDecimalsMixin, admin.ModelAdmin):
     list_display = (
         "user_id",
         "username",
@@ -215,7 +216,7 @@ class SandboxUserTokenAdmin(admin.ModelAdmin):
         return mask_secret(obj.token)
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
+class _ReadOnlyAdmin(ReadableDecimalsMixin, admin.ModelAdmin):
     """Books are written by the contracts only."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

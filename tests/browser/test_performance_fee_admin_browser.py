@@ -68,16 +68,11 @@ def test_staff_set_a_streamers_fee_and_see_it_charged_on_the_position(
         "20 %"
         in page.locator(".form-row.field-fee_rate, .fieldBox.field-fee_rate").first.inner_text()
     )
-    assert (
-        f"{receipt.fee:.8f}"
-        in page.locator(
-            ".form-row.field-money_fees_paid, .fieldBox.field-money_fees_paid"
-        ).first.inner_text()
-    )
-    assert (
-        "0.00000000"
-        in page.locator(".form-row.field-money_mark, .fieldBox.field-money_mark").first.inner_text()
-    )
+    fees = page.locator(".field-money_fees_paid .cp-money").first
+    assert fees.get_attribute("title") == f"{receipt.fee:.8f}"  # exact on hover
+    assert f"{receipt.fee:,.2f}" in fees.inner_text()  # 2 decimals shown
+    mark = page.locator(".field-money_mark .cp-money").first
+    assert mark.get_attribute("title") == "0.00000000" and "0.00" in mark.inner_text()
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Sum
+from django.db.models import Sum
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,33 +22,19 @@ from django.utils.html import format_html, format_html_join
 
 from apps.backoffice.admin_actions import ReasonForm, StaffActionsMixin, StaffActionSpec
 from apps.backoffice.admin_exports import StreamingExportMixin
+from apps.backoffice.admin_totals import ChangeListTotalsMixin
 from apps.backoffice.models import StaffAction
 from apps.backoffice.services import staff_action_record
 from apps.core.admin_base import ReadOnlyAdminMixin
-from apps.core.admin_display import EMPTY, admin_link, badge
+from apps.core.admin_display import EMPTY, admin_link, badge, money
 from apps.core.errors import ApplicationError
-from apps.core.money import AMOUNT_QUANTUM
 from apps.transactions.finance import invoices as service
-from apps.transactions.finance.pdf import invoice_filename, invoice_html, invoice_pdf, money_2
+from apps.transactions.finance.pdf import invoice_filename, invoice_html, invoice_pdf
 from apps.transactions.finance.resources import InvoiceResource, invoice_csv
 from apps.transactions.models import FeeSchedule, Invoice
 
 ACT_FINANCE = "backoffice.act_finance"
 STATE_TONES = {"draft": "muted", "issued": "info", "paid": "ok", "void": "bad"}
-
-
-def money_2_html(value: Decimal | None, currency: str = "") -> str:
-    """2 decimals for people, the exact 8-place value on hover."""
-    if value is None:
-        return EMPTY
-    exact = f"{Decimal(value).quantize(AMOUNT_QUANTUM):,.8f}"
-    return format_html(
-        '<span class="cp-money" title="{} {}">{}<span class="cp-ccy">{}</span></span>',
-        exact,
-        currency,
-        money_2(value),
-        currency,
-    )
 
 
 # --- fee schedules -------------------------------------------------------------------
@@ -144,7 +130,7 @@ class FeeScheduleAdmin(admin.ModelAdmin):
 
     @admin.display(description="Monthly minimum", ordering="monthly_minimum")
     def minimum(self, schedule: FeeSchedule):
-        return money_2_html(schedule.monthly_minimum, schedule.currency)
+        return money(schedule.monthly_minimum, schedule.currency)
 
     @admin.display(description="In force", boolean=True)
     def in_force(self, schedule: FeeSchedule):
@@ -301,10 +287,17 @@ class GenerateForm(ReasonForm):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(StreamingExportMixin, StaffActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class InvoiceAdmin(
+    ChangeListTotalsMixin,
+    StreamingExportMixin,
+    StaffActionsMixin,
+    ReadOnlyAdminMixin,
+    admin.ModelAdmin,
+):
     resource_classes = [InvoiceResource]
     staff_actions = (ISSUE, MARK_PAID, VOID, CREDIT)
     change_list_template = "finance/admin_invoice_change_list.html"
+    totals = (("cp_total", "Total", Sum("total")),)
     list_display = (
         "label",
         "kind",
@@ -364,15 +357,15 @@ class InvoiceAdmin(StreamingExportMixin, StaffActionsMixin, ReadOnlyAdminMixin, 
 
     @admin.display(description="Total", ordering="total")
     def money_total(self, invoice: Invoice):
-        return money_2_html(invoice.total, invoice.currency)
+        return money(invoice.total, invoice.currency)
 
     @admin.display(description="Subtotal")
     def money_subtotal(self, invoice: Invoice):
-        return money_2_html(invoice.subtotal, invoice.currency)
+        return money(invoice.subtotal, invoice.currency)
 
     @admin.display(description="Monthly minimum charge")
     def money_minimum_charge(self, invoice: Invoice):
-        return money_2_html(invoice.minimum_charge, invoice.currency)
+        return money(invoice.minimum_charge, invoice.currency)
 
     @admin.display(description="Download")
     def downloads(self, invoice: Invoice):
@@ -399,7 +392,7 @@ class InvoiceAdmin(StreamingExportMixin, StaffActionsMixin, ReadOnlyAdminMixin, 
             "{} % of turnover, {} % of GGR, minimum {} (from {})",
             f"{schedule.turnover_percent.normalize():f}",
             f"{schedule.ggr_percent.normalize():f}",
-            money_2_html(schedule.monthly_minimum, schedule.currency),
+            money(schedule.monthly_minimum, schedule.currency),
             schedule.effective_from,
         )
 
@@ -411,10 +404,7 @@ class InvoiceAdmin(StreamingExportMixin, StaffActionsMixin, ReadOnlyAdminMixin, 
         return format_html_join(
             ", ",
             "{} ({})",
-            (
-                (admin_link(Invoice, n.pk, n.number or f"#{n.pk}"), money_2_html(n.total))
-                for n in notes
-            ),
+            ((admin_link(Invoice, n.pk, n.number or f"#{n.pk}"), money(n.total)) for n in notes),
         )
 
     @admin.display(description="Lines")
@@ -430,11 +420,11 @@ class InvoiceAdmin(StreamingExportMixin, StaffActionsMixin, ReadOnlyAdminMixin, 
                 (
                     line.day or "",
                     line.description,
-                    money_2_html(line.money_in) if line.day else "",
-                    money_2_html(line.money_out) if line.day else "",
-                    money_2_html(line.turnover_fee) if line.day else "",
-                    money_2_html(line.ggr_fee) if line.day else "",
-                    money_2_html(line.amount),
+                    money(line.money_in) if line.day else "",
+                    money(line.money_out) if line.day else "",
+                    money(line.turnover_fee) if line.day else "",
+                    money(line.ggr_fee) if line.day else "",
+                    money(line.amount),
                 )
                 for line in lines
             ),
@@ -534,22 +524,7 @@ class InvoiceAdmin(StreamingExportMixin, StaffActionsMixin, ReadOnlyAdminMixin, 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
-        changelist = context.get("cl") if context else None
-        if changelist is not None:
-            totals = (
-                changelist.queryset.order_by()
-                .values("currency")
-                .annotate(total=Sum("total"), count=Count("pk"))
-                .order_by("currency")
-            )
-            context["cp_totals"] = [
-                {
-                    "currency": row["currency"],
-                    "count": row["count"],
-                    "total": money_2_html(row["total"], row["currency"]),
-                }
-                for row in totals
-            ]
+        if context and context.get("cl") is not None:
             context["cp_can_generate"] = request.user.has_perm(ACT_FINANCE)
             context["cp_generate_url"] = reverse(
                 f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_generate"

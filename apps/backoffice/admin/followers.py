@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -25,6 +26,7 @@ from apps.backoffice.admin_people_panels import (
     sessions_panel,
     transactions_panel,
 )
+from apps.backoffice.admin_totals import ChangeListTotalsMixin
 from apps.backoffice.followers import follower_block_by_staff, position_force_leave
 from apps.core.admin_base import BigTableAdminMixin, ReadOnlyAdminMixin
 from apps.core.admin_display import (
@@ -373,10 +375,10 @@ class PositionReceiptInline(admin.TabularInline):
     money_fee = money_column("fee", "Performance fee")
     money_mark = money_column("high_water_mark", "High-water mark carried")
     money_balance = money_column("balance", "Priced on balance")
-    num_nav = number_column("nav", "NAV", places=18)
-    num_units = number_column("units", "Units issued / redeemed", places=18)
-    num_total_before = number_column("total_units_before", "Pool units before", places=18)
-    num_total_after = number_column("total_units_after", "Pool units after", places=18)
+    num_nav = number_column("nav", "NAV")
+    num_units = number_column("units", "Units issued / redeemed")
+    num_total_before = number_column("total_units_before", "Pool units before")
+    num_total_after = number_column("total_units_after", "Pool units after")
 
 
 def percent_text(value: Decimal | None) -> str:
@@ -386,6 +388,7 @@ def percent_text(value: Decimal | None) -> str:
 
 @admin.register(Position)
 class PositionAdmin(
+    ChangeListTotalsMixin,
     StreamingExportMixin,
     StaffActionsMixin,
     ReadOnlyAdminMixin,
@@ -394,6 +397,12 @@ class PositionAdmin(
 ):
     resource_classes = [PositionResource]
     staff_actions = POSITION_ACTIONS
+    totals_currency_field = "pool__currency"
+    totals = (
+        ("cp_contributed", "Contributed", Sum("contributed")),
+        ("cp_payout", "Paid out", Sum("payout")),
+        ("cp_fees_paid", "Performance fees paid", Sum("fees_paid")),
+    )
     inlines = (PositionReceiptInline,)
     list_display = (
         "id",

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.backoffice import services
 from apps.backoffice.admin_actions import ReasonForm, StaffActionsMixin, StaffActionSpec
 from apps.backoffice.admin_panels import PositionInline, TransactionInline, staff_actions_panel
+from apps.backoffice.admin_totals import ChangeListTotalsMixin
 from apps.backoffice.dashboard import (
     followers_value,
     pools_with_members,
@@ -234,9 +235,18 @@ class PoolTransactionInline(TransactionInline):
 
 @admin.register(Pool)
 class PoolAdmin(
-    StaffActionsMixin, ReadOnlyAdminMixin, BigTableAdminMixin, PoolColumns, AuditedHistoryAdmin
+    ChangeListTotalsMixin,
+    StaffActionsMixin,
+    ReadOnlyAdminMixin,
+    BigTableAdminMixin,
+    PoolColumns,
+    AuditedHistoryAdmin,
 ):
     staff_actions = POOL_ACTIONS
+    totals = (
+        ("cp_balance", "Balance", Sum("balance")),
+        ("cp_contributed", "Followers' contributions", Sum("followers_contributed")),
+    )
     list_display = (
         "__str__",
         "streamer_name",
@@ -408,9 +418,9 @@ class PoolAdmin(
 
     money_closing_balance = money_column("closing_balance", "Closing balance")
 
-    num_total_units = number_column("total_units", "Total units", places=18)
+    num_total_units = number_column("total_units", "Total units")
 
-    num_streamer_units = number_column("streamer_units", "Streamer's units", places=18)
+    num_streamer_units = number_column("streamer_units", "Streamer's units")
 
     money_followers_contributed = money_column("followers_contributed", "Followers' contributions")
 
@@ -458,20 +468,28 @@ class StaleFilter(admin.SimpleListFilter):
 
 
 @admin.register(WithdrawalLock)
-class WithdrawalLockAdmin(StaffActionsMixin, ReadOnlyAdminMixin, PoolColumns, admin.ModelAdmin):
+class WithdrawalLockAdmin(
+    ChangeListTotalsMixin, StaffActionsMixin, ReadOnlyAdminMixin, PoolColumns, admin.ModelAdmin
+):
     """Every streamer whose balance is locked, oldest lock first; stale locks are tinted."""
+
+    totals_title = "Locked, totals of this filter"
+    totals = (
+        ("cp_balance", "Streamers' balances locked", Sum("balance")),
+        ("cp_contributed", "Followers' contributions", Sum("followers_contributed")),
+    )
 
     staff_actions = tuple(
         spec
         for spec in POOL_ACTIONS
         if spec.name in ("pool_force_release", "pool_refresh_balance", "pool_settle")
     )
+    # Fits 1280 px beside the filters: the operator under the pool, short money headers
+    # (the column's title says in full), long text wrapping (admin.css).
     list_display = (
         "pool_link",
-        "operator_name",
         "state_badge",
         "locked_since",
-        "num_members",
         "money_contributed",
         "money_followers_value",
         "money_balance",
@@ -489,11 +507,12 @@ class WithdrawalLockAdmin(StaffActionsMixin, ReadOnlyAdminMixin, PoolColumns, ad
     def get_ordering(self, request):
         return self.ordering
 
-    @admin.display(description="Pool", ordering="pk")
+    @admin.display(description="Pool · operator", ordering="pk")
     def pool_link(self, pool: Pool):
         return format_html(
-            '<span class="cp-nowrap">{}</span>',
+            '<span class="cp-lock-pool">{}</span><span class="cp-lock-operator quiet">{}</span>',
             admin_link(Pool, pool.pk, f"#{pool.pk} {pool.streamer.display_name}"),
+            pool.operator.name,
         )
 
     @admin.display(description="Locked since", ordering="locked_at")
@@ -506,12 +525,19 @@ class WithdrawalLockAdmin(StaffActionsMixin, ReadOnlyAdminMixin, PoolColumns, ad
             f"for {age(pool.locked_at)}",
         )
 
-    money_contributed = money_column(
-        "followers_contributed", "Followers' contributions", ordering="followers_contributed"
-    )
+    @admin.display(description="Followers contributed", ordering="followers_contributed")
+    def money_contributed(self, pool: LockedPool):
+        members = pool.members or 0
+        return format_html(
+            '{}<span class="cp-lock-members quiet">{} follower{}</span>',
+            money(pool.followers_contributed, pool.currency),
+            members,
+            "" if members == 1 else "s",
+        )
 
-    @admin.display(description="Followers' value now")
+    @admin.display(description="Worth now")
     def money_followers_value(self, pool: Pool):
+        """What the followers' units are worth at the last known balance."""
         return money(followers_value(pool), pool.currency)
 
     @admin.display(description="Stale?")

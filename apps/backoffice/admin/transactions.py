@@ -13,6 +13,7 @@ import uuid
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Sum
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -21,6 +22,7 @@ from apps.backoffice.admin_actions import ReasonForm, StaffActionsMixin, StaffAc
 from apps.backoffice.admin_exports import StreamingExportMixin
 from apps.backoffice.admin_panels import TransactionInline, staff_actions_panel
 from apps.backoffice.admin_run_now import ReconciliationRunNowMixin, SettlementRunNowMixin
+from apps.backoffice.admin_totals import ChangeListTotalsMixin
 from apps.backoffice.models import ReviewItem
 from apps.core.admin_base import (
     AuditedHistoryAdmin,
@@ -316,11 +318,11 @@ class TransactionDetail(TransactionColumns):
     def rolls_back_link(self, tx: Transaction):
         return admin_link(Transaction, tx.rolls_back_id)
 
-    num_units = number_column("units", "Units", places=18)
+    num_units = number_column("units", "Units")
 
     money_priced_balance = money_column("priced_balance", "Priced on balance")
 
-    num_priced_total_units = number_column("priced_total_units", "Priced on total units", places=18)
+    num_priced_total_units = number_column("priced_total_units", "Priced on total units")
 
     money_balance_before = money_column("balance_before", "Balance before")
 
@@ -431,6 +433,7 @@ class TransactionDetail(TransactionColumns):
 
 @admin.register(Transaction)
 class TransactionAdmin(
+    ChangeListTotalsMixin,
     StreamingExportMixin,
     StaffActionsMixin,
     ReadOnlyAdminMixin,
@@ -440,6 +443,9 @@ class TransactionAdmin(
 ):
     resource_classes = [TransactionResource, FeeResource]
     staff_actions = (RETRY, ROLLBACK)
+    # Per currency and kind: a debit and a credit never add up to a figure finance reads.
+    totals = (("cp_amount", "Amount", Sum("amount")),)
+    totals_group_by = (("kind", "Kind"),)
     list_display = (
         "created_at",
         "short_external_id",
@@ -846,10 +852,6 @@ class DailySettlementAdmin(
             text=f"{schedule.turnover_percent.normalize():f} % + "
             f"{schedule.ggr_percent.normalize():f} % GGR",
         )
-
-    money_in = money_column("money_in", "Money in", currency=None, ordering="money_in")
-
-    money_out = money_column("money_out", "Money out", currency=None, ordering="money_out")
 
     money_rollbacks = money_column("rollbacks", "Rollbacks", currency=None, ordering="rollbacks")
 

@@ -302,9 +302,10 @@ def test_the_position_page_shows_its_receipts_read_only_with_money_formatted(
     page = response.content.decode()
     assert "Receipts (prices of the join, top-ups and leaves)" in page
     # the top-up's amount and the balance it was priced on, as money in the pool's currency
-    assert '<span class="cp-money">55.00000000<span class="cp-ccy">USD</span></span>' in page
-    assert '<span class="cp-money">1,210.00000000<span class="cp-ccy">USD</span></span>' in page
-    assert '<span class="cp-money">1.100000000000000000</span>' in page  # its NAV
+    # 2 decimals with the exact 8 places on hover; the NAV with at most 12 places
+    assert 'title="55.00000000">55.00<span class="cp-ccy">USD</span></span>' in page
+    assert 'title="1210.00000000">1,210.00<span class="cp-ccy">USD</span></span>' in page
+    assert '<span class="cp-money num">1.10</span>' in page  # its NAV
     assert receipts[0].bet_external_id in page and receipts[1].deposit_external_id in page
     assert receipts[2].withdrawal_external_id in page and receipts[2].win_external_id in page
     assert 'name="receipts-0-amount"' not in page  # read-only: no inputs

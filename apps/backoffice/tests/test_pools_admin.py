@@ -304,7 +304,7 @@ def test_pool_page_shows_charts_positions_transactions_and_actions(
     assert page.count('<svg class="cp-chart"') == 2
     assert page.count("<polyline") == 2
     assert "Positions (newest 50)" in page and "Transactions (newest 50)" in page
-    assert "1,100.00000000" in page  # the balance, 8 places
+    assert 'title="1100.00000000">1,100.00<' in page  # the balance: 2 places, exact on hover
     for label in ("Refresh balance now", "Settle and close", "Re-send OPEN/CLOSE", "Force release"):
         assert label in page
 
