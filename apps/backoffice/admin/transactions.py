@@ -14,6 +14,8 @@ import uuid
 from django import forms
 from django.contrib import admin
 from django.db.models import Sum
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -519,24 +521,32 @@ class ResolutionFilter(admin.SimpleListFilter):
 
 @admin.register(ReviewItem)
 class ReviewItemAdmin(
-    StaffActionsMixin, ReadOnlyAdminMixin, BigTableAdminMixin, TransactionDetail, admin.ModelAdmin
+    ChangeListTotalsMixin,
+    StaffActionsMixin,
+    ReadOnlyAdminMixin,
+    BigTableAdminMixin,
+    TransactionDetail,
+    admin.ModelAdmin,
 ):
     """Rollbacks and review queue: unknown, failed after retries, or flagged."""
 
     staff_actions = (RETRY, ROLLBACK, RESOLVE)
+    totals_title = "In this part of the queue"
+    totals = TransactionAdmin.totals
+    totals_group_by = TransactionAdmin.totals_group_by
+    # Fits 1280 px beside the filters, why each item is here in full: how long it has waited
+    # under when it was made, the last error code under the tries.
     list_display = (
-        "created_at",
+        "created_waiting",
         "short_external_id",
         "kind_label",
         "status_badge",
         "money_amount",
         "saga_state",
-        "num_attempts",
-        "last_error_code",
+        "tries_error",
         "reasons",
-        "waiting",
     )
-    list_display_links = ("created_at", "short_external_id")
+    list_display_links = ("created_waiting", "short_external_id")
     list_filter = (ResolutionFilter, "status", "kind", "operator", "is_demo")
     # Newest first by id: PostgreSQL walks the primary key and probes the queue's ids,
     # instead of fetching every queued row to sort it by date.
@@ -560,9 +570,19 @@ class ReviewItemAdmin(
             saga.step,
         )
 
-    @admin.display(description="Waiting", ordering="created_at")
-    def waiting(self, tx: Transaction):
-        return age(tx.created_at)
+    @admin.display(description="Created, waiting", ordering="created_at")
+    def created_waiting(self, tx: Transaction):
+        return format_html(
+            '<span class="cp-nowrap">{}</span><br><span class="quiet">{}</span>',
+            date_format(timezone.localtime(tx.created_at), "Y-m-d H:i:s"),
+            age(tx.created_at),
+        )
+
+    @admin.display(description="Tries, last error", ordering="attempts")
+    def tries_error(self, tx: Transaction):
+        return format_html(
+            '{}<br><span class="quiet">{}</span>', tx.attempts, tx.last_error_code or ""
+        )
 
 
 # --- sagas ---------------------------------------------------------------------------
@@ -784,6 +804,7 @@ def figures_table(figures: dict):
 
 @admin.register(DailySettlement)
 class DailySettlementAdmin(
+    ChangeListTotalsMixin,
     SettlementRunNowMixin,
     StreamingExportMixin,
     ReadOnlyAdminMixin,
@@ -792,21 +813,27 @@ class DailySettlementAdmin(
 ):
     import_export_change_list_template = "admin/copypool/run_now_change_list_export.html"
     resource_classes = [DailySettlementResource]
+    # Fits 1280 px beside the filters: the currency under the operator, CopyStake's fees with
+    # their turnover and GGR parts and the fee schedule under them.
     list_display = (
         "day",
-        "operator",
-        "currency",
+        "operator_currency",
         "money_in",
         "money_out",
         "money_rollbacks",
-        "money_turnover_fee",
-        "money_ggr_fee",
-        "money_fees",
+        "fees_with_parts",
         "money_performance_fees",
-        "fee_schedule_link",
         "money_open_exposure",
         "num_transactions",
         "journal_tie",
+    )
+    totals_title = "Totals of this filter (every day it selects)"
+    totals = (
+        ("cp_in", "Money in", Sum("money_in")),
+        ("cp_out", "Money out", Sum("money_out")),
+        ("cp_rollbacks", "Rollbacks", Sum("rollbacks")),
+        ("cp_fees", "CopyStake fees", Sum("fees")),
+        ("cp_performance_fees", "Streamers' fees", Sum("performance_fees")),
     )
     list_filter = ("operator", currency_filter(pool_currencies), ("day", DateRangeFilter))
     list_select_related = ("operator", "fee_schedule")
@@ -832,25 +859,30 @@ class DailySettlementAdmin(
         )
         return format_html('<span title="{}">{}</span>', detail, badge("differs", "failed"))
 
-    money_turnover_fee = money_column(
-        "turnover_fee", "Turnover fee", currency=None, ordering="turnover_fee"
-    )
-
-    money_ggr_fee = money_column("ggr_fee", "GGR fee", currency=None, ordering="ggr_fee")
-
     money_performance_fees = money_column(
         "performance_fees", "Streamers' fees", currency=None, ordering="performance_fees"
     )
 
-    @admin.display(description="Fee schedule")
-    def fee_schedule_link(self, row: DailySettlement):
+    @admin.display(description="Operator", ordering="operator__name")
+    def operator_currency(self, row: DailySettlement):
+        return format_html('{}<br><span class="quiet">{}</span>', row.operator.name, row.currency)
+
+    @admin.display(description="CopyStake fees (turnover + GGR)", ordering="fees")
+    def fees_with_parts(self, row: DailySettlement):
         schedule = row.fee_schedule
-        if schedule is None:
-            return EMPTY
-        return admin_link(
-            schedule,
-            text=f"{schedule.turnover_percent.normalize():f} % + "
-            f"{schedule.ggr_percent.normalize():f} % GGR",
+        return format_html(
+            '<div style="text-align: right">{}<br><span class="quiet cp-nowrap">{} + {}</span>'
+            '<br><span class="quiet">{}</span></div>',
+            money(row.fees),
+            money(row.turnover_fee),
+            money(row.ggr_fee),
+            admin_link(
+                schedule,
+                text=f"{schedule.turnover_percent.normalize():f} % + "
+                f"{schedule.ggr_percent.normalize():f} % GGR",
+            )
+            if schedule is not None
+            else "no fee schedule",
         )
 
     money_rollbacks = money_column("rollbacks", "Rollbacks", currency=None, ordering="rollbacks")

@@ -229,5 +229,6 @@ def test_settlement_list_shows_the_fee_columns(client, draft):
         ggr_fee=D("3.5"), fee_schedule=draft.fee_schedule
     )
     page = client.get(reverse("admin:transactions_dailysettlement_changelist")).content.decode()
-    assert "Turnover fee" in page and "GGR fee" in page and "3.50000000" in page
+    assert "CopyStake fees (turnover + GGR)" in page
+    assert 'title="3.50000000">3.50' in page  # the GGR part, exact on hover
     assert "0.5 % + 10 % GGR" in page
