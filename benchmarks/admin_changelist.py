@@ -155,7 +155,9 @@ def timed(client, method: str, url: str, data=None, *, repeat: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    times, queries, status = [], 0, None
+    from apps.backoffice.admin_totals import UNAVAILABLE
+
+    times, queries, status, totals = [], 0, None, "-"
     for _ in range(repeat):
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
@@ -163,7 +165,9 @@ def timed(client, method: str, url: str, data=None, *, repeat: int) -> dict:
             if response.streaming:
                 b"".join(response.streaming_content)
             else:
-                response.content  # noqa: B018 - rendered
+                page = response.content.decode()
+                if "data-totals" in page or UNAVAILABLE in page:
+                    totals = "gave up" if UNAVAILABLE in page else "shown"
             times.append(time.perf_counter() - started)
         queries, status = len(captured.captured_queries), response.status_code
     return {
@@ -171,6 +175,7 @@ def timed(client, method: str, url: str, data=None, *, repeat: int) -> dict:
         "max_ms": max(times) * 1000,
         "queries": queries,
         "status": status,
+        "totals": totals,
     }
 
 
@@ -210,6 +215,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--reuse", action="store_true", help="keep an already filled database")
     parser.add_argument("--no-xlsx", action="store_true", help="skip the XLSX export")
+    parser.add_argument("--no-export", action="store_true", help="pages only, no exports")
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -249,6 +255,7 @@ def main() -> None:
     day = sample.created_at.date()
     changelist = reverse("admin:transactions_transaction_changelist")
     review = reverse("admin:backoffice_reviewitem_changelist")
+    search = reverse("admin:search")
     pages = [
         ("changelist, page 1", changelist, {}),
         ("changelist, page 50", changelist, {"p": "50"}),
@@ -274,16 +281,24 @@ def main() -> None:
         ("search follower user id", changelist, {"q": "f7"}),
         ("review queue", review, {}),
         ("dashboard", reverse("admin:index"), {}),
+        ("global search: transaction #", search, {"q": str(sample.pk)}),
+        ("global search: external id prefix", search, {"q": sample.external_id[:10]}),
+        ("global search: follower user id", search, {"q": "f7"}),
+        ("global search: no match", search, {"q": "zz-no-such-thing"}),
     ]
     print(f"\n{total:,} transactions on PostgreSQL; each page {args.repeat} times\n")
-    print(f"{'page':40} {'median ms':>10} {'worst ms':>10} {'queries':>8} {'status':>7}")
+    print(
+        f"{'page':40} {'median ms':>10} {'worst ms':>10} {'queries':>8} {'status':>7} {'totals':>8}"
+    )
     for name, path, params in pages:
         timed(client, "get", path, params, repeat=1)  # warm
         result = timed(client, "get", path, params, repeat=args.repeat)
         print(
             f"{name:40} {result['median_ms']:10.1f} {result['max_ms']:10.1f} "
-            f"{result['queries']:8} {result['status']:7}"
+            f"{result['queries']:8} {result['status']:7} {result['totals']:>8}"
         )
+    if args.no_export:
+        return
 
     export_url = reverse("admin:transactions_transaction_export")
     csv_result = stream_export(client, export_url, 0)
