@@ -197,7 +197,8 @@ class TransactionColumns(ModelAdminMixin):
             "streamer_withdrawal": "WITHDRAWAL transfer",
             "follower_credit": "WIN (deposit)",
             "follower_rollback": "Rollback",
-        }.get(tx.kind, tx.kind)
+            "performance_fee": "Performance fee",
+        }.get(tx.kind) or tx.get_kind_display()
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, tx: Transaction):

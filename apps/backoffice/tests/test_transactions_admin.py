@@ -463,3 +463,14 @@ def test_resolve_a_discrepancy(root):
         "Operator corrected the balance",
     )
     assert world.operator.pk == finding.operator_id
+
+
+def test_every_kind_reads_as_words_in_the_list():
+    from django.contrib import admin
+
+    from apps.transactions.models import Transaction
+
+    column = admin.site._registry[Transaction].kind_label
+    for kind in Transaction.Kind:
+        label = column(Transaction(kind=kind.value))
+        assert label and label != kind.value, kind
