@@ -159,7 +159,8 @@ class PositionOutputSerializer(serializers.Serializer):
     stopLoss = serializers.SerializerMethodField(
         method_name="get_stop_loss",
         help_text="The value at or below which the position leaves on its own (set as a value "
-        "or as `stopLossPercent`); null: no stop-loss.",
+        "or as `stopLossPercent`; a partial leave scales it to the units that stay); null: no "
+        "stop-loss.",
     )
     stopLossPercent = serializers.DecimalField(
         source="stop_loss_percent",
@@ -167,12 +168,14 @@ class PositionOutputSerializer(serializers.Serializer):
         decimal_places=4,
         allow_null=True,
         help_text="The stop-loss as the percent of the contribution the position may lose "
-        "(`20.0000`: it leaves at 80 % of what it put in); null unless set as a percent.",
+        "(`20.0000`: it leaves at 80 % of what it put in, less what partial leaves took out); "
+        "null unless set as a percent.",
     )
     takeProfit = serializers.SerializerMethodField(
         method_name="get_take_profit",
         help_text="The value at or above which the position leaves on its own (set as a value "
-        "or as `takeProfitPercent`); null: no take-profit.",
+        "or as `takeProfitPercent`; a partial leave scales it to the units that stay); null: "
+        "no take-profit.",
     )
     takeProfitPercent = serializers.DecimalField(
         source="take_profit_percent",
@@ -180,7 +183,8 @@ class PositionOutputSerializer(serializers.Serializer):
         decimal_places=4,
         allow_null=True,
         help_text="The take-profit as the percent of the contribution to gain (`50.0000`: it "
-        "leaves at 150 % of what it put in); null unless set as a percent.",
+        "leaves at 150 % of what it put in, less what partial leaves took out); null unless "
+        "set as a percent.",
     )
     performanceFeePercent = serializers.DecimalField(
         source="performance_fee_percent",

@@ -1,7 +1,11 @@
 """A position's copy limits (stop-loss, take-profit): the rule, as pure functions.
 
 A limit is kept either as a value (``Position.stop_loss``, ``take_profit``) or as a percent
-of what the position contributed (``*_percent``), never both. The notation is one for both
+of what the position contributed (``*_percent``), never both. What it contributed means what
+is still in it (``limit_basis``): a partial leave takes its share of the contribution with it
+(as it takes its share of the high-water mark), and scales a limit kept as a value by the
+units that stay, so the limits of the units that stay sit at the same NAV as before and a
+partial leave never puts the rest past a limit. The notation is one for both
 directions: a percent is always a positive distance from the contribution,
 
 * stop-loss ``p``: the position leaves once it has lost ``p`` percent, i.e. at a value of
@@ -54,9 +58,30 @@ def effective_take_profit(
     return None
 
 
+def limit_basis(position: Position) -> Decimal:
+    """What a percent limit is a percent of: the contribution still in the position, which is
+    its high-water mark (the join's and top-ups' DEPOSITs, less what each partial leave took
+    with it); a position with no mark recorded (opened before marks were) uses what it
+    contributed."""
+    if position.high_water_mark > 0:
+        return position.high_water_mark
+    return position.contributed
+
+
+def scaled_limit(
+    limit: Decimal | None, *, units_after: Decimal, units_before: Decimal
+) -> Decimal | None:
+    """A limit kept as a value, for the ``units_after`` of ``units_before`` units that stay
+    after a partial leave (the same NAV), rounded down to 8 places; None stays None."""
+    if limit is None or units_before <= 0:
+        return limit
+    with localcontext(MATH_CONTEXT):
+        return round_amount_down(limit * units_after / units_before)
+
+
 def position_stop_loss(position: Position) -> Decimal | None:
     return effective_stop_loss(
-        contributed=position.contributed,
+        contributed=limit_basis(position),
         value=position.stop_loss,
         percent=position.stop_loss_percent,
     )
@@ -64,7 +89,7 @@ def position_stop_loss(position: Position) -> Decimal | None:
 
 def position_take_profit(position: Position) -> Decimal | None:
     return effective_take_profit(
-        contributed=position.contributed,
+        contributed=limit_basis(position),
         value=position.take_profit,
         percent=position.take_profit_percent,
     )

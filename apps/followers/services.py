@@ -10,7 +10,12 @@ from django.utils import timezone
 
 from apps.core.errors import Conflict, ErrorCode, StreamNotFound, ValidationFailed
 from apps.core.money import DEMO_CURRENCY
-from apps.followers.limits import effective_stop_loss, effective_take_profit, limit_crossed
+from apps.followers.limits import (
+    effective_stop_loss,
+    effective_take_profit,
+    limit_basis,
+    limit_crossed,
+)
 from apps.followers.models import Follower, PlayerSession, Position
 from apps.followers.selectors import position_get_for_follower, position_value
 from apps.operators.models import Operator
@@ -248,11 +253,11 @@ def position_limits_set(
     value = Decimal(position_value(position))
     fields = []
     if stop_loss is not None:
-        _stop_loss_checked(stop_loss, contributed=position.contributed, value=value)
+        _stop_loss_checked(stop_loss, contributed=limit_basis(position), value=value)
         position.stop_loss, position.stop_loss_percent = stop_loss.value, stop_loss.percent
         fields += ["stop_loss", "stop_loss_percent"]
     if take_profit is not None:
-        _take_profit_checked(take_profit, contributed=position.contributed, value=value)
+        _take_profit_checked(take_profit, contributed=limit_basis(position), value=value)
         position.take_profit, position.take_profit_percent = take_profit.value, take_profit.percent
         fields += ["take_profit", "take_profit_percent"]
     if fields:

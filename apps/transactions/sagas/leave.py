@@ -47,6 +47,7 @@ from django.utils import timezone
 
 from apps.core.errors import ErrorCode
 from apps.core.money import MATH_CONTEXT, ZERO
+from apps.followers.limits import scaled_limit
 from apps.followers.models import Position
 from apps.pools import services as pools
 from apps.pools.accounting import (
@@ -190,19 +191,34 @@ def _position_after(
     """The position's units, payout, fees and high-water mark once ``redeemed`` of its units
     paid ``paid`` net of a performance ``fee``, carrying ``mark`` of its high-water mark: loaded
     under the claim, so they are current (units and the mark only move under it). A full leave
-    leaves no units and no mark."""
+    leaves no units and no mark; a partial one scales the limits kept as values to the units
+    that stay (``apps.followers.limits``)."""
     with localcontext(MATH_CONTEXT):
         units = ZERO if full else max(position.units - redeemed, ZERO)
         payout = (position.payout or ZERO) + paid
         fees_paid = (position.fees_paid or ZERO) + fee
         high_water_mark = ZERO if full else max(position.high_water_mark - mark, ZERO)
-    return {
+    after: dict[str, object] = {
         "units": units,
         "payout": payout,
         "fees_paid": fees_paid,
         "high_water_mark": high_water_mark,
         "updated_at": timezone.now(),
     }
+    if not full:
+        # Limits kept as values follow the units that stay (percent ones follow the mark).
+        # Read under the row's lock, as the follower's ``position_limits_set`` writes them,
+        # so a limit set meanwhile is scaled, not overwritten: callers are in a transaction.
+        stop_loss, take_profit = (
+            Position.objects.select_for_update()
+            .values_list("stop_loss", "take_profit")
+            .get(pk=position.pk)
+        )
+        after["stop_loss"] = scaled_limit(stop_loss, units_after=units, units_before=position.units)
+        after["take_profit"] = scaled_limit(
+            take_profit, units_after=units, units_before=position.units
+        )
+    return after
 
 
 def positions_pay_out(positions: QuerySet[Position], *, reason: str) -> list[int]:

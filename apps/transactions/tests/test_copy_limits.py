@@ -224,3 +224,58 @@ def test_without_an_operator_default_a_join_has_no_stop_loss(fake, streamer, mak
     position = join(streamer, make_session)
     position.refresh_from_db()
     assert position.stop_loss_percent is None and position.stop_loss is None
+
+
+# --- after a partial leave ---------------------------------------------------------------
+
+
+def leave_half(position):
+    from apps.transactions.services import position_leave_part
+
+    position_leave_part(
+        session=position.session, position_id=position.pk, units=None, fraction=D("0.5")
+    )
+    run_due()
+    position.refresh_from_db()
+    assert position.status == "active" and position.units == D(50)
+
+
+@pytest.mark.parametrize(
+    ("limits", "stop_loss", "take_profit"),
+    [
+        ({"stop_loss_percent": D(20)}, D(40), None),
+        ({"stop_loss": D(80)}, D(40), None),
+        ({"take_profit_percent": D(50)}, None, D(75)),
+        ({"take_profit": D("150.00000001")}, None, D("75.00000000")),
+        ({"stop_loss": D(90), "take_profit_percent": D(10)}, D(45), D(55)),
+    ],
+)
+def test_a_partial_leave_keeps_the_rest_and_its_limits_at_the_same_nav(
+    fake, streamer, make_session, limits, stop_loss, take_profit
+):
+    from apps.followers.limits import position_stop_loss, position_take_profit
+
+    position = protected(fake, streamer, make_session, **limits)
+    # when: half of it leaves, the price unchanged, and the next reading comes (a join)
+    leave_half(position)
+    join(streamer, make_session, "f2", "10")
+    run_due()
+    # then: the half that stayed is still in, its limits where they were in NAV terms
+    position.refresh_from_db()
+    assert (position.status, position.leave_reason) == ("active", "")
+    assert leaves_of(position).count() == 1  # the partial leave only
+    assert position_stop_loss(position) == stop_loss
+    assert position_take_profit(position) == take_profit
+
+
+def test_after_a_partial_leave_the_stop_loss_still_protects_the_rest(fake, streamer, make_session):
+    position = protected(fake, streamer, make_session, stop_loss=D(60))
+    leave_half(position)  # 50 units left, the stop-loss now at 30
+    assert position.stop_loss == D(30)
+    # when: the streamer loses enough that the 50 units are worth 25 (NAV 0.5)
+    fake.streamer_balance["streamer-1"] = D(525)  # 1050 units after the leave
+    join(streamer, make_session, "f2", "10")
+    run_due()
+    # then
+    position.refresh_from_db()
+    assert (position.status, position.leave_reason) == ("closed", "stop_loss")
