@@ -31,6 +31,11 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+RUNS = {
+    "full": [["--rows", "1000000"]],
+    "smoke": [["--rows", "2000", "--pools", "20", "--repeat", "1", "--no-xlsx"]],
+}
+
 
 def recreate_database(url: str) -> None:
     import psycopg

@@ -29,6 +29,11 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+RUNS = {
+    "full": [["--streamers", "100", "--days", "35"]],
+    "smoke": [["--streamers", "3", "--days", "2"]],
+}
+
 
 def recreate_database(url: str) -> None:
     import psycopg

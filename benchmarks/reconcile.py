@@ -28,6 +28,11 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+RUNS = {
+    "full": [["--pools", "10000"]],
+    "smoke": [["--pools", "50", "--connections", "4"]],
+}
+
 
 def serve_operator(port_queue, latency: float) -> None:
     """Child process: the fake operator, until terminated."""

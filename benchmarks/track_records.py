@@ -47,6 +47,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 sys.path.insert(0, str(ROOT))
 
+RUNS = {
+    "full": [["--streamers", "1000", "--days", "365"]],
+    "smoke": [["--streamers", "3", "--days", "3", "--runs", "1"]],
+}
+
 RAW_DAYS = 31
 CALLS_PER_DAY = 160_000
 POSITIONS_PER_POOL = 3
