@@ -128,6 +128,7 @@ class Report:
             with open(results, "a", encoding="utf-8") as out:
                 for figure in self.figures:
                     row = asdict(figure) | {
+                        "script": os.environ.get("BENCH_NAME") or Path(sys.argv[0]).stem,
                         "benchmark": self.benchmark,
                         "ratio": figure.ratio,
                         "command": command,

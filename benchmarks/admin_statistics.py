@@ -24,28 +24,16 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import Figure, Report, recreate_database  # noqa: E402
 
 RUNS = {
     "full": [["--streamers", "100", "--days", "35"]],
     "smoke": [["--streamers", "3", "--days", "2"]],
 }
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name or name in ("postgres", "template0", "template1"):
-        raise SystemExit(f"refusing to drop database {name!r}: use a throwaway one")
-    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def populate(streamers: int, days: int) -> None:
@@ -164,21 +152,44 @@ def main() -> None:
     client.force_login(user)
     streamer = Streamer.objects.order_by("pk").first()
     assert streamer is not None
-    pages = [
-        (
-            f"streamer page ?window={w}",
-            f"/admin/streamers/streamer/{streamer.pk}/change/?window={w}",
-        )
-        for w in ("24h", "7d", "30d", "90d", "all")
+    report = Report(
+        "statistics: the admin's track-record pages",
+        context={"streamers": args.streamers, "days of snapshots": args.days},
+    )
+    groups = [
+        [
+            (
+                f"streamer page ?window={w}",
+                f"/admin/streamers/streamer/{streamer.pk}/change/?window={w}",
+            )
+            for w in ("24h", "7d", "30d", "90d", "all")
+        ],
+        [("streamer change list", "/admin/streamers/streamer/")],
+        [
+            (f"dashboard, followers {d} days", f"/admin/?followers_days={d}")
+            for d in (7, 30, 90, 365)
+        ],
     ]
-    pages += [("streamer change list", "/admin/streamers/streamer/")]
-    pages += [
-        (f"dashboard, followers {d} days", f"/admin/?followers_days={d}") for d in (7, 30, 90, 365)
-    ]
-    print(f"{'page':36} {'median ms':>10} {'worst ms':>10} {'queries':>8}")
-    for name, page in pages:
-        median, worst, queries = timed(client, page)
-        print(f"{name:36} {median:10.1f} {worst:10.1f} {queries:8d}")
+    for group in groups:
+        first_name, first_median = "", 0.0
+        for name, page in group:
+            median, worst, queries = timed(client, page)
+            if not first_name:
+                first_name, first_median = name, median
+            longer = name != first_name
+            report.add(
+                Figure(
+                    name,
+                    median,
+                    "ms",
+                    baseline_name=first_name if longer else "",
+                    baseline=first_median if longer else None,
+                    target="≤ 2× the shortest window" if longer else "",
+                    met=median <= 2 * first_median if longer else None,
+                    note=f"worst {worst:.1f} ms, {queries} queries",
+                )
+            )
+    report.print()
 
 
 if __name__ == "__main__":

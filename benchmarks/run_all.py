@@ -70,6 +70,7 @@ def main() -> None:
             env = os.environ | {
                 "DATABASE_URL": f"{server}/cp_bench_{script.stem}",
                 "BENCH_RESULTS": str(results),
+                "BENCH_NAME": script.stem,
                 "PYTHONUNBUFFERED": "1",
             }
             command = [sys.executable, str(script.relative_to(ROOT)), *run_args]
@@ -81,12 +82,12 @@ def main() -> None:
                 failed.append(f"{script.stem} {' '.join(run_args)}")
     rows = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
     print(f"\n== all figures ({size}, {time.perf_counter() - started:.0f} s)")
-    print(f"{'benchmark':18} {'figure':44} {'value':>12} {'unit':8} {'ratio':>8}  target")
+    print(f"{'script':18} {'figure':44} {'value':>12} {'unit':8} {'ratio':>8}  target")
     for row in rows:
         ratio = "" if row["ratio"] is None else f"{row['ratio']:7.2f}×"
         verdict = {True: " (met)", False: " (NOT met)", None: ""}[row["met"]]
         print(
-            f"{row['benchmark']:18} {row['name']:44} {row['value']:12.2f} {row['unit']:8} "
+            f"{row['script'][:18]:18} {row['name'][:44]:44} {row['value']:12.2f} {row['unit']:8} "
             f"{ratio:>8}  {row['target']}{verdict}"
         )
     if failed:

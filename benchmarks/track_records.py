@@ -33,13 +33,11 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import resource
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 # This file's folder comes off the path: its name would shadow the standard "statistics"
@@ -47,9 +45,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import Figure, Report, peak_rss_mb, recreate_database  # noqa: E402
+
 RUNS = {
     "full": [["--streamers", "1000", "--days", "365"]],
-    "smoke": [["--streamers", "3", "--days", "3", "--runs", "1"]],
+    "smoke": [["--streamers", "3", "--days", "32", "--runs", "1"]],
 }
 
 RAW_DAYS = 31
@@ -69,23 +69,6 @@ LOG_NAV = (
 
 def nav_sql(pool: str, seconds: str) -> str:
     return f"round(exp({LOG_NAV.format(t=seconds, p=pool)})::numeric, 12)"
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name or name in ("postgres", "template0", "template1"):
-        raise SystemExit(f"refusing to drop database {name!r}: use a throwaway one")
-    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def floor_hour(moment: datetime) -> datetime:
@@ -542,30 +525,47 @@ def main() -> None:
 
         return call
 
-    rows: list[tuple[str, float, int, str]] = []
+    report = Report(
+        "statistics: leaderboard and streamer page on a year of snapshots",
+        context={
+            "streamers": args.streamers,
+            "days of history": args.days,
+            "runs per figure": args.runs,
+        },
+    )
     leaderboard = f"{LEADERBOARD_PATH}?window=7d&sort=roi"
+
+    def ranked() -> object:
+        return list(
+            StreamerRecord.objects.filter(
+                window="7d", is_new=False, streamer__operator_id=session.follower.operator_id
+            )
+            .select_related("streamer")
+            .order_by("-roi", "streamer_id")[:50]
+        )
+
+    bare, bare_queries, _ = timed(args.runs, ranked)
     if resolves(LEADERBOARD_PATH):
         wall, queries, _ = timed(args.runs, get(leaderboard))
-        rows.append((f"leaderboard GET {leaderboard}", wall, queries, "HTTP"))
-    else:
-
-        def ranked() -> object:
-            return list(
-                StreamerRecord.objects.filter(
-                    window="7d", is_new=False, streamer__operator_id=session.follower.operator_id
-                )
-                .select_related("streamer")
-                .order_by("-roi", "streamer_id")[:50]
+        report.add(
+            Figure(
+                f"leaderboard GET {leaderboard}",
+                wall,
+                "ms",
+                baseline_name=f"its StreamerRecord query alone ({bare_queries} queries)",
+                baseline=bare,
+                note=f"{queries} queries",
             )
-
-        wall, queries, _ = timed(args.runs, ranked)
-        rows.append(("leaderboard 7d by ROI, top 50", wall, queries, "StreamerRecord query"))
+        )
+    else:
+        report.add(Figure("leaderboard 7d by ROI, top 50 (query)", bare, "ms"))
     stats_path = STATS_PATH.format(id=streamer.pk)
+    pages: list[tuple[str, float, int]] = []
     for window in WINDOWS:
         if resolves(stats_path):
             path = f"{stats_path}?window={window}"
             wall, queries, _ = timed(args.runs, get(path))
-            rows.append((f"streamer page GET {path}", wall, queries, "HTTP"))
+            pages.append((f"streamer page GET ?window={window}", wall, queries))
         else:
 
             def page(window: str = window) -> TrackRecord:
@@ -573,39 +573,67 @@ def main() -> None:
 
             wall, queries, record = timed(args.runs, page)
             points = len(record.series)  # type: ignore[attr-defined]
-            rows.append(
-                (f"streamer page {window} ({points} points)", wall, queries, "track_record")
+            pages.append((f"streamer page {window} ({points} points)", wall, queries))
+    first_name, first_wall, first_queries = pages[0]
+    for name, wall, queries in pages:
+        report.add(
+            Figure(
+                name,
+                wall,
+                "ms",
+                baseline_name=f"{first_name} ({first_queries} queries)",
+                baseline=first_wall,
+                target="≤ 2× the shortest window: a year reads rollups, not raw rows",
+                met=wall <= 2 * first_wall,
+                note=f"{queries} queries",
             )
+        )
     rss_pages = peak_rss_mb()
 
     wall, queries, stats = timed(max(3, args.runs // 2), lambda: rollups_refresh(now=now))
-    rows.append(
-        (
-            f"rollups_refresh ({stats.hourly_rows} hourly, {stats.daily_rows} daily rows)",  # type: ignore[attr-defined]
+    report.add(
+        Figure(
+            "rollups_refresh, current hour",
             wall,
-            queries,
-            "current hour",
+            "ms",
+            note=f"{stats.hourly_rows} hourly, {stats.daily_rows} daily rows; {queries} queries",  # type: ignore[attr-defined]
         )
     )
     wall, queries, written = timed(3, lambda: records_refresh(now=now))
-    rows.append((f"records_refresh ({written} rows)", wall, queries, "every streamer"))
+    report.add(
+        Figure(
+            "records_refresh, every streamer",
+            wall,
+            "ms",
+            note=f"{written} rows; {queries} queries",
+        )
+    )
     rss_jobs = peak_rss_mb()
     wall, queries, deleted = timed(3, lambda: snapshots_prune(now=now), rollback=True)
-    rows.append((f"snapshots_prune ({deleted:,} rows)", wall, queries, "rolled back each run"))
+    report.add(
+        Figure(
+            "snapshots_prune, a day",
+            wall,
+            "ms",
+            note=f"{deleted:,} rows, rolled back each run; {queries} queries",
+        )
+    )
     wall, queries, deleted = timed(3, lambda: calls_prune(now=now), rollback=True)
-    rows.append((f"calls_prune ({deleted:,} rows)", wall, queries, "rolled back each run"))
-
-    print()
+    report.add(
+        Figure(
+            "calls_prune, a day",
+            wall,
+            "ms",
+            note=f"{deleted:,} rows, rolled back each run; {queries} queries",
+        )
+    )
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    print(f"machine: {os.cpu_count()} CPUs, load average {load} (1, 5, 15 min) after the runs")
-    print(f"{'median of runs':62} {'ms':>10} {'queries':>8}  how")
-    for name, wall, queries, how in rows:
-        print(f"{name:62} {wall:>10.1f} {queries:>8}  {how}")
-    print()
-    print(
-        f"peak RSS  {rss_before:.0f} MB before (Django loaded), {rss_pages:.0f} MB after the "
+    report.context["machine"] = f"{os.cpu_count()} CPUs, load average {load} after the runs"
+    report.context["peak RSS"] = (
+        f"{rss_before:.0f} MB before (Django loaded), {rss_pages:.0f} MB after the "
         f"pages, {rss_jobs:.0f} MB after the refreshes, {peak_rss_mb():.0f} MB at the end"
     )
+    report.print()
 
 
 if __name__ == "__main__":
