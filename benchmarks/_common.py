@@ -32,7 +32,11 @@ def database_url(default_name: str) -> str:
 
 
 def recreate_database(url: str) -> None:
-    """Drop and create the database ``url`` names (refusing the shared ones)."""
+    """Drop and create the database ``url`` names (refusing the shared ones).
+
+    When ``BENCH_TEMPLATE`` names a database (``run_all.py`` migrates one first), the new
+    database is a copy of it, so the script's own ``migrate`` finds nothing left to do.
+    """
     import psycopg
 
     parts = urlsplit(url)
@@ -42,7 +46,11 @@ def recreate_database(url: str) -> None:
     admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        template = os.environ.get("BENCH_TEMPLATE")
+        if template:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        else:
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def peak_rss_mb() -> float:
