@@ -25,7 +25,7 @@ from apps.backoffice.statistics import (
     followers_in_pools_series,
     week_leaders,
 )
-from apps.core.admin_display import EMPTY, admin_link, badge, changelist_url
+from apps.core.admin_display import EMPTY, admin_link, badge, changelist_url, money
 from apps.core.charts import Series, line_chart
 from apps.pools.models import Pool, StreamerRecord
 from apps.streamers.models import Stream, Streamer
@@ -43,16 +43,9 @@ BUCKET_WORDS = {"minute": "per minute", "hour": "hourly", "day": "daily"}
 
 
 def money_cell(value: Decimal | None, currency: str = "") -> SafeString | str:
-    """``1,234.57 USD``, the exact amount (8 places) on hover."""
-    if value is None:
-        return EMPTY
-    exact = f"{value:,.8f} {currency}".strip()
-    return format_html(
-        '<span class="cp-money" title="{}">{}<span class="cp-ccy">{}</span></span>',
-        exact,
-        f"{value:,.2f}",
-        currency,
-    )
+    """``1,234.57 USD``, the exact amount on hover: the back office's one money rule
+    (``apps.core.admin_display.money``)."""
+    return money(value, currency)
 
 
 def percent_cell(ratio: Decimal | None, *, signed: bool = False) -> SafeString | str:

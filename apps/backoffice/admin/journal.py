@@ -27,9 +27,8 @@ from django.utils.safestring import SafeString
 
 from apps.backoffice.admin_exports import StreamingExportMixin
 from apps.core.admin_base import BigTableAdminMixin, ModelAdminMixin, ReadOnlyAdminMixin
-from apps.core.admin_display import EMPTY
+from apps.core.admin_display import EMPTY, money
 from apps.core.admin_filters import DateRangeFilter, currency_filter
-from apps.core.money import AMOUNT_QUANTUM
 from apps.operators.models import Operator
 from apps.pools.selectors import pool_currencies
 from apps.transactions.finance import ledger
@@ -43,21 +42,9 @@ MONEY_FIELD = DecimalField(max_digits=30, decimal_places=8)
 
 
 def money2(value: Decimal | None, currency: str = "") -> SafeString | str:
-    """``1,234.50`` (2 decimals, rounded half-even for the eye) with the exact 8-place value
-    in the ``title``, right-aligned; the currency, when given, in a quieter suffix."""
-    if value is None:
-        return EMPTY
-    exact = Decimal(value).quantize(AMOUNT_QUANTUM)
-    shown = f"{exact:,.2f}"
-    if currency:
-        return format_html(
-            '<span class="cp-money" title="{} {}">{}<span class="cp-ccy">{}</span></span>',
-            f"{exact:f}",
-            currency,
-            shown,
-            currency,
-        )
-    return format_html('<span class="cp-money" title="{}">{}</span>', f"{exact:f}", shown)
+    """``1,234.50`` with the exact value in the ``title``, right-aligned; the currency, when
+    given, in a quieter suffix: the back office's one money rule (``admin_display.money``)."""
+    return money(value, currency)
 
 
 def _link(model, pk, text: str) -> SafeString | str:

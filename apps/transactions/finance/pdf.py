@@ -7,19 +7,20 @@ Money in the document has 2 decimals (rounded half up, for people to read); the 
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.template.loader import render_to_string
 
+from apps.core.admin_display import money_text
 from apps.transactions.finance.models import Invoice
 
-CENT = Decimal("0.01")
 ISSUER = "CopyStake"
 
 
 def money_2(value: Decimal) -> str:
-    """``1,234.57`` from ``1234.56500000``: what people read (the exact value is in the CSV)."""
-    return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+    """``1,234.57`` from ``1234.56500000``: what people read (the exact value is in the CSV),
+    by the back office's one money rule (``apps.core.admin_display.money_text``)."""
+    return money_text(value)
 
 
 def _percent(value: Decimal) -> str:
