@@ -48,8 +48,11 @@ def _session_create(
         is_demo=follower.is_demo,
         expires_at=timezone.now() + timedelta(seconds=follower.operator.session_ttl_seconds),
     )
-    session.full_clean()
-    session.save()
+    # The follower is the row just read or created in this transaction (its existence needs
+    # no query of its own), and the uid is a fresh uuid4 that the unique index still guards:
+    # the two queries full_clean would spend on them prove nothing.
+    session.full_clean(exclude=["follower"], validate_unique=False)
+    session.save(force_insert=True)
     return session
 
 
@@ -75,6 +78,7 @@ def player_session_open(
         is_demo=False,
         defaults={"username": username},
     )
+    follower.operator = operator  # the operator in hand: the session's TTL reads it
     if not created and username and follower.username != username:
         follower.username = username
         follower.full_clean()

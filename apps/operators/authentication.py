@@ -10,9 +10,10 @@ import json
 import logging
 import re
 import time
+from contextlib import nullcontext
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import transaction
+from django.db import connection, transaction
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -185,7 +186,9 @@ class InboundCallLogMixin:
         failed = response.status_code >= 400
         match = getattr(django_request, "resolver_match", None)
         started = getattr(self, "_call_started", None)
-        with transaction.atomic():
+        # One INSERT: in autocommit it needs no transaction of its own (a BEGIN and a COMMIT
+        # more per call); inside one, a savepoint keeps a failed write from spoiling it.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
             call_log_record(
                 operator=getattr(django_request, _OPERATOR_ATTR, None),
                 direction=CallLog.Direction.INBOUND,

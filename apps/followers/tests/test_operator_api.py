@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
@@ -81,6 +82,30 @@ def test_init_twice_reuses_the_follower_and_opens_a_new_session(client):
     assert Follower.objects.count() == 1
     assert Follower.objects.get().username == "renamed"
     assert PlayerSession.objects.count() == 2
+
+
+def test_a_returning_players_init_reads_two_rows_and_writes_two(client):
+    # given: the operator's key is looked up, the follower found, the session and the call
+    # log row written; nothing is read twice (benchmarks/operator_api.py measured 11 queries)
+    _, credentials = make_operator()
+    post_signed(client, credentials, INIT, init_body())
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        response = post_signed(client, credentials, INIT, init_body())
+    # then
+    assert response.status_code == 200
+    statements = [
+        " ".join(query["sql"].split()[:4])
+        for query in captured.captured_queries
+        if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT"))
+    ]
+    assert len(statements) == 4, statements
+    assert statements[0].startswith('SELECT "operators_operator"')
+    assert statements[1].startswith('SELECT "followers_follower"')
+    assert statements[2] == 'INSERT INTO "followers_playersession" ("uid",'
+    assert statements[3] == 'INSERT INTO "operators_calllog" ("operator_id",'
+    assert PlayerSession.objects.count() == 2
+    assert CallLog.objects.filter(endpoint="init").count() == 2
 
 
 def test_user_token_is_encrypted_at_rest(client):
