@@ -187,9 +187,9 @@ def profile(count: int, report: Report, top: int) -> None:
 
     def post(player: int):
         body = init_body(player)
-        headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in signed(body).items()}
-        headers.pop("HTTP_CONTENT_TYPE")
-        response = client.post(INIT, body, content_type="application/json", **headers)
+        headers = signed(body)
+        del headers["Content-Type"]
+        response = client.post(INIT, body, content_type="application/json", headers=headers)
         if response.status_code != 200:
             raise SystemExit(f"init answered {response.status_code}: {response.content[:300]!r}")
 
