@@ -1,16 +1,26 @@
-"""Benchmark: one reconciliation run (and one snapshot pass) over N open pools.
+"""Benchmark: reconciliation runs (and snapshot passes) over N open pools, as a matrix.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cp_bench \\
-        .venv/bin/python benchmarks/reconcile.py --pools 10000 --connections 20
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cp_bench_reconcile \\
+        .venv/bin/python benchmarks/reconcile.py --pools 1000 10000
 
-The script (re)creates the database named in DATABASE_URL (it must be a throwaway one: it
-is dropped first), migrates it, and fills it with N open pools of one operator, each with a
-live stream, one follower's active position and the ledger rows of that join. It starts a
-fake operator over HTTP on 127.0.0.1 in a child process (``tests.broker.operator_server``:
-signatures checked, balances answered, keep-alive) and points the operator at it. Then it
-times ``reconciliation_run`` (balances read concurrently over ``--connections`` connections,
-every ledger check) and ``pools_snapshot``, and prints wall time, pools per second and the
-process's peak memory (RSS).
+For each pool count the script (re)creates the database named in DATABASE_URL (a throwaway
+one: it is dropped first), migrates it and fills it with N open pools of one operator, each
+with a live stream, one follower's active position and the ledger rows of that join. A fake
+operator (``tests.broker.operator_server.FakeOperatorServer``, signatures checked, keep-alive)
+runs in a child process, once answering at once and once ``--latency`` late per answer.
+Then, for each operator latency and each connection count (``--connections``, default 1 and
+20), it times one ``reconciliation_run`` and one ``pools_snapshot``, counting the queries of
+this process (a connection ``execute_wrapper``) and the time the caller waited on the
+operator (the balance generator blocked), and prints:
+
+* wall time and pools per second of each pass;
+* **own work**: wall time less the time spent waiting for answers, as pools per second
+  (target ≥ 1,000 pools/s at zero latency): what the database and our code cost;
+* at the slow operator, 20 connections against one (target ≥ 20×);
+* queries per pass (a batched pass issues a number of queries that does not grow with N).
+
+A one-connection pass at the slow operator takes N × latency (10,000 pools at 50 ms: over
+eight minutes): ``--skip-serial-above N`` skips it above N pools, and the report says so.
 """
 
 from __future__ import annotations
@@ -18,52 +28,44 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import resource
 import sys
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import Figure, Report, database_url, peak_rss_mb, recreate_database  # noqa: E402
+
 RUNS = {
-    "full": [["--pools", "10000"]],
-    "smoke": [["--pools", "50", "--connections", "4"]],
+    "full": [["--pools", "1000", "10000", "--skip-serial-above", "1000"]],
+    "smoke": [["--pools", "50"]],
 }
 
+OWN_WORK_TARGET = 1000.0  # pools/s
+SPEEDUP_TARGET = 20.0  # 20 connections against one at the slow operator
 
-def serve_operator(port_queue, latency: float) -> None:
-    """Child process: the fake operator, until terminated."""
+
+def serve_operator(port_queue: Any, latencies: list[float]) -> None:
+    """Child process: one fake operator per latency, until terminated."""
     from tests.broker.operator_server import FakeOperatorServer
 
-    server = FakeOperatorServer(default_balance=Decimal("1100")).start()
-    if latency:
-        server.latency["streamer-balance"] = latency
-    port_queue.put(server.callback_url)
+    urls = {}
+    for latency in latencies:
+        server = FakeOperatorServer(default_balance=Decimal("1100")).start()
+        if latency:
+            server.latency["streamer-balance"] = latency
+        urls[latency] = server.callback_url
+    port_queue.put(urls)
     while True:
         time.sleep(3600)
 
 
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name or name in ("postgres", "template0", "template1"):
-        raise SystemExit(f"refusing to drop database {name!r}: use a throwaway one")
-    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def populate(count: int, callback_url: str):
+def populate(count: int, callback_url: str) -> None:
     from django.utils import timezone
 
     from apps.followers.models import Follower, PlayerSession, Position
@@ -184,7 +186,6 @@ def populate(count: int, callback_url: str):
             )
         )
     Transaction.objects.bulk_create(rows, batch_size=batch)
-    return operator
 
 
 def prepare(count: int, callback_url: str) -> None:
@@ -201,91 +202,248 @@ def prepare(count: int, callback_url: str) -> None:
         cursor.execute("ANALYZE")  # as autovacuum would have by then
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pools", type=int, default=10_000)
-    parser.add_argument("--connections", type=int, default=20, help="Per operator.")
-    parser.add_argument(
-        "--latency", type=float, default=0.0, help="Seconds the fake operator waits per answer."
-    )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cp_bench"),
-    )
-    args = parser.parse_args()
-    if not args.database_url.startswith(("postgres://", "postgresql://")):
-        raise SystemExit("the benchmark runs on PostgreSQL: give a postgres:// DATABASE_URL")
+@dataclass
+class Pass:
+    wall: float
+    waited: float  # the caller blocked on the operator's answers
+    queries: int
+    detail: str
 
-    context = multiprocessing.get_context("spawn")
-    ports = context.Queue()
-    operator_process = context.Process(
-        target=serve_operator, args=(ports, args.latency), daemon=True
-    )
-    operator_process.start()
-    callback_url = ports.get(timeout=30)
+    def own(self) -> float:
+        return max(self.wall - self.waited, 1e-9)
 
-    os.environ.update(
-        DATABASE_URL=args.database_url,
-        DJANGO_SETTINGS_MODULE="config.settings.local",
-        DEBUG="False",
-        LOG_LEVEL="WARNING",
-    )
-    print(f"database {args.database_url}: recreating, migrating, filling ...", flush=True)
-    recreate_database(args.database_url)
-    # Setting up runs in a child process, so the peak memory below is the runs' own.
-    started = time.perf_counter()
-    setup = context.Process(target=prepare, args=(args.pools, callback_url))
-    setup.start()
-    setup.join()
-    if setup.exitcode:
-        raise SystemExit("setting up the benchmark database failed")
-    print(f"created {args.pools} open pools in {time.perf_counter() - started:.1f} s")
 
-    import django
+class Meter:
+    """Counts this process's queries and the time the caller waits on balance answers."""
 
-    django.setup()
+    def __init__(self) -> None:
+        self.queries = 0
+        self.waited = 0.0
+
+    def __call__(self, execute: Callable, sql: str, params: Any, many: bool, context: Any):
+        self.queries += 1
+        return execute(sql, params, many, context)
+
+    def timed(self, generator: Iterator) -> Iterator:
+        while True:
+            started = time.perf_counter()
+            try:
+                item = next(generator)
+            except StopIteration:
+                self.waited += time.perf_counter() - started
+                return
+            self.waited += time.perf_counter() - started
+            yield item
+
+
+def measure(run: Callable[[], str]) -> Pass:
+    from django.db import connection
+
+    from apps.operators import clients
+
+    meter = Meter()
+    real_fetch = clients.streamer_balances_fetch
+
+    def fetch(*args: Any, **kwargs: Any) -> Iterator:
+        return meter.timed(real_fetch(*args, **kwargs))
+
+    clients.streamer_balances_fetch = fetch  # type: ignore[assignment]
+    try:
+        with connection.execute_wrapper(meter):
+            started = time.perf_counter()
+            detail = run()
+            wall = time.perf_counter() - started
+    finally:
+        clients.streamer_balances_fetch = real_fetch  # type: ignore[assignment]
+    return Pass(wall=wall, waited=meter.waited, queries=meter.queries, detail=detail)
+
+
+def run_matrix(
+    *, pools: int, urls: dict[float, str], connection_counts: list[int], skip_above: int | None
+) -> dict[tuple[float, int], tuple[Pass, Pass] | None]:
     from apps.operators.models import Operator
     from apps.transactions.models import ReconciliationRun
     from apps.transactions.reconciliation import pools_snapshot, reconciliation_run
 
-    operator = Operator.objects.get(code="bench")
-    rss_before = peak_rss_mb()
+    results: dict[tuple[float, int], tuple[Pass, Pass] | None] = {}
+    for latency, url in urls.items():
+        Operator.objects.filter(code="bench").update(
+            callback_url=url, wallet_url=url.replace("/cb", "/wallet")
+        )
+        operator = Operator.objects.get(code="bench")
+        for connections in connection_counts:
+            if latency and connections == 1 and skip_above is not None and pools > skip_above:
+                results[(latency, connections)] = None
+                continue
 
-    started = time.perf_counter()
-    report = reconciliation_run(
-        operators=[operator],
-        trigger=ReconciliationRun.Trigger.MANUAL,
-        connections=args.connections,
-    )
-    reconcile_wall = time.perf_counter() - started
-    [run] = report.runs
-    rss_after_reconcile = peak_rss_mb()
+            def reconcile(operator: Operator = operator, connections: int = connections) -> str:
+                report = reconciliation_run(
+                    operators=[operator],
+                    trigger=ReconciliationRun.Trigger.MANUAL,
+                    connections=connections,
+                )
+                [run] = report.runs
+                checked = run.checked
+                return (
+                    f"read {checked['balances_read']}, failed {checked['balances_failed']}, "
+                    f"findings {run.findings}, status {run.status}"
+                )
 
-    started = time.perf_counter()
-    snapshot = pools_snapshot(operators=[operator], connections=args.connections)
-    snapshot_wall = time.perf_counter() - started
-    rss_after_snapshot = peak_rss_mb()
-    operator_process.terminate()
+            def snapshot(operator: Operator = operator, connections: int = connections) -> str:
+                report = pools_snapshot(operators=[operator], connections=connections)
+                return f"snapshots {report.stats.snapshots}"
 
-    checked = run.checked
-    print()
-    print(f"pools                 {args.pools}")
-    print(f"connections/operator  {args.connections}")
-    print(f"operator latency      {args.latency * 1000:.0f} ms per answer")
-    print(
-        f"reconcile run         {reconcile_wall:.2f} s wall, "
-        f"{args.pools / reconcile_wall:.0f} pools/s "
-        f"(balances read {checked['balances_read']}, failed {checked['balances_failed']}, "
-        f"reading {checked['fetch_seconds']:.2f} s, findings {run.findings}, status {run.status})"
+            pair = (measure(reconcile), measure(snapshot))
+            results[(latency, connections)] = pair
+            print(
+                f"  {pools} pools, {latency * 1000:.0f} ms, {connections} conn: reconcile "
+                f"{pair[0].wall:.2f} s ({pair[0].detail}, {pair[0].queries} queries), snapshot "
+                f"{pair[1].wall:.2f} s ({pair[1].detail}, {pair[1].queries} queries)",
+                flush=True,
+            )
+    return results
+
+
+def report_size(
+    report: Report,
+    pools: int,
+    results: dict[tuple[float, int], tuple[Pass, Pass] | None],
+    *,
+    slow: float,
+    connection_counts: list[int],
+) -> None:
+    few, many = min(connection_counts), max(connection_counts)
+    for (latency, connections), pair in results.items():
+        label = f"{pools} pools, {latency * 1000:.0f} ms, {connections} conn"
+        if pair is None:
+            report.add(
+                Figure(
+                    f"{label}: reconcile",
+                    0.0,
+                    "s",
+                    note=f"SKIPPED (--skip-serial-above: about {pools * latency:.0f} s)",
+                )
+            )
+            continue
+        run, snap = pair
+        report.add(
+            Figure(
+                f"{label}: reconcile",
+                run.wall,
+                "s",
+                note=f"{pools / run.wall:.0f} pools/s, {run.queries} queries, "
+                f"waited {run.waited:.2f} s; {run.detail}",
+            )
+        )
+        report.add(
+            Figure(
+                f"{label}: snapshot pass",
+                snap.wall,
+                "s",
+                note=f"{pools / snap.wall:.0f} pools/s, {snap.queries} queries, "
+                f"waited {snap.waited:.2f} s; {snap.detail}",
+            )
+        )
+        if latency == 0:
+            for name, measured in (("reconcile", run), ("snapshot", snap)):
+                own = pools / measured.own()
+                report.add(
+                    Figure(
+                        f"{label}: {name} own work",
+                        own,
+                        "pools/s",
+                        target=f"≥ {OWN_WORK_TARGET:.0f} pools/s",
+                        met=own >= OWN_WORK_TARGET,
+                        note=f"wall {measured.wall:.2f} s less {measured.waited:.2f} s waiting "
+                        "on the operator",
+                    )
+                )
+    serial, parallel = results.get((slow, few)), results.get((slow, many))
+    name = f"{pools} pools, {slow * 1000:.0f} ms: {many} conn vs {few}"
+    if serial is None or parallel is None:
+        report.add(Figure(name, 0.0, "×", note="SKIPPED: the one-connection pass was skipped"))
+        return
+    for index, what in enumerate(("reconcile", "snapshot")):
+        report.add(
+            Figure(
+                f"{name} ({what})",
+                pools / parallel[index].wall,
+                "pools/s",
+                baseline_name=f"{few} connection, same operator",
+                baseline=pools / serial[index].wall,
+                target=f"≥ {SPEEDUP_TARGET:.0f}×",
+                met=serial[index].wall / parallel[index].wall >= SPEEDUP_TARGET,
+            )
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--pools", type=int, nargs="+", default=[1000])
+    parser.add_argument("--connections", type=int, nargs="+", default=[1, 20])
+    parser.add_argument(
+        "--latency", type=float, default=0.05, help="Seconds the slow operator waits per answer."
     )
-    print(
-        f"snapshot pass         {snapshot_wall:.2f} s wall, "
-        f"{args.pools / snapshot_wall:.0f} pools/s (snapshots {snapshot.stats.snapshots})"
+    parser.add_argument(
+        "--skip-serial-above",
+        type=int,
+        default=None,
+        help="Skip the one-connection pass at the slow operator above this many pools.",
     )
-    print(
-        f"peak RSS              {rss_before:.0f} MB before (Django loaded), "
-        f"{rss_after_reconcile:.0f} MB after the run, {rss_after_snapshot:.0f} MB after snapshots"
+    args = parser.parse_args()
+    url = database_url("cp_bench_reconcile")
+
+    context = multiprocessing.get_context("spawn")
+    ports = context.Queue()
+    latencies = [0.0, args.latency]
+    operator_process = context.Process(target=serve_operator, args=(ports, latencies), daemon=True)
+    operator_process.start()
+    urls: dict[float, str] = ports.get(timeout=30)
+
+    os.environ.update(
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DEBUG="False",
+        LOG_LEVEL="WARNING",
     )
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    report = Report("reconcile")
+    report.context["operator latency"] = f"0 and {args.latency * 1000:.0f} ms per answer"
+    report.context["connections"] = " and ".join(map(str, args.connections))
+    try:
+        for pools in args.pools:
+            connections.close_all()
+            print(f"database {url}: recreating, migrating, filling {pools} pools ...", flush=True)
+            recreate_database(url)
+            # Setting up runs in a child process, so the peak memory is the runs' own.
+            started = time.perf_counter()
+            setup = context.Process(target=prepare, args=(pools, urls[0.0]))
+            setup.start()
+            setup.join()
+            if setup.exitcode:
+                raise SystemExit("setting up the benchmark database failed")
+            print(f"created {pools} open pools in {time.perf_counter() - started:.1f} s")
+            results = run_matrix(
+                pools=pools,
+                urls=urls,
+                connection_counts=args.connections,
+                skip_above=args.skip_serial_above,
+            )
+            report_size(
+                report,
+                pools,
+                results,
+                slow=args.latency,
+                connection_counts=args.connections,
+            )
+    finally:
+        operator_process.terminate()
+    report.context["peak RSS"] = f"{peak_rss_mb():.0f} MB"
+    report.print()
 
 
 if __name__ == "__main__":
