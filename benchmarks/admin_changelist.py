@@ -1,57 +1,48 @@
-"""Benchmark: the back office's transaction pages and finance export over N transactions.
+"""Benchmark: the back office's transaction pages at a large ledger beside a small one.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cp_admin_bench \\
-        .venv/bin/python benchmarks/admin_changelist.py --rows 1000000
+        .venv/bin/python benchmarks/admin_changelist.py --rows 1000000 --small 1000
 
-The database named in DATABASE_URL is dropped and recreated (use a throwaway one), migrated,
-and filled with one operator, ``--pools`` pools and followers, and N transactions written by
-one ``INSERT ... SELECT FROM generate_series`` (a realistic mix: mostly succeeded, some
-failed, unknown, flagged; spread over 90 days). ``--reuse`` keeps an existing filled database.
+Two throwaway databases are dropped, recreated, migrated and filled the same way: the one
+DATABASE_URL names with ``--rows`` transactions, and a ``_small`` sibling with ``--small``;
+both with one operator and ``--pools`` pools, streamers and followers (``populate``: one
+``INSERT ... SELECT FROM generate_series``, mostly succeeded, some failed, unknown, flagged,
+spread over 90 days). ``--reuse`` keeps a database already filled with that many rows.
 
 Then, through Django's test client logged in as a superuser (the whole admin stack: filters,
-paginator, templates), it times each page several times and prints the median and worst wall
-time and the number of SQL queries: the changelist (first and a deep page), filters, exact-id
-searches, the review queue and the dashboard; then the streamed CSV export of the whole
-table (time to first byte, total, rows, MB, peak memory growth), and an XLSX export of the
-last week. PostgreSQL only: SQLite is not what production runs.
+paginator, totals box, templates), each page is fetched at both sizes in turn, ``--repeat``
+times each after a warm-up, with both databases connected at once (the default connection is
+switched between them). Each page prints the large median beside the small one (target: at
+most 2× the time and the same number of queries) and the query counts beside each other.
+Pages: the changelist (page 1, a deep page), each list filter, transactions of one operator,
+pool and day, exact-id searches, a follower's transactions, the review queue, the dashboard
+and the global search. PostgreSQL only. (The exports are measured by ``exports.py``.)
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import resource
+import copy
 import statistics
 import sys
 import time
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import Figure, Report, database_url, recreate_database  # noqa: E402
+
 RUNS = {
-    "full": [["--rows", "1000000"]],
-    "smoke": [["--rows", "2000", "--pools", "20", "--repeat", "1", "--no-xlsx"]],
+    "full": [["--rows", "1000000", "--small", "1000"]],
+    "smoke": [["--rows", "2000", "--small", "200", "--pools", "20", "--repeat", "1"]],
 }
 
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name or name in ("postgres", "template0", "template1"):
-        raise SystemExit(f"refusing to drop database {name!r}: use a throwaway one")
-    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+TIME_TARGET = 2.0
+PER_PAGE = 50  # BigTableAdminMixin.list_per_page
 
 
 def populate(rows: int, pools: int) -> None:
@@ -156,178 +147,295 @@ def populate(rows: int, pools: int) -> None:
         cursor.execute("ANALYZE")
 
 
-def timed(client, method: str, url: str, data=None, *, repeat: int) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from apps.backoffice.admin_totals import UNAVAILABLE
-
-    times, queries, status, totals = [], 0, None, "-"
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = getattr(client, method)(url, data or {})
-            if response.streaming:
-                b"".join(response.streaming_content)
-            else:
-                page = response.content.decode()
-                if "data-totals" in page or UNAVAILABLE in page:
-                    totals = "gave up" if UNAVAILABLE in page else "shown"
-            times.append(time.perf_counter() - started)
-        queries, status = len(captured.captured_queries), response.status_code
-    return {
-        "median_ms": statistics.median(times) * 1000,
-        "max_ms": max(times) * 1000,
-        "queries": queries,
-        "status": status,
-        "totals": totals,
-    }
+# --- the two databases ---------------------------------------------------------------
 
 
-def export_fields() -> dict:
-    from apps.transactions.resources import TransactionResource
-
-    prefix = TransactionResource.__name__.lower()
-    return {f"{prefix}_{name}": "on" for name in TransactionResource().get_export_order()}
+def sibling_url(url: str, suffix: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + suffix))
 
 
-def stream_export(client, url: str, fmt: int) -> dict:
-    rss_before = peak_rss_mb()
-    started = time.perf_counter()
-    response = client.post(url, {"format": str(fmt), "resource": "0", **export_fields()})
-    first = None
-    size = lines = 0
-    for chunk in response.streaming_content:
-        if first is None:
-            first = time.perf_counter() - started
-        size += len(chunk)
-        lines += chunk.count(b"\n") if fmt == 0 else 0
-    total = time.perf_counter() - started
-    return {
-        "status": response.status_code,
-        "first_byte_ms": (first or total) * 1000,
-        "total_s": total,
-        "rows": lines - 1 if fmt == 0 else None,
-        "mb": size / 1e6,
-        "peak_rss_growth_mb": max(peak_rss_mb() - rss_before, 0.0),
-    }
+def filled_rows(url: str) -> int | None:
+    """Transactions in the database ``url`` names; None when it does not exist or is empty."""
+    import psycopg
+
+    parts = urlsplit(url)
+    try:
+        with psycopg.connect(urlunsplit(parts._replace(scheme="postgresql"))) as conn:
+            row = conn.execute("SELECT count(*) FROM transactions_transaction").fetchone()
+    except psycopg.Error:
+        return None
+    return row[0] if row else None
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--pools", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--reuse", action="store_true", help="keep an already filled database")
-    parser.add_argument("--no-xlsx", action="store_true", help="skip the XLSX export")
-    parser.add_argument("--no-export", action="store_true", help="pages only, no exports")
-    args = parser.parse_args()
+@dataclass
+class Size:
+    """One filled database, its own connection and a logged-in client."""
 
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        raise SystemExit("DATABASE_URL must point at a throwaway PostgreSQL database")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    if not args.reuse:
-        recreate_database(url)
+    label: str
+    rows: int
+    url: str
+    connection: Any = None
+    client: Any = None
+    sample: Any = None  # a transaction from the middle of the ledger
+    total: int = 0
 
-    import django
 
-    django.setup()
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
+def connect(size: Size) -> None:
+    """Open ``size``'s own connection and make it the default one."""
+    from django.db import connections
+
+    parts = urlsplit(size.url)
+    wrapper = connections.create_connection("default")
+    wrapper.settings_dict = copy.deepcopy(wrapper.settings_dict)
+    wrapper.settings_dict["NAME"] = parts.path.lstrip("/")
+    size.connection = wrapper
+    use(size)
+
+
+def use(size: Size) -> None:
+    from django.db import connections
+
+    connections["default"] = size.connection
+
+
+def create_databases(sizes: list[Size], *, reuse: bool) -> list[Size]:
+    """Recreate the databases to fill (all, or with ``reuse`` those not filled already with
+    their number of rows), each migrated: the first is migrated, the others copied from it."""
+    import os
+
     from django.core.management import call_command
+
+    to_fill = [s for s in sizes if not (reuse and filled_rows(s.url) == s.rows)]
+    if not to_fill:
+        return []
+    first, *rest = to_fill
+    recreate_database(first.url)
+    connect(first)
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    print(f"migrated in {time.perf_counter() - started:.1f} s")
+    if rest:
+        first.connection.close()  # a template must have no session open on it
+        template = os.environ.get("BENCH_TEMPLATE")
+        os.environ["BENCH_TEMPLATE"] = urlsplit(first.url).path.lstrip("/")
+        try:
+            for size in rest:
+                recreate_database(size.url)
+        finally:
+            if template is None:
+                os.environ.pop("BENCH_TEMPLATE")
+            else:
+                os.environ["BENCH_TEMPLATE"] = template
+    return to_fill
+
+
+def prepare(size: Size, *, pools: int, fill: bool) -> None:
+    from django.contrib.auth import get_user_model
     from django.test import Client
-    from django.test.utils import setup_test_environment
-    from django.urls import reverse
 
     from apps.transactions.models import Transaction
 
-    settings.DEBUG = False
-    setup_test_environment()
-    started = time.perf_counter()
-    if not args.reuse:
-        call_command("migrate", verbosity=0)
-        populate(args.rows, args.pools)
-        print(f"filled {args.rows:,} transactions in {time.perf_counter() - started:.1f} s")
-    total = Transaction.objects.count()
+    connect(size)
+    if fill:
+        started = time.perf_counter()
+        populate(size.rows, pools)
+        print(
+            f"{size.label}: filled {size.rows:,} transactions in {time.perf_counter() - started:.1f} s"
+        )
+    else:
+        print(f"{size.label}: reusing {size.rows:,} transactions")
+    size.total = Transaction.objects.count()
     user, _ = get_user_model().objects.get_or_create(
         username="bench", defaults={"is_staff": True, "is_superuser": True}
     )
-    client = Client()
-    client.force_login(user)
+    size.client = Client()
+    size.client.force_login(user)
+    size.sample = Transaction.objects.order_by("pk")[size.total // 2]
 
-    sample = Transaction.objects.order_by("pk")[total // 2]
-    day = sample.created_at.date()
+
+# --- the pages -----------------------------------------------------------------------
+
+
+def pages(size: Size, deep: int) -> list[tuple[str, str, dict[str, str]]]:
+    """(name, path, query) of every page measured, with ids taken from ``size``'s data;
+    ``deep`` is the deep page's number (the same at both sizes)."""
+    from django.urls import reverse
+
+    sample = size.sample
+    day = str(sample.created_at.date())
     changelist = reverse("admin:transactions_transaction_changelist")
     review = reverse("admin:backoffice_reviewitem_changelist")
     search = reverse("admin:search")
-    pages = [
+    return [
         ("changelist, page 1", changelist, {}),
-        ("changelist, page 50", changelist, {"p": "50"}),
+        (f"changelist, page {deep}", changelist, {"p": str(deep)}),
+        ("filter kind", changelist, {"kind__exact": "follower_credit"}),
         ("filter status=unknown", changelist, {"status__exact": "unknown"}),
+        ("filter status=failed", changelist, {"status__exact": "failed"}),
+        ("filter operator", changelist, {"operator__id__exact": str(sample.operator_id)}),
+        ("filter currency", changelist, {"currency": "USD"}),
+        ("filter date (one day)", changelist, {"created_at__from": day, "created_at__to": day}),
+        ("filter needs review", changelist, {"needs_review__exact": "1"}),
+        ("filter demo", changelist, {"is_demo__exact": "1"}),
         (
             "filter kind+status+operator+currency",
             changelist,
             {
                 "kind__exact": "follower_credit",
                 "status__exact": "failed",
-                "operator__id__exact": sample.operator_id,
+                "operator__id__exact": str(sample.operator_id),
                 "currency": "USD",
             },
         ),
         (
-            "filter date range (one day)",
+            "operator + pool + day",
             changelist,
-            {"created_at__from": str(day), "created_at__to": str(day)},
+            {
+                "operator__id__exact": str(sample.operator_id),
+                "pool__id__exact": str(sample.pool_id),
+                "created_at__from": day,
+                "created_at__to": day,
+            },
         ),
-        ("search external id", changelist, {"q": sample.external_id}),
+        ("pool's transactions", changelist, {"pool__id__exact": str(sample.pool_id)}),
         ("search transaction #", changelist, {"q": str(sample.pk)}),
+        ("search external id", changelist, {"q": sample.external_id}),
         ("search operator reference", changelist, {"q": sample.operator_reference}),
         ("search follower user id", changelist, {"q": "f7"}),
         ("review queue", review, {}),
+        ("review queue, status=unknown", review, {"status__exact": "unknown"}),
         ("dashboard", reverse("admin:index"), {}),
         ("global search: transaction #", search, {"q": str(sample.pk)}),
         ("global search: external id prefix", search, {"q": sample.external_id[:10]}),
         ("global search: follower user id", search, {"q": "f7"}),
-        ("global search: no match", search, {"q": "zz-no-such-thing"}),
     ]
-    print(f"\n{total:,} transactions on PostgreSQL; each page {args.repeat} times\n")
-    print(
-        f"{'page':40} {'median ms':>10} {'worst ms':>10} {'queries':>8} {'status':>7} {'totals':>8}"
-    )
-    for name, path, params in pages:
-        timed(client, "get", path, params, repeat=1)  # warm
-        result = timed(client, "get", path, params, repeat=args.repeat)
-        print(
-            f"{name:40} {result['median_ms']:10.1f} {result['max_ms']:10.1f} "
-            f"{result['queries']:8} {result['status']:7} {result['totals']:>8}"
-        )
-    if args.no_export:
-        return
 
-    export_url = reverse("admin:transactions_transaction_export")
-    csv_result = stream_export(client, export_url, 0)
-    print(
-        f"\nCSV export, all {total:,} rows, every column: status {csv_result['status']}, "
-        f"first byte {csv_result['first_byte_ms']:.0f} ms, total {csv_result['total_s']:.1f} s, "
-        f"{csv_result['rows']:,} rows, {csv_result['mb']:.1f} MB, "
-        f"{csv_result['rows'] / csv_result['total_s']:,.0f} rows/s, "
-        f"peak memory growth {csv_result['peak_rss_growth_mb']:.1f} MB"
+
+@dataclass
+class Measure:
+    times: list[float]
+    queries: int
+    totals: str
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.times) * 1000
+
+    @property
+    def worst_ms(self) -> float:
+        return max(self.times) * 1000
+
+
+def fetch(size: Size, path: str, query: dict[str, str]) -> tuple[float, int, str]:
+    """One request: its wall time, its SQL queries and what the totals box showed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.backoffice.admin_totals import UNAVAILABLE
+
+    use(size)
+    with CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
+        response = size.client.get(path, query)
+        page = response.content.decode()
+        elapsed = time.perf_counter() - started
+    if response.status_code != 200:
+        raise SystemExit(f"{size.label}: {path}?{query} answered {response.status_code}")
+    totals = "gave up" if UNAVAILABLE in page else "shown" if "data-totals" in page else "-"
+    return elapsed, len(captured.captured_queries), totals
+
+
+def measure(sizes: list[Size], index: int, repeat: int, deep: int) -> list[Measure]:
+    """Page ``index`` at each size, the sizes taking turns so both see the same noise."""
+    results = [Measure([], 0, "-") for _ in sizes]
+    for size in sizes:
+        _, path, query = pages(size, deep)[index]
+        fetch(size, path, query)  # warm: caches, plans
+    for _ in range(repeat):
+        for size, result in zip(sizes, results, strict=True):
+            _, path, query = pages(size, deep)[index]
+            elapsed, result.queries, result.totals = fetch(size, path, query)
+            result.times.append(elapsed)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="transactions, large")
+    parser.add_argument("--small", type=int, default=1000, help="transactions, baseline")
+    parser.add_argument("--pools", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep a database already filled with that many rows"
     )
-    if not args.no_xlsx:
-        since = day - timedelta(days=6)
-        query = f"?created_at__from={since}&created_at__to={day}"
-        xlsx_rows = Transaction.objects.filter(
-            created_at__date__gte=since, created_at__date__lte=day
-        ).count()
-        xlsx = stream_export(client, export_url + query, 1)
-        print(
-            f"XLSX export, one week ({xlsx_rows:,} rows): status {xlsx['status']}, "
-            f"total {xlsx['total_s']:.1f} s, {xlsx['mb']:.1f} MB, "
-            f"{xlsx_rows / xlsx['total_s']:,.0f} rows/s, "
-            f"peak memory growth {xlsx['peak_rss_growth_mb']:.1f} MB"
+    parser.add_argument("--only", help="only the pages whose name contains this")
+    args = parser.parse_args()
+
+    import os
+
+    url = database_url("cp_bench_admin_changelist")
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test.utils import setup_test_environment
+
+    settings.DEBUG = False
+    setup_test_environment()
+
+    small = Size("small", args.small, sibling_url(url, "_small"))
+    large = Size("large", args.rows, url)
+    sizes = [small, large]
+    to_fill = create_databases(sizes, reuse=args.reuse)
+    for size in sizes:
+        prepare(size, pools=args.pools, fill=size in to_fill)
+    deep = max(1, min(20, small.total // PER_PAGE))
+
+    report = Report(
+        "admin: transaction pages, large ledger beside a small one",
+        context={
+            "transactions": f"{large.total:,} (baseline {small.total:,})",
+            "pools, followers, streamers": args.pools,
+            "requests per page and size": f"{args.repeat} after one warm-up, sizes in turn",
+        },
+    )
+    for index, (name, _, _) in enumerate(pages(small, deep)):
+        if args.only and args.only not in name:
+            continue
+        base, big = measure(sizes, index, args.repeat, deep)
+        same = big.queries == base.queries
+        report.add(
+            Figure(
+                name,
+                big.median_ms,
+                "ms",
+                baseline_name=f"{small.total:,} rows",
+                baseline=base.median_ms,
+                target=f"≤ {TIME_TARGET:g}× and same queries",
+                met=big.median_ms <= TIME_TARGET * base.median_ms and same,
+                note=f"worst {big.worst_ms:.1f} ms (baseline {base.worst_ms:.1f}); "
+                f"totals {big.totals} (baseline {base.totals})",
+            )
         )
-    print(f"\nprocess peak RSS {peak_rss_mb():.0f} MB")
+        report.add(
+            Figure(
+                f"{name}: queries",
+                big.queries,
+                "queries",
+                baseline=base.queries,
+                target="same",
+                met=same,
+            )
+        )
+        print(
+            f"{name:44} {big.median_ms:9.1f} ms vs {base.median_ms:8.1f} ms, "
+            f"{big.queries} vs {base.queries} queries",
+            flush=True,
+        )
+    report.print()
 
 
 if __name__ == "__main__":
