@@ -13,16 +13,19 @@ these helpers turn a resource's fields into ``values_list`` paths and write:
 from __future__ import annotations
 
 import csv
+import dataclasses
+import io
 import logging
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from django.contrib.admin.utils import get_fields_from_path
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, FieldError
 from django.db import models
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
@@ -42,13 +45,16 @@ class Column:
     header: str
     path: str
     places: int | None = None  # decimal places of a DecimalField
+    # The model field at the end of ``path`` (None for an annotation): what the column holds,
+    # which picks its formatter once (``cell_formatter``) and its SQL (``copy_sql``).
+    field: models.Field | None = dataclasses.field(default=None, compare=False)
 
 
 def columns_from_resource(resource, model: type[models.Model], selected=None) -> list[Column]:
     """The export columns of an import-export resource, as ``values_list`` paths."""
     columns = []
-    for field in resource.get_export_fields(selected):
-        path = field.attribute or field.column_name
+    for export_field in resource.get_export_fields(selected):
+        path = export_field.attribute or export_field.column_name
         places = None
         try:
             model_field = get_fields_from_path(model, path)[-1]
@@ -56,11 +62,19 @@ def columns_from_resource(resource, model: type[models.Model], selected=None) ->
             model_field = None
         if isinstance(model_field, models.DecimalField):
             places = model_field.decimal_places
-        columns.append(Column(header=str(field.column_name), path=path, places=places))
+        columns.append(
+            Column(
+                header=str(export_field.column_name),
+                path=path,
+                places=places,
+                field=model_field,
+            )
+        )
     return columns
 
 
 def _cell_text(value, places: int | None) -> str:
+    """The text of any cell: what every column's formatter (``cell_formatter``) agrees with."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -76,31 +90,119 @@ def _cell_text(value, places: int | None) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
+Formatter = Callable[[object], str]
+
+
+def _value_field(column: Column, queryset: QuerySet | None = None) -> models.Field | None:
+    """The field whose values the column holds: the model field (a relation's target
+    field), or an annotation's ``output_field``."""
+    model_field = column.field
+    if model_field is None and queryset is not None:
+        annotation = queryset.query.annotations.get(column.path)
+        if annotation is not None:
+            try:
+                model_field = annotation.output_field
+            except FieldError:
+                return None
+    if isinstance(model_field, models.ForeignKey):
+        model_field = model_field.target_field
+    return model_field if isinstance(model_field, models.Field) else None
+
+
+def _text_cell(value) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _integer_cell(value) -> str:
+    if value is None:
+        return ""
+    return "'" + str(value) if value < 0 else str(value)  # "-5" starts like a formula
+
+
+def _datetime_cell(value) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
+
+
+def _date_cell(value) -> str:
+    return "" if value is None else value.isoformat()
+
+
+def _boolean_cell(value) -> str:
+    return "" if value is None else ("true" if value else "false")
+
+
+def _uuid_cell(value) -> str:
+    return "" if value is None else str(value)  # hex and dashes: never formula-like
+
+
+def _decimal_cell(places: int | None) -> Formatter:
+    spec = f".{places}f" if places is not None else "f"
+
+    def cell(value) -> str:
+        return "" if value is None else format(value, spec)
+
+    return cell
+
+
+def cell_formatter(column: Column, queryset: QuerySet | None = None) -> Formatter:
+    """The formatter of one column, chosen once from the field it reads: the same text as
+    ``_cell_text`` gives for that field's values, without asking each value its type."""
+    value_field = _value_field(column, queryset)
+    if isinstance(value_field, models.DecimalField):
+        return _decimal_cell(column.places)
+    if isinstance(value_field, models.DateTimeField):
+        return _datetime_cell
+    if isinstance(value_field, models.DateField):
+        return _date_cell
+    if isinstance(value_field, models.BooleanField):
+        return _boolean_cell
+    if isinstance(value_field, models.IntegerField | models.AutoField):
+        return _integer_cell
+    if isinstance(value_field, models.UUIDField):
+        return _uuid_cell
+    if isinstance(value_field, models.CharField | models.TextField) and not _converts(value_field):
+        return _text_cell
+    places = column.places
+    return lambda value: _cell_text(value, places)
+
+
+def _converts(model_field: models.Field) -> bool:
+    """Whether the field turns the database's value into something else in Python."""
+    return hasattr(model_field, "from_db_value")
+
+
 def iter_rows(
     queryset: QuerySet, columns: Sequence[Column], *, chunk_size: int = CHUNK_SIZE
 ) -> Iterator[tuple]:
     yield from queryset.values_list(*(c.path for c in columns)).iterator(chunk_size=chunk_size)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+def _header_line(columns: Sequence[Column]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([c.header for c in columns])
+    return buffer.getvalue()
 
 
 def csv_chunks(
     queryset: QuerySet, columns: Sequence[Column], *, chunk_size: int = CHUNK_SIZE
 ) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow([c.header for c in columns])
-    batch: list[str] = []
-    places = [c.places for c in columns]
-    for row in iter_rows(queryset, columns, chunk_size=chunk_size):
-        batch.append(writer.writerow([_cell_text(v, p) for v, p in zip(row, places, strict=True)]))
-        if len(batch) >= chunk_size:
-            yield "".join(batch)
-            batch = []
-    if batch:
-        yield "".join(batch)
+    """The CSV text in chunks of ``chunk_size`` rows, formatted in Python (the header
+    first): every database, every column."""
+    yield _header_line(columns)
+    formatters = [cell_formatter(c, queryset) for c in columns]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    rows = iter_rows(queryset, columns, chunk_size=chunk_size)
+    while batch := list(islice(rows, chunk_size)):
+        writer.writerows([[f(v) for f, v in zip(formatters, row, strict=True)] for row in batch])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
 
 
 def stream_csv(
