@@ -13,7 +13,8 @@ with (``pool_apply_transfer``), the snapshot pass
   transaction, they are left to the resume pass, due at once); the leaves then wait for the
   pool's pricing claim like any other, so nothing here waits for the claim the step holds;
 * ``copy_limits_enforce(pool_id=)`` elsewhere: the same at the pool's last recorded balance,
-  and the leaves are driven at once (``sagas_drive``).
+  and the leaves are driven at once (``sagas_drive``); ``copy_limits_enforce_many`` does it
+  for a pass's pools with one query for all of them.
 
 A position leaves once: ``leave_begin`` moves it from ``active`` with a conditional update,
 so a second crossing, or a follower's own leave racing the trigger, starts nothing more. A
@@ -23,6 +24,7 @@ member out for reason ``bust``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -50,6 +52,20 @@ HAS_LIMIT = (
 )
 
 
+def _crossing(position: Position, balance: Decimal, total_units: Decimal) -> Crossing | None:
+    value = value_of_units(units=position.units, balance=balance, total_units=total_units)
+    reason = limit_crossed(
+        value=value,
+        stop_loss=position_stop_loss(position),
+        take_profit=position_take_profit(position),
+    )
+    return None if reason is None else Crossing(position=position, value=value, reason=reason)
+
+
+def _is_bust(balance: Decimal, total_units: Decimal) -> bool:
+    return balance <= 0 and total_units > 0
+
+
 def positions_crossing(
     pool: Pool, balance: Decimal, *, total_units: Decimal | None = None
 ) -> list[Crossing]:
@@ -58,21 +74,11 @@ def positions_crossing(
     none for a bust pool."""
     if total_units is None:
         total_units = pool.total_units
-    if balance <= 0 and total_units > 0:
+    if _is_bust(balance, total_units):
         return []
-    crossings = []
-    for position in Position.objects.filter(pool_id=pool.pk, status=Position.Status.ACTIVE).filter(
-        HAS_LIMIT
-    ):
-        value = value_of_units(units=position.units, balance=balance, total_units=total_units)
-        reason = limit_crossed(
-            value=value,
-            stop_loss=position_stop_loss(position),
-            take_profit=position_take_profit(position),
-        )
-        if reason is not None:
-            crossings.append(Crossing(position=position, value=value, reason=reason))
-    return crossings
+    positions = Position.objects.filter(pool_id=pool.pk, status=Position.Status.ACTIVE)
+    crossings = (_crossing(p, balance, total_units) for p in positions.filter(HAS_LIMIT))
+    return [crossing for crossing in crossings if crossing is not None]
 
 
 def copy_limits_start(
@@ -97,9 +103,41 @@ def copy_limits_start(
 
 def copy_limits_enforce(*, pool_id: int) -> list[int]:
     """Start and drive the leaves the pool's last recorded balance calls for."""
-    pool = Pool.objects.get(pk=pool_id)
-    if pool.state == Pool.State.CLOSED:
-        return []
-    started = copy_limits_start(pool=pool, balance=pool.balance)
+    return copy_limits_enforce_many(pool_ids=[pool_id])
+
+
+# Pools whose positions are read per query (a bound on the query's parameters).
+ENFORCE_CHUNK = 2000
+
+
+def copy_limits_enforce_many(*, pool_ids: Sequence[int]) -> list[int]:
+    """``copy_limits_enforce`` for many pools: the limited active positions of all of them
+    (with their pool, for its last recorded balance) read in one query per
+    ``ENFORCE_CHUNK`` pools instead of two per pool, the crossings decided as
+    ``positions_crossing`` decides them, the leaves started, then driven together."""
+    from apps.transactions.sagas.leave import leave_begin
+
+    ids = sorted(set(pool_ids))
+    started: list[int] = []
+    for start in range(0, len(ids), ENFORCE_CHUNK):
+        positions = (
+            Position.objects.filter(
+                pool_id__in=ids[start : start + ENFORCE_CHUNK], status=Position.Status.ACTIVE
+            )
+            .filter(HAS_LIMIT)
+            .exclude(pool__state=Pool.State.CLOSED)
+            .select_related("pool")
+            .order_by("pool_id", "pk")
+        )
+        for position in positions:
+            pool = position.pool
+            if _is_bust(pool.balance, pool.total_units):
+                continue
+            crossing = _crossing(position, pool.balance, pool.total_units)
+            if crossing is None:
+                continue
+            saga = leave_begin(position=position, reason=crossing.reason)
+            if saga is not None:
+                started.append(saga.pk)
     sagas_drive(started)
     return started

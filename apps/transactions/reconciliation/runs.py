@@ -43,8 +43,10 @@ from apps.transactions.reconciliation.findings import (
 )
 from apps.transactions.reconciliation.readings import (
     FETCH_BUDGET_SECONDS,
+    READ_BATCH,
     Hooks,
     ObserveStats,
+    OperatorReading,
     observe,
 )
 from apps.transactions.reconciliation.repairs import findings_auto_resolve
@@ -113,14 +115,16 @@ def _reconcile_operator(
     answers: OperatorBalances,
     views: dict[int, PoolView],
     claimed: int,
+    reading: OperatorReading,
 ) -> None:
+    """Finish an operator's run once its last answers are in (``reading`` took the batches
+    before them): record them, read again what was priced meanwhile, run the checks."""
     operator = answers.operator
-    sink = FindingSink(run=run)
+    reading.take(answers, views)
+    sink, history, stats = reading.sink, reading.history, reading.stats
     now = timezone.now()
     since = _window_start(run)
-    calls = answers.save_call_log()
-    history = StreamHistory(operator_id=operator.pk)
-    stats = observe(views, answers.results, sink=sink, history=history)
+    calls = reading.calls_logged
     priced_first = stats.priced_during_read
     retried, unread = _read_again(
         operator, answers=answers, views=views, stats=stats, sink=sink, history=history
@@ -263,17 +267,34 @@ def reconciliation_run(
     by_id = {view.id: view for view in views}
     grouped = snapshots.views_by_operator(views)
     jobs = [(op, grouped.get(op.pk, [])) for op in operators if op.pk in runs]
+    taken: dict[int, OperatorReading] = {}
+    broken: set[int] = set()
     for answers in snapshots.pool_balances_fetch(
-        jobs, connections=connections, budget=budget, on_answer=hooks.answer
+        jobs, connections=connections, budget=budget, on_answer=hooks.answer, batch=READ_BATCH
     ):
         run = runs[answers.operator.pk]
+        if run.pk in broken:
+            continue
+        if run.pk not in taken:
+            history = StreamHistory(operator_id=answers.operator.pk)
+            taken[run.pk] = OperatorReading(sink=FindingSink(run=run), history=history)
         try:
+            if answers.partial:
+                taken[run.pk].take(answers, by_id)
+                continue
             _reconcile_operator(
-                run, answers=answers, views=by_id, claimed=claimed.get(run_operator_id(run), 0)
+                run,
+                answers=answers,
+                views=by_id,
+                claimed=claimed.get(run_operator_id(run), 0),
+                reading=taken[run.pk],
             )
         except Exception as exc:
             logger.exception("Reconciliation run %s of %s failed", run.pk, answers.operator)
             _run_finish(run, error=f"{type(exc).__name__}: {exc}"[:2000])
+            if answers.partial:
+                broken.add(run.pk)
+                continue
         if hooks.operator_done:
             hooks.operator_done(answers.operator, run)
     return ReconciliationReport(
