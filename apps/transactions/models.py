@@ -260,6 +260,27 @@ class Transaction(models.Model):
                 condition=Q(status="failed", attempts__gte=2),
                 name="tx_failed_retried",
             ),
+            # The review queue (apps.backoffice.review.IN_QUEUE, the same condition): its ids
+            # in order and every column its filters, count and totals read, so a page reads
+            # its own rows and the rest reads this small index, never the ledger.
+            models.Index(
+                fields=[
+                    "id",
+                    "status",
+                    "attempts",
+                    "needs_review",
+                    "reviewed_at",
+                    "is_demo",
+                    "kind",
+                    "operator",
+                    "currency",
+                    "amount",
+                ],
+                condition=Q(status="unknown")
+                | Q(status="failed", attempts__gte=2)
+                | Q(needs_review=True),
+                name="tx_review_queue",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
