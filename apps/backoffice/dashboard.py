@@ -31,14 +31,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
-from apps.backoffice.review import review_open_count
+from apps.backoffice.review import review_open_figures
 from apps.core.money import ZERO, amount_field_kwargs, unit_field_kwargs
 from apps.followers.models import Position
 from apps.pools.accounting import value_of_units
 from apps.pools.models import Pool, PoolSnapshot
 from apps.pools.services import MEMBER_FILTER
 from apps.streamers.models import Stream
-from apps.transactions.models import Discrepancy, ReconciliationRun, Transaction
+from apps.transactions.models import Discrepancy, ReconciliationRun
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -245,7 +245,7 @@ def dashboard_summary(*, chart_days: int = 7) -> Dashboard:
         .order_by()
         .aggregate(total=Count("pk"), stale=Count("pk", filter=stale_lock_q(now=now)))
     )
-    real = Transaction.objects.filter(is_demo=False)
+    review_waiting, transactions_unknown = review_open_figures(exclude_demo=True)
     since = now - timedelta(days=chart_days)
     bucket = chart_bucket(since=since, now=now, days=chart_days)
     return Dashboard(
@@ -254,8 +254,8 @@ def dashboard_summary(*, chart_days: int = 7) -> Dashboard:
         followers_in_pools=followers,
         streamers_locked=locks["total"],
         stale_locks=locks["stale"],
-        transactions_unknown=real.filter(status=Transaction.Status.UNKNOWN).count(),
-        review_waiting=review_open_count(),
+        transactions_unknown=transactions_unknown,
+        review_waiting=review_waiting,
         open_discrepancies=Discrepancy.objects.filter(state=Discrepancy.State.OPEN).count(),
         last_reconciliation=ReconciliationRun.objects.select_related("operator")
         .order_by("-started_at")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from apps.core.errors import Conflict, ErrorCode, ValidationFailed
@@ -50,31 +50,63 @@ OPEN, RESOLVED, ALL = "open", "resolved", "all"
 ROLLED_BACK = "rolled_back"
 
 
-def queue_ids(state: str = ALL, *, exclude_demo: bool = False, distinct: bool = False) -> QuerySet:
-    """Ids of the queue's transactions, as a UNION of index lookups (an OR across these
-    conditions, or across tables, would make PostgreSQL scan the whole ledger). ``OPEN``
-    keeps those never reviewed, or flagged again since; the filters run inside each branch,
-    on the few rows its index found. ``distinct=False`` (UNION ALL, cheaper) may repeat an
-    id: fine inside ``pk__in``, not for counting."""
-    ids = Transaction.objects.order_by().values("pk")
+# Unknown, failed after retries, or flagged: the condition of the ``tx_review_queue``
+# partial index (apps.transactions.models), word for word, so PostgreSQL serves the queue from
+# that small index (ids in order, and the columns the queue filters and totals read).
+IN_QUEUE = (
+    Q(status=Status.UNKNOWN)
+    | Q(status=Status.FAILED, attempts__gte=FAILED_AFTER_ATTEMPTS)
+    | Q(needs_review=True)
+)
+NOT_REVIEWED = Q(reviewed_at__isnull=True) | Q(needs_review=True)
+# Flagged sagas are few: up to this many, their ids are written into the queue's condition.
+FLAGGED_SAGAS_INLINE = 1000
+
+
+def _flagged_saga_q() -> Q:
+    """Transactions of flagged sagas not settled either way; an empty ``Q()`` when no saga is
+    flagged (the common case: the queue is then only the partial index's condition)."""
+    flagged = Saga.objects.filter(needs_review=True).values_list("pk", flat=True)
+    ids = list(flagged[: FLAGGED_SAGAS_INLINE + 1])
+    if not ids:
+        return Q()
+    saga = Q(saga_id__in=ids) if len(ids) <= FLAGGED_SAGAS_INLINE else Q(saga__in=flagged)
+    return saga & ~Q(status__in=[Status.SUCCEEDED, Status.ROLLED_BACK])
+
+
+def queue_q(state: str = ALL) -> Q:
+    """The queue's transactions as one condition on the ledger (one query for the flagged
+    sagas' ids first). ``OPEN`` keeps those never reviewed, or flagged again since.
+
+    With no saga flagged it is ``IN_QUEUE`` (and ``NOT_REVIEWED``), which the partial index
+    ``tx_review_queue`` answers in id order: a page of the queue reads its 50 rows, a count
+    or the totals read the index only, never the ledger. Flagged sagas' transactions are
+    OR-ed in by id (a bitmap scan of the saga index beside the partial one)."""
+    condition = IN_QUEUE
+    flagged = _flagged_saga_q()
+    if flagged:
+        condition = condition | flagged
     if state == OPEN:
-        ids = ids.filter(Q(reviewed_at__isnull=True) | Q(needs_review=True))
+        condition = condition & NOT_REVIEWED
+    return condition
+
+
+def review_open_figures(*, exclude_demo: bool = True) -> tuple[int, int]:
+    """(transactions waiting for review, transactions whose outcome is unknown): one count
+    over the queue's index. Every unknown transaction is in the queue, reviewed or not."""
+    queue = Transaction.objects.filter(queue_q(ALL))
     if exclude_demo:
-        ids = ids.filter(is_demo=False)
-    flagged_sagas = Saga.objects.filter(needs_review=True).values("pk")
-    return ids.filter(status=Status.UNKNOWN).union(
-        ids.filter(status=Status.FAILED, attempts__gte=FAILED_AFTER_ATTEMPTS),
-        ids.filter(needs_review=True),
-        ids.filter(saga__in=flagged_sagas).exclude(
-            status__in=[Status.SUCCEEDED, Status.ROLLED_BACK]
-        ),
-        all=not distinct,
+        queue = queue.filter(is_demo=False)
+    figures = queue.aggregate(
+        waiting=Count("pk", filter=NOT_REVIEWED),
+        unknown=Count("pk", filter=Q(status=Status.UNKNOWN)),
     )
+    return figures["waiting"], figures["unknown"]
 
 
 def review_open_count(*, exclude_demo: bool = True) -> int:
-    """How many transactions wait for review: a count over the ids, never over the ledger."""
-    return queue_ids(OPEN, exclude_demo=exclude_demo, distinct=True).count()
+    """How many transactions wait for review: a count over the queue's index."""
+    return review_open_figures(exclude_demo=exclude_demo)[0]
 
 
 def review_q(state: str = OPEN) -> Q:
@@ -85,10 +117,10 @@ def review_q(state: str = OPEN) -> Q:
     if state == ROLLED_BACK:
         return Q(status=Status.ROLLED_BACK, kind=Kind.FOLLOWER_DEBIT)
     if state == OPEN:
-        return Q(pk__in=queue_ids(OPEN))
+        return queue_q(OPEN)
     if state == RESOLVED:
         return resolved
-    return Q(pk__in=queue_ids(ALL)) | resolved
+    return queue_q(ALL) | resolved
 
 
 def review_queue(*, state: str = OPEN) -> QuerySet[Transaction]:

@@ -260,6 +260,32 @@ class Transaction(models.Model):
                 condition=Q(status="failed", attempts__gte=2),
                 name="tx_failed_retried",
             ),
+            # The review queue (apps.backoffice.review.IN_QUEUE, the same condition): its ids
+            # in order and every column its filters, count and totals read, so a page reads
+            # its own rows and the rest reads this small index, never the ledger.
+            models.Index(
+                fields=[
+                    "id",
+                    "status",
+                    "attempts",
+                    "needs_review",
+                    "reviewed_at",
+                    "is_demo",
+                    "kind",
+                    "operator",
+                    "currency",
+                    "amount",
+                ],
+                condition=Q(status="unknown")
+                | Q(status="failed", attempts__gte=2)
+                | Q(needs_review=True),
+                name="tx_review_queue",
+            ),
+            # Play money's rows, newest first: the "demo" filter pages, counts and totals them
+            # from this index instead of scanning the real ledger for the few demo rows.
+            models.Index(
+                fields=["-created_at", "-id"], condition=Q(is_demo=True), name="tx_demo_recent"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
