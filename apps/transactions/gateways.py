@@ -18,6 +18,7 @@ from apps.core.money import round_amount_down
 from apps.followers.models import Follower, Position
 from apps.operators import clients
 from apps.operators.clients import ERROR, SUCCESS, CallResult
+from apps.operators.models import Operator
 from apps.pools.models import Pool
 from apps.streamers.models import Streamer
 from apps.transactions.models import Transaction
@@ -46,17 +47,31 @@ def _wallet_args(tx: Transaction, position: Position) -> dict:
 
 
 class OperatorGateway:
-    """The real thing: signed callbacks and the seamless wallet of the pool's operator."""
+    """The real thing: signed callbacks and the seamless wallet of the pool's operator.
+
+    ``operator``, when given, is the pool's operator as already loaded (the saga engine loads
+    it with the saga): a wallet call for one of its transactions uses it rather than loading
+    the operator again through ``tx.operator``."""
+
+    def __init__(self, operator: Operator | None = None):
+        self.operator = operator
+
+    def _operator_of(self, tx: Transaction) -> Operator:
+        if self.operator is not None and self.operator.pk == tx.operator_id:
+            return self.operator
+        return tx.operator
 
     def bet(self, *, tx, position):
-        return clients.wallet_withdraw(tx.operator, **_wallet_args(tx, position))
+        return clients.wallet_withdraw(self._operator_of(tx), **_wallet_args(tx, position))
 
     def win(self, *, tx, position):
-        return clients.wallet_deposit(tx.operator, **_wallet_args(tx, position))
+        return clients.wallet_deposit(self._operator_of(tx), **_wallet_args(tx, position))
 
     def rollback(self, *, tx, debit, position):
         return clients.wallet_rollback(
-            tx.operator, **_wallet_args(tx, position), rollback_provider_tx_id=debit.external_id
+            self._operator_of(tx),
+            **_wallet_args(tx, position),
+            rollback_provider_tx_id=debit.external_id,
         )
 
     def balance(self, *, pool):
@@ -155,4 +170,6 @@ def gateway_for(target: Pool | Streamer) -> Gateway:
     """
     if isinstance(target, Pool) and target.is_demo:
         return DemoGateway()
+    if isinstance(target, Pool) and Pool.operator.is_cached(target):
+        return OperatorGateway(target.operator)
     return OperatorGateway()

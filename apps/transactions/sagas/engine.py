@@ -66,6 +66,9 @@ Kind = Transaction.Kind
 Status = Transaction.Status
 
 SAGA_LEASE = timedelta(seconds=120)
+# A run renews its lease once this much of it is spent (not after every step: one UPDATE
+# less per step). A run's budget (30 s at most) ends well before the lease does.
+LEASE_RENEW_AFTER = SAGA_LEASE.total_seconds() / 4
 
 
 @dataclass
@@ -217,11 +220,13 @@ def send(tx: Transaction, call: Callable[[], CallResult]) -> CallResult:
     return call()
 
 
-def record(tx: Transaction, result: CallResult, status: str) -> None:
+def record(tx: Transaction, result: CallResult, status: str, *, savepoint: bool = True) -> None:
     """Store the answer to ``tx`` and its new status (balances and reference on success).
 
     A success posts the movement's journal entry in the same database transaction, so the
-    entry exists exactly when the movement does."""
+    entry exists exactly when the movement does. Called inside a caller's ``atomic`` block
+    that nothing between catches an error in, pass ``savepoint=False``: the caller's block
+    is the one that rolls back, and the savepoint would only cost two round trips."""
     tx.status = status
     tx.last_error_code = result.error_code
     tx.last_error = result.error_message
@@ -238,7 +243,7 @@ def record(tx: Transaction, result: CallResult, status: str) -> None:
     if status in (Status.SUCCEEDED, Status.FAILED, Status.ROLLED_BACK):
         tx.completed_at = timezone.now()
         fields.append("completed_at")
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         tx.save(update_fields=fields)
         if status == Status.SUCCEEDED:
             journal_post(tx)
@@ -364,17 +369,15 @@ def _advance_one(saga_id: int, *, deadline: float, wait_inline: bool) -> list[in
     owner = uuid.uuid4().hex
     if not _lease_take(saga_id, owner):
         return []
+    leased_at = time.monotonic()
     spawned: list[int] = []
+    saga: Saga | None = None
+    ended = False
     try:
         while True:
-            saga = Saga.objects.select_related(
-                "pool__streamer",
-                "pool__operator",
-                "operator",
-                "position__session",
-                "position__follower",
-            ).get(pk=saga_id)
+            saga = _saga_load(saga_id, saga)
             if saga.status != Saga.Status.RUNNING:
+                ended = True
                 break
             if saga.next_run_at and saga.next_run_at > timezone.now():
                 delay = (saga.next_run_at - timezone.now()).total_seconds()
@@ -389,15 +392,43 @@ def _advance_one(saga_id: int, *, deadline: float, wait_inline: bool) -> list[in
             spawned.extend(ctx.spawned)
             if time.monotonic() > deadline:
                 break
-            _lease_take(saga_id, owner)  # renew
+            if time.monotonic() - leased_at > LEASE_RENEW_AFTER:
+                _lease_take(saga_id, owner)  # renew
+                leased_at = time.monotonic()
     except Exception as error:
+        ended = False
         _step_failed(saga_id, error)
     finally:
         _lease_drop(saga_id, owner)
+    if ended:  # just read from its row: finished, nothing to hand on
+        return spawned
     saga = Saga.objects.get(pk=saga_id)
     if saga.status == Saga.Status.RUNNING:
         saga_schedule(saga)
     return spawned
+
+
+# The saga's own columns, read again after each step (its relations are loaded once per run).
+_SAGA_COLUMNS = [field.attname for field in Saga._meta.concrete_fields if not field.is_relation]
+
+
+def _saga_load(saga_id: int, saga: Saga | None) -> Saga:
+    """The saga as stored, with what its steps talk to (pool, streamer, operator, position,
+    session, follower) loaded once per run: those rows' columns the steps read through the
+    saga never change while it runs (ids, currency, tokens, user ids), and every step reads
+    afresh what does change (balances, units, states). After each step only the saga's own
+    row is read again (one table, no joins): a step, or a wake-up from another process, may
+    have changed it by an UPDATE the object in memory never saw."""
+    if saga is None:
+        return Saga.objects.select_related(
+            "pool__streamer",
+            "pool__operator",
+            "operator",
+            "position__session",
+            "position__follower",
+        ).get(pk=saga_id)
+    saga.refresh_from_db(fields=_SAGA_COLUMNS)
+    return saga
 
 
 def _step_failed(saga_id: int, error: Exception) -> None:

@@ -85,7 +85,7 @@ Kind = Transaction.Kind
 Status = Transaction.Status
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the caller's transaction that creates the position
 def join_begin(*, position: Position) -> Saga:
     """Persist a join's saga and its BET row, before anything is sent.
 
@@ -105,7 +105,7 @@ def join_begin(*, position: Position) -> Saga:
     return saga
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the caller's transaction, under the row lock
 def top_up_begin(*, position: Position, amount: Decimal) -> Saga:
     """Persist a top-up's saga and its BET row of ``amount``, before anything is sent.
 
@@ -351,7 +351,7 @@ def join_rollback(saga: Saga, ctx: StepContext) -> None:
     )
     if result.ok:
         with transaction.atomic():
-            record(rollback, result, Status.SUCCEEDED)
+            record(rollback, result, Status.SUCCEEDED, savepoint=False)
             Transaction.objects.filter(pk=debit.pk).update(
                 status=Status.ROLLED_BACK, completed_at=timezone.now()
             )
@@ -361,7 +361,7 @@ def join_rollback(saga: Saga, ctx: StepContext) -> None:
     if result.refused and result.status == 408:
         # The wallet never saw the withdraw (and will refuse it if it arrives late).
         with transaction.atomic():
-            record(rollback, result, Status.FAILED)
+            record(rollback, result, Status.FAILED, savepoint=False)
             Transaction.objects.filter(pk=debit.pk).update(
                 status=Status.FAILED,
                 last_error_code=ErrorCode.TRANSACTION_NOT_FOUND,

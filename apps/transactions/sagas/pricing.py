@@ -147,7 +147,7 @@ def pool_apply_transfer(
     leaving (``copy_limits_start``; the resume pass drives them, as this runs inside the
     caller's database transaction).
     """
-    record(tx, result, Status.SUCCEEDED)
+    record(tx, result, Status.SUCCEEDED, savepoint=False)  # inside the caller's transaction
     deposit = tx.kind == Kind.STREAMER_DEPOSIT
     priced_total_units, units = _priced(tx.priced_total_units), _priced(tx.units)
     fee, fee_units = tx.fee or ZERO, tx.fee_units or ZERO
@@ -298,7 +298,14 @@ def receipt_write(
         fields["deposit_external_id"] = transfer.external_id
     elif transfer is not None:
         fields["withdrawal_external_id"] = transfer.external_id
-    receipt, _ = Receipt.objects.update_or_create(saga=saga, defaults=fields)
+    # Not ``update_or_create`` (a row lock and two savepoints): one writer at a time runs the
+    # saga (its lease, and the pool's pricing claim), and the one-to-one refuses a second row.
+    receipt = Receipt.objects.filter(saga=saga).first()
+    if receipt is None:
+        return Receipt.objects.create(saga=saga, **fields)
+    for name, value in fields.items():
+        setattr(receipt, name, value)
+    receipt.save()
     return receipt
 
 
