@@ -42,7 +42,7 @@ from benchmarks._serve import gunicorn_start, server_env  # noqa: E402
 
 RUNS = {
     "full": [["--seconds", "10", "--rounds", "3"]],
-    "smoke": [["--seconds", "2", "--rounds", "1", "--profile", "20"]],
+    "smoke": [["--seconds", "1", "--rounds", "1", "--profile", "20"]],
 }
 
 API_KEY = "bench-operator-api-key"
