@@ -286,12 +286,17 @@ def run_matrix(
                 checked = run.checked
                 return (
                     f"read {checked['balances_read']}, failed {checked['balances_failed']}, "
-                    f"findings {run.findings}, status {run.status}"
+                    f"calls logged {checked['calls_logged']}, findings {run.findings} "
+                    f"({', '.join(run.found)}), status {run.status}"
                 )
 
             def snapshot(operator: Operator = operator, connections: int = connections) -> str:
                 report = pools_snapshot(operators=[operator], connections=connections)
-                return f"snapshots {report.stats.snapshots}"
+                stats = report.stats
+                return (
+                    f"read {stats.read}, failed {stats.failed}, priced during the read "
+                    f"{stats.priced_during_read}, snapshots {stats.snapshots}"
+                )
 
             pair = (measure(reconcile), measure(snapshot))
             results[(latency, connections)] = pair
