@@ -17,7 +17,9 @@ operator (the balance generator blocked), and prints:
 * **own work**: wall time less the time spent waiting for answers, as pools per second
   (target ≥ 1,000 pools/s at zero latency): what the database and our code cost;
 * at the slow operator, 20 connections against one (target ≥ 20×);
-* queries per pass (a batched pass issues a number of queries that does not grow with N).
+* queries per pass: a batched pass issues a few per batch of answers (``READ_BATCH``) and
+  per chunk of readings, none per pool. The call log's ``COPY`` bypasses the
+  ``execute_wrapper`` and is not counted (one per batch).
 
 A one-connection pass at the slow operator takes N × latency (10,000 pools at 50 ms: over
 eight minutes): ``--skip-serial-above N`` skips it above N pools, and the report says so.
@@ -286,12 +288,17 @@ def run_matrix(
                 checked = run.checked
                 return (
                     f"read {checked['balances_read']}, failed {checked['balances_failed']}, "
-                    f"findings {run.findings}, status {run.status}"
+                    f"calls logged {checked['calls_logged']}, findings {run.findings} "
+                    f"({', '.join(run.found)}), status {run.status}"
                 )
 
             def snapshot(operator: Operator = operator, connections: int = connections) -> str:
                 report = pools_snapshot(operators=[operator], connections=connections)
-                return f"snapshots {report.stats.snapshots}"
+                stats = report.stats
+                return (
+                    f"read {stats.read}, failed {stats.failed}, priced during the read "
+                    f"{stats.priced_during_read}, snapshots {stats.snapshots}"
+                )
 
             pair = (measure(reconcile), measure(snapshot))
             results[(latency, connections)] = pair

@@ -273,29 +273,26 @@ def reconciliation_run(
         jobs, connections=connections, budget=budget, on_answer=hooks.answer, batch=READ_BATCH
     ):
         run = runs[answers.operator.pk]
-        if run.pk in broken:
-            continue
-        if run.pk not in taken:
-            history = StreamHistory(operator_id=answers.operator.pk)
-            taken[run.pk] = OperatorReading(sink=FindingSink(run=run), history=history)
-        try:
-            if answers.partial:
-                taken[run.pk].take(answers, by_id)
-                continue
-            _reconcile_operator(
-                run,
-                answers=answers,
-                views=by_id,
-                claimed=claimed.get(run_operator_id(run), 0),
-                reading=taken[run.pk],
-            )
-        except Exception as exc:
-            logger.exception("Reconciliation run %s of %s failed", run.pk, answers.operator)
-            _run_finish(run, error=f"{type(exc).__name__}: {exc}"[:2000])
-            if answers.partial:
-                broken.add(run.pk)
-                continue
-        if hooks.operator_done:
+        if run.pk not in broken:
+            try:
+                if run.pk not in taken:
+                    history = StreamHistory(operator_id=answers.operator.pk)
+                    taken[run.pk] = OperatorReading(sink=FindingSink(run=run), history=history)
+                if answers.partial:
+                    taken[run.pk].take(answers, by_id)
+                else:
+                    _reconcile_operator(
+                        run,
+                        answers=answers,
+                        views=by_id,
+                        claimed=claimed.get(run_operator_id(run), 0),
+                        reading=taken[run.pk],
+                    )
+            except Exception as exc:
+                logger.exception("Reconciliation run %s of %s failed", run.pk, answers.operator)
+                _run_finish(run, error=f"{type(exc).__name__}: {exc}"[:2000])
+                broken.add(run.pk)  # the rest of its answers are dropped
+        if not answers.partial and hooks.operator_done:
             hooks.operator_done(answers.operator, run)
     return ReconciliationReport(
         runs=list(runs.values()), busy=busy, elapsed=time.monotonic() - started

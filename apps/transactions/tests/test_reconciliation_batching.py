@@ -254,3 +254,98 @@ def rows():
         (dict(zip(names, values, strict=True)) for values in CallLog.objects.values_list(*names)),
         key=lambda row: row["request_body"],
     )
+
+
+# --- operator answers checked in the database -----------------------------------------------
+
+
+def answers_of(operator, pools, *, debit_after="400", deposit_after="1100"):
+    """A join's BET (wallet 500 -> ``debit_after``) and DEPOSIT (priced 1000 ->
+    ``deposit_after``) for each pool."""
+    from apps.transactions.models import Transaction
+
+    now = timezone.now()
+    rows = []
+    for pool in pools:
+        position = Position.objects.get(pool=pool)
+        common = dict(
+            operator=operator,
+            currency="USD",
+            status="succeeded",
+            pool=pool,
+            position=position,
+            follower_id=position.follower_id,
+            streamer_id=pool.streamer_id,
+            completed_at=now,
+            amount=D(100),
+        )
+        rows.append(
+            Transaction(
+                kind="follower_debit",
+                balance_before=D(500),
+                balance_after=D(debit_after),
+                **common,
+            )
+        )
+        rows.append(
+            Transaction(
+                kind="streamer_deposit",
+                priced_balance=D(1000),
+                balance_after=D(deposit_after),
+                units=D(100),
+                priced_total_units=D(1000),
+                **common,
+            )
+        )
+    return Transaction.objects.bulk_create(rows)
+
+
+def test_answers_are_checked_in_the_database_in_the_same_queries_for_3_and_for_30(operator):
+    from apps.transactions.reconciliation.checks.answered_balances import (
+        check_answered_balances,
+    )
+
+    # given: consistent answers of 30 pools; 3 more answering off by 50, their streamers
+    # offline (no stream) but one, whose transfer is then no finding
+    answers_of(operator, open_pools(operator, 30))
+    odd = open_pools(operator, 3, first=30)
+    Stream.objects.filter(streamer_id__in=[p.streamer_id for p in odd[:2]]).delete()
+    bad = answers_of(operator, odd, debit_after="450", deposit_after="1150")
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        findings, wallet_checked, transfers_checked = check_answered_balances(
+            operator_id=operator.pk, since=None
+        )
+    # then: every wallet answer counted, the offline transfers counted, the bad ones found
+    assert (wallet_checked, transfers_checked) == (33, 2)
+    debits = [tx for tx in bad if tx.kind == "follower_debit"]
+    deposits = [tx for tx in bad if tx.kind == "streamer_deposit"][:2]
+    assert sorted(f.subject for f in findings) == sorted(f"tx:{tx.pk}" for tx in debits + deposits)
+    assert {(f.expected, f.actual) for f in findings} == {(D(400), D(450)), (D(1100), D(1150))}
+    assert len(queries) == 5
+
+
+def test_a_batch_that_breaks_fails_its_run_and_drops_the_rest(operator, server, monkeypatch):
+    # given: 5 pools, answers handed over 2 at a time; recording the first batch breaks
+    open_pools(operator, 5)
+    monkeypatch.setattr("apps.transactions.reconciliation.runs.READ_BATCH", 2)
+    real = readings.observe
+    calls = []
+
+    def observe_breaking_first(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(readings, "observe", observe_breaking_first)
+    done = []
+    # when
+    [run] = reconciliation_run(
+        connections=1, hooks=readings.Hooks(operator_done=lambda op, r: done.append(r.pk))
+    ).runs
+    # then: the run failed, nothing after the broken batch recorded, the operator reported
+    run.refresh_from_db()
+    assert run.status == "failed" and "boom" in run.error
+    assert calls == [1] and done == [run.pk]
+    assert PoolSnapshot.objects.count() == 0
