@@ -227,7 +227,8 @@ def csv_chunks(
 
 COPY_ENABLED = True  # off: every CSV export is formatted in Python (benchmarks compare both)
 
-_FORMULA_SQL = "('=', '+', '-', '@', chr(9), chr(13))"  # FORMULA_PREFIXES
+# FORMULA_PREFIXES as the code points ascii() gives (integers compare faster than text)
+_FORMULA_CODES = "(" + ", ".join(str(ord(prefix)) for prefix in FORMULA_PREFIXES) + ")"
 _QUOTE_SQL = "''''"  # the apostrophe that keeps formula-like text text
 
 
@@ -236,30 +237,40 @@ def _copy_cell_sql(column: Column, queryset: QuerySet, ref: str) -> str | None:
     empty cell; None when SQL cannot be trusted to (the column then needs Python)."""
     value_field = _value_field(column, queryset)
     if isinstance(value_field, models.DecimalField):
-        # numeric(p, s) prints its s places; round() pads a value to ``places`` like %.Nf.
+        # numeric(p, s) prints its s places, as %.sf does; round() pads other places.
         places = column.places
-        return f"{ref}::text" if places is None else f"round({ref}, {int(places)})::text"
+        if places is None or places == value_field.decimal_places:
+            return f"{ref}::text"
+        return f"round({ref}, {int(places)})::text"
     if isinstance(value_field, models.DateTimeField):
         if not settings.USE_TZ:
             return None
         utc = f"({ref} AT TIME ZONE 'UTC')"
         # isoformat(): microseconds only when there are some, the offset always
         return (
-            f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN date_trunc('second', "
-            f"{utc}) = {utc} THEN '' ELSE to_char({utc}, '.US') END || '+00:00'"
+            f"CASE WHEN date_trunc('second', {utc}) = {utc} "
+            f"THEN to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS+00:00') "
+            f"ELSE to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US+00:00') END"
         )
     if isinstance(value_field, models.DateField):
         return f"to_char({ref}, 'YYYY-MM-DD')"
     if isinstance(value_field, models.BooleanField):
         return f"CASE {ref} WHEN true THEN 'true' WHEN false THEN 'false' END"
+    if isinstance(
+        value_field,
+        models.PositiveIntegerField
+        | models.PositiveSmallIntegerField
+        | models.PositiveBigIntegerField,
+    ):
+        return f"{ref}::text"  # the database refuses a negative one: no apostrophe ever
     if isinstance(value_field, models.IntegerField | models.AutoField):
-        return f"CASE WHEN {ref} < 0 THEN {_QUOTE_SQL} ELSE '' END || {ref}::text"
+        return f"CASE WHEN {ref} < 0 THEN {_QUOTE_SQL} || {ref}::text ELSE {ref}::text END"
     if isinstance(value_field, models.UUIDField):
         return f"{ref}::text"
     if isinstance(value_field, models.CharField | models.TextField) and not _converts(value_field):
         return (
-            f"NULLIF(CASE WHEN left({ref}, 1) IN {_FORMULA_SQL} THEN {_QUOTE_SQL} || {ref} "
-            f"ELSE {ref} END, '')"
+            f"CASE WHEN {ref} = '' THEN NULL WHEN ascii({ref}) IN {_FORMULA_CODES} "
+            f"THEN {_QUOTE_SQL} || {ref} ELSE {ref} END"
         )
     return None
 

@@ -12,7 +12,9 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import connection, models
+from django.db.models import ExpressionWrapper, F
+from django.db.models.functions import Upper
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -164,6 +166,29 @@ def test_every_export_resource_reads_the_same_through_copy(resource, model):
     queryset = resource().filter_export(model.objects.order_by("pk"))
     # when / then
     assert copy_bytes(queryset, columns) == python_bytes(queryset, columns)
+
+
+@postgresql_only
+@pytest.mark.django_db
+def test_annotated_columns_read_the_same_through_copy():
+    # given: annotations of every kind SQL formats, negative integers among them
+    varied_world()
+    queryset = Transaction.objects.order_by("pk").annotate(
+        minus=ExpressionWrapper(F("attempts") * -7, output_field=models.IntegerField()),
+        shifted=ExpressionWrapper(
+            F("created_at") + timedelta(microseconds=1), output_field=models.DateTimeField()
+        ),
+        upper_code=Upper("last_error_code"),
+        half=ExpressionWrapper(F("amount") / 2, output_field=models.DecimalField()),
+    )
+    columns = [exports.Column("id", "id", field=Transaction._meta.get_field("id"))] + [
+        exports.Column(name, name) for name in ("minus", "shifted", "upper_code", "half")
+    ]
+    # when
+    through_copy = copy_bytes(queryset, columns)
+    # then
+    assert through_copy == python_bytes(queryset, columns)
+    assert b",'-7," in through_copy
 
 
 @postgresql_only
