@@ -109,7 +109,7 @@ def _value_field(column: Column, queryset: QuerySet | None = None) -> models.Fie
                 model_field = annotation.output_field
             except FieldError:
                 return None
-    if isinstance(model_field, models.ForeignKey):
+    while isinstance(model_field, models.ForeignKey):  # a key to a key: its target's type
         model_field = model_field.target_field
     return model_field if isinstance(model_field, models.Field) else None
 
