@@ -2,14 +2,7 @@
 
 The access log is on (stdout) and redacts player tokens: ``init`` hands followers a
 ``/play/?token=...`` URL, and its request line would otherwise land in the log in full.
-
-Workers are ``gthread`` with ``GUNICORN_THREADS`` threads each (default 4): a join or a leave
-spends much of its time waiting on the operator's HTTP answers and on the database, and a
-sync worker would sit idle through those waits (benchmarks/throughput.py measures both).
-``--worker-class sync`` on the command line still wins.
 """
-
-import os
 
 from gunicorn.glogging import Logger
 
@@ -30,5 +23,3 @@ class RedactingLogger(Logger):
 
 logger_class = RedactingLogger
 accesslog = "-"
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
