@@ -80,6 +80,8 @@ def gunicorn_start(
     argv += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
     if threads > 1:
         argv += ["--worker-class", "gthread", "--threads", str(threads)]
+    else:  # one thread: gunicorn's sync worker (config/gunicorn.py's default is gthread)
+        argv += ["--worker-class", "sync"]
     with log.open("wb") as out:
         process = subprocess.Popen(
             argv,

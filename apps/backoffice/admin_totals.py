@@ -114,7 +114,8 @@ class ChangeListTotalsMixin:
             if connection.vendor != "postgresql":
                 return list(query)
             with transaction.atomic(using=query.db), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL statement_timeout = %s", [int(self.totals_timeout_ms)])
+                # A literal, not a parameter: SET takes none under server-side binding.
+                cursor.execute(f"SET LOCAL statement_timeout = {int(self.totals_timeout_ms)}")
                 rows = list(query)
                 # SET LOCAL lasts to the end of the outer transaction, if there is one.
                 cursor.execute("SET LOCAL statement_timeout TO DEFAULT")
