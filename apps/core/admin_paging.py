@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
@@ -61,7 +62,10 @@ class CappedCountPaginator(Paginator):
     ) -> tuple[int, int | None]:
         """(rows up to the limit + 1, the planner's estimate when past the limit): one query."""
         connection = connections[queryset.db]
-        capped_sql, capped_params = capped_rows.query.sql_with_params()
+        try:
+            capped_sql, capped_params = capped_rows.query.sql_with_params()
+        except EmptyResultSet:  # e.g. ``pk__in=[]``: nothing to count, as count() answers
+            return 0, None
         full_sql, full_params = queryset.order_by().values("pk").query.sql_with_params()
         # The filtered query as SQL text, its values quoted by the driver, for EXPLAIN
         # (compose_sql is the PostgreSQL backend's).

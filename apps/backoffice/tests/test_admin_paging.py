@@ -45,3 +45,12 @@ def test_a_filter_value_with_quotes_is_estimated_as_written(monkeypatch):
     assert paginator.count == max(planner_estimate(queryset) or 0, 1)
     assert paginator.estimated is True
     assert Transaction.objects.count() == 12
+
+
+def test_a_filter_that_selects_nothing_by_construction_counts_zero_without_a_query():
+    build_world(pools=1, transactions=3)
+    with CaptureQueriesContext(connection) as captured:
+        none = CappedCountPaginator(Transaction.objects.none(), 10).count
+        empty_in = CappedCountPaginator(Transaction.objects.filter(pk__in=[]), 10).count
+    assert (none, empty_in) == (0, 0)
+    assert captured.captured_queries == []
