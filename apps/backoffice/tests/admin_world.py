@@ -280,3 +280,18 @@ def populate(n: int, *, code: str = "bulk") -> World:
             outcome="done",
         )
     return world
+
+
+def settled_clones(count: int) -> None:
+    """``count`` more settled transactions, none in the queue (a ledger mostly done)."""
+    base = Transaction.objects.filter(status="succeeded", needs_review=False).first()
+    assert base is not None
+    fields = {
+        f.attname: getattr(base, f.attname)
+        for f in Transaction._meta.concrete_fields
+        if not f.primary_key
+    }
+    fields.update(saga_id=None, rolls_back_id=None)
+    Transaction.objects.bulk_create(
+        Transaction(**(fields | {"external_id": f"settled-{n}"})) for n in range(count)
+    )
