@@ -26,7 +26,6 @@ import argparse
 import cProfile
 import http.client
 import json
-import os
 import pstats
 import statistics
 import sys
@@ -38,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import Figure, Report, database_url, recreate_database  # noqa: E402
-from benchmarks._serve import gunicorn_start, server_env  # noqa: E402
+from benchmarks._serve import django_setup, gunicorn_start, migrate  # noqa: E402
 
 RUNS = {
     "full": [["--seconds", "10", "--rounds", "3"]],
@@ -50,13 +49,6 @@ SECRET = "bench-secret"
 INIT = "/api/v1/copystake/init"
 BARE = "/bench/bare"
 SETTINGS = "benchmarks._bench_settings"
-
-
-def setup_django(url: str) -> None:
-    os.environ.update(server_env(url, {"DJANGO_SETTINGS_MODULE": SETTINGS}))
-    import django
-
-    django.setup()
 
 
 def populate() -> None:
@@ -272,10 +264,8 @@ def main() -> None:
 
     url = database_url("cp_bench_operator_api")
     recreate_database(url)
-    setup_django(url)
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    django_setup(url, {"DJANGO_SETTINGS_MODULE": SETTINGS})
+    migrate()
     populate()
 
     report = Report(
