@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.followers.models import Follower, PlayerSession, Position
@@ -295,3 +296,16 @@ def settled_clones(count: int) -> None:
     Transaction.objects.bulk_create(
         Transaction(**(fields | {"external_id": f"settled-{n}"})) for n in range(count)
     )
+
+
+def plan_at_scale(queryset) -> str:
+    """PostgreSQL's plan for ``queryset`` as a page takes it at scale, after ANALYZE: an
+    ordered index scan that stops at the page's rows (a few rows' bitmap over other indexes,
+    or a sequential scan, is cheaper only on a tiny table)."""
+    sql, params = queryset.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("ANALYZE transactions_transaction")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())

@@ -1,10 +1,15 @@
 """The transactions list's demo filter reads the ``tx_demo_recent`` partial index."""
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.urls import reverse
 
-from apps.backoffice.tests.admin_world import build_world, settled_clones, superuser
+from apps.backoffice.tests.admin_world import (
+    build_world,
+    plan_at_scale,
+    settled_clones,
+    superuser,
+)
 from apps.transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db
@@ -34,13 +39,5 @@ def test_on_postgresql_the_demo_filter_uses_its_partial_index():
     settled_clones(2000)
     Transaction.objects.filter(pk__in=Transaction.objects.order_by("pk")[:3]).update(is_demo=True)
     page = Transaction.objects.filter(is_demo=True).order_by("-created_at", "-id")[:50]
-    sql, params = page.query.sql_with_params()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("ANALYZE transactions_transaction")
-        # The plan a page takes at scale: an ordered index scan that stops at the page's
-        # rows. (A few rows' bitmap over other indexes is cheaper only on a tiny table.)
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = plan_at_scale(page)
     assert "tx_demo_recent" in plan, plan

@@ -1,13 +1,18 @@
 """The review queue is one condition that the ``tx_review_queue`` partial index answers."""
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.backoffice import review
 from apps.backoffice.dashboard import dashboard_summary
-from apps.backoffice.tests.admin_world import build_world, settled_clones, superuser
+from apps.backoffice.tests.admin_world import (
+    build_world,
+    plan_at_scale,
+    settled_clones,
+    superuser,
+)
 from apps.transactions.models import Saga, Transaction
 
 pytestmark = pytest.mark.django_db
@@ -83,13 +88,5 @@ def test_on_postgresql_the_queue_is_read_from_its_partial_index():
     settled_clones(2000)
     Saga.objects.update(needs_review=False)
     page = review.review_queue().order_by("-pk")[:50]
-    sql, params = page.query.sql_with_params()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("ANALYZE transactions_transaction")
-        # The plan a page takes at scale: an ordered index scan that stops at the page's
-        # rows. (A few rows' bitmap over other indexes is cheaper only on a tiny table.)
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = plan_at_scale(page)
     assert "tx_review_queue" in plan, plan
