@@ -10,6 +10,7 @@ from drf_spectacular.views import (
 from apps.core.views import favicon, landing
 from apps.followers import urls as followers_urls
 from apps.followers.views import play_catalog, play_page
+from apps.portal.site import portal_site
 from apps.transactions import urls as transactions_urls
 
 # Each endpoint lives in the app whose data it serves; the two APIs are mounted here, paths
@@ -21,6 +22,8 @@ urlpatterns = [
     path("", landing, name="landing"),
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
+    # The operator portal: each operator's own team, scoped to that operator (apps.portal).
+    path("portal/", portal_site.urls),
     path("api/v1/copystake/", include((operator_api, "copystake"))),
     path("api/v1/", include(player_api)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

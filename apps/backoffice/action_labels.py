@@ -56,6 +56,12 @@ RECORDED_LABELS: dict[str, str] = {
     "invoice_mark_paid": "Mark invoice paid",
     "invoice_void": "Void invoice",
     "invoice_credit_note": "Credit note",
+    # the operator portal (apps.portal): staff viewing it, operators' own changes
+    "portal_view_as": "View the portal as operator",
+    "portal_configuration_change": "Portal: change configuration",
+    "portal_keys_rotate": "Portal: rotate key and secret",
+    "portal_keys_finish_rotation": "Portal: finish key rotation",
+    "portal_conformance_check": "Portal: run conformance check",
 }
 
 

@@ -56,6 +56,8 @@ SECTIONS: list[tuple[str, list[tuple[str, str | None, bool]]]] = [
             ("operators.calllog", "Call log", False),
             ("transactions.reconciliationrun", "Reconciliation", False),
             ("operators.conformancerun", "Conformance runs", True),
+            ("portal.operatoruser", "Operator portal users", True),
+            ("portal.portalinvite", "Operator portal invites", True),
         ],
     ),
     (
@@ -68,6 +70,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str | None, bool]]]] = [
             ("backoffice.staffaction", "Staff actions", True),
             ("axes.accessfailurelog", "Login failures", True),
             ("axes.accesslog", "Login log", True),
+            ("otp_totp.totpdevice", "Two-factor devices", True),
             ("django_celery_beat.crontabschedule", "Crontab schedules", True),
             ("django_celery_beat.intervalschedule", "Interval schedules", True),
             ("django_celery_beat.clockedschedule", "Clocked schedules", True),

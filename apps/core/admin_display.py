@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.contrib import admin
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -137,23 +138,40 @@ def badge(text: str, status: str = "") -> SafeString:
     return format_html('<span class="cp-badge cp-badge--{}">{}</span>', tone, text)
 
 
+# The admin site whose pages are being drawn: the back office ("admin") or another site built
+# from the same ModelAdmins (the operator portal sets it while it serves a page), so that
+# links drawn in Python lead to that site's pages, not the back office's.
+current_admin_site: ContextVar[str] = ContextVar("current_admin_site", default="admin")
+
+
+def _site_url(opts, view: str, args=()) -> str | None:
+    site = current_admin_site.get()
+    try:
+        return reverse(f"{site}:{opts.app_label}_{opts.model_name}_{view}", args=args)
+    except NoReverseMatch:
+        if site == "admin":
+            raise
+        return None  # a page the other site does not have: the text, without a link
+
+
 def admin_link(model_or_obj, pk=None, text: str | None = None) -> SafeString | str:
     """Link to an object's admin page without loading it: ``admin_link(Pool, pool_id)``."""
     if pk is None and not isinstance(model_or_obj, type):
         pk = model_or_obj.pk
     if pk is None:
         return EMPTY
-    opts = model_or_obj._meta
-    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
-    return format_html('<a href="{}">{}</a>', url, text if text is not None else f"#{pk}")
+    label = text if text is not None else f"#{pk}"
+    url = _site_url(model_or_obj._meta, "change", [pk])
+    if url is None:
+        return label
+    return format_html('<a href="{}">{}</a>', url, label)
 
 
 def changelist_url(model, **params) -> str:
     from urllib.parse import urlencode
 
-    opts = model._meta
-    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-    return f"{url}?{urlencode(params)}" if params else url
+    url = _site_url(model._meta, "changelist") or ""
+    return f"{url}?{urlencode(params)}" if params and url else url
 
 
 def pretty_json(value) -> SafeString | str:

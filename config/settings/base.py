@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "apps.followers",
     "apps.transactions",
     "apps.backoffice",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "apps.portal",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +84,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a one-time code (the operator portal).
+    "django_otp.middleware.OTPMiddleware",
+    # Portal sessions expire when idle and after a fixed time (apps.portal.middleware).
+    "apps.portal.middleware.PortalSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -297,6 +304,16 @@ COPYPOOL_STATS_NEW_DAYS = checked_days("COPYPOOL_STATS_NEW_DAYS", 7, least=0)
 COPYPOOL_RECONCILE_RETRY_WAIT_SECONDS = 0.5
 
 # Failed admin logins are rate limited (django-axes).
+# The operator portal (/portal/): sessions end after this long without a request, and in
+# any case this long after signing in; invitations go out by e-mail (the console in
+# development).
+PORTAL_SESSION_IDLE_SECONDS = env.int("COPYPOOL_PORTAL_SESSION_IDLE_SECONDS", default=30 * 60)
+PORTAL_SESSION_MAX_SECONDS = env.int("COPYPOOL_PORTAL_SESSION_MAX_SECONDS", default=12 * 3600)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CopyStake <no-reply@copystake.local>")
+# The issuer name authenticator apps show beside the portal's codes.
+OTP_TOTP_ISSUER = "CopyStake portal"
+
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
