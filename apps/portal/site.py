@@ -77,7 +77,7 @@ class OperatorPortalSite(admin.AdminSite):
         return response
 
     def get_urls(self):
-        from apps.portal import views
+        from apps.portal import auth_views, views
 
         def wrap(view, cacheable=False):
             return self.admin_view(view, cacheable)
@@ -86,10 +86,10 @@ class OperatorPortalSite(admin.AdminSite):
             path("configuration/", wrap(views.configuration_view), name="configuration"),
             path("keys/", wrap(views.keys_view), name="keys"),
             path("conformance/", wrap(views.conformance_view), name="conformance"),
-            path("two-factor/", views.two_factor_view, name="two_factor"),
-            path("invite/<str:token>/", views.invite_view, name="invite"),
-            path("view-as/stop/", views.view_as_stop_view, name="view_as_stop"),
-            path("view-as/<int:operator_id>/", views.view_as_view, name="view_as"),
+            path("two-factor/", auth_views.two_factor_view, name="two_factor"),
+            path("invite/<str:token>/", auth_views.invite_view, name="invite"),
+            path("view-as/stop/", auth_views.view_as_stop_view, name="view_as_stop"),
+            path("view-as/<int:operator_id>/", auth_views.view_as_view, name="view_as"),
         ]
         # No "view on site" redirect (``r/<content type>/<id>/``): it would answer for any
         # object of any operator.
