@@ -7,6 +7,8 @@ operator API served by ``live_server``, and CopyStake's callbacks to a real HTTP
 (``FakeOperatorServer``) that knows only the secret from before the rotation.
 """
 
+import os
+import threading
 from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
@@ -14,7 +16,7 @@ from unittest import mock
 import httpx
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -310,6 +312,55 @@ def test_rotate_keys_locks_the_operator_row():
     with CaptureQueriesContext(connection) as queries:
         operator_rotate_keys(operator=operator, overlap=DEFAULT_ROTATION_OVERLAP)
     assert any("FOR UPDATE" in query["sql"] for query in queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rotation_started_while_another_commits_waits_for_it_and_is_refused():
+    if connection.vendor != "postgresql" and not os.environ.get("COPYPOOL_REQUIRE_SERVICES"):
+        pytest.skip("row-level locks need PostgreSQL (set DATABASE_URL)")
+    # given: a first rotation that has locked and changed the row but not committed yet
+    operator, _ = make_operator()
+    holding, proceed = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                outcomes["first"] = operator_rotate_keys(
+                    operator=Operator.objects.get(pk=operator.pk), overlap=timedelta(hours=1)
+                )
+                holding.set()
+                proceed.wait(5)
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            holding.wait(5)
+            outcomes["second"] = operator_rotate_keys(
+                operator=Operator.objects.get(pk=operator.pk), overlap=timedelta(hours=1)
+            )
+        except ValidationError as error:
+            outcomes["second"] = error
+        finally:
+            connections.close_all()
+
+    a, b = threading.Thread(target=first), threading.Thread(target=second)
+    a.start()
+    b.start()
+    holding.wait(5)
+    # when: the second tries while the first holds the row, then the first commits
+    b.join(0.5)
+    proceed.set()
+    a.join(10)
+    b.join(10)
+    # then: the second waited for the lock, saw the open window and changed nothing
+    assert isinstance(outcomes["second"], ValidationError)
+    first_keys = outcomes["first"]
+    assert isinstance(first_keys, dict)
+    saved = Operator.objects.get(pk=operator.pk)
+    assert saved.api_key_digest == api_key_digest(first_keys["api_key"])
+    assert saved.secret_key == first_keys["secret_key"]
 
 
 @pytest.mark.django_db
