@@ -97,7 +97,10 @@ class OperatorSignatureAuthentication(BaseAuthentication):
         setattr(django_request, _OPERATOR_ATTR, operator)
 
         signature = _header(django_request, SIGNATURE_HEADER)
-        valid = copystake_verify(operator.secret_key, raw_body, signature)
+        # During a rotation's overlap window the replaced secret signs validly too.
+        valid = any(
+            copystake_verify(secret, raw_body, signature) for secret in operator.inbound_secrets()
+        )
         setattr(django_request, _SIGNATURE_ATTR, valid)
         if not valid:
             raise exceptions.AuthenticationFailed(

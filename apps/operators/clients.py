@@ -252,7 +252,7 @@ def callback_signed(operator: Operator, name: str, body: bytes) -> PreparedCall:
     headers = {
         "Content-Type": "application/json",
         "X-API-KEY": operator.operator_api_key,
-        "X-REQUEST-SIGNATURE": copystake_signature(operator.secret_key, body),
+        "X-REQUEST-SIGNATURE": copystake_signature(operator.outbound_secret(), body),
     }
     return PreparedCall(
         endpoint=name,

@@ -1,5 +1,6 @@
 import hashlib
 import ipaddress
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -7,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from apps.core.errors import ErrorCode
@@ -63,6 +65,12 @@ class Operator(models.Model):
     operator_api_key = EncryptedTextField()
     # Issued by CopyStake; signs X-REQUEST-SIGNATURE both ways.
     secret_key = EncryptedTextField()
+    # A rotation with an overlap window (``operator_rotate_keys``): until
+    # ``rotation_overlap_until`` the replaced API key and secret are accepted inbound too, and
+    # outbound calls are still signed with the replaced secret (``outbound_secret``).
+    previous_api_key_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    previous_secret_key = EncryptedTextField(blank=True, default="")
+    rotation_overlap_until = models.DateTimeField(null=True, blank=True)
     wallet_client_id = models.CharField(max_length=200)
     wallet_secret = EncryptedTextField()
 
@@ -140,7 +148,13 @@ class Operator(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(
-        excluded_fields=["operator_api_key", "secret_key", "wallet_secret", "test_follower_token"],
+        excluded_fields=[
+            "operator_api_key",
+            "secret_key",
+            "previous_secret_key",
+            "wallet_secret",
+            "test_follower_token",
+        ],
         get_user=staff_history_user,
     )
 
@@ -173,12 +187,33 @@ class Operator(models.Model):
 
     masked_operator_api_key = masked("operator_api_key")
     masked_secret_key = masked("secret_key")
+    masked_previous_secret_key = masked("previous_secret_key")
     masked_wallet_secret = masked("wallet_secret")
     masked_test_follower_token = masked("test_follower_token")
 
     @property
     def masked_api_key(self) -> str:
         return "•" * 6 + self.api_key_hint if self.api_key_hint else ""
+
+    def rotation_in_overlap(self, now: datetime | None = None) -> bool:
+        """Whether a key rotation's overlap window is open: the replaced key and secret still
+        work until ``rotation_overlap_until``."""
+        deadline = self.rotation_overlap_until
+        return deadline is not None and deadline > (now or timezone.now())
+
+    def inbound_secrets(self, now: datetime | None = None) -> list[str]:
+        """The secrets an inbound signature may be made with: the current one, and the
+        replaced one while the overlap window is open."""
+        if self.previous_secret_key and self.rotation_in_overlap(now):
+            return [self.secret_key, self.previous_secret_key]
+        return [self.secret_key]
+
+    def outbound_secret(self, now: datetime | None = None) -> str:
+        """The secret CopyStake signs its calls to the operator with: during an overlap window
+        the replaced one (the one the operator's deployed system knows), else the current."""
+        if self.previous_secret_key and self.rotation_in_overlap(now):
+            return self.previous_secret_key
+        return self.secret_key
 
     def allows_ip(self, address: str | None) -> bool:
         """Any address when the allowlist is empty; otherwise only those its readable entries

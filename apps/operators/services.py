@@ -9,10 +9,12 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.core.errors import ErrorCode
@@ -35,6 +37,17 @@ LIMIT_FIELDS = frozenset(
 )
 CREDENTIALS = ("api_key", "operator_api_key", "secret_key", "wallet_secret")
 MAX_CREDENTIAL_LENGTH = 256
+# How long the replaced inbound key and signing secret keep working after operator_rotate_keys.
+MAX_ROTATION_OVERLAP = timedelta(days=7)
+DEFAULT_ROTATION_OVERLAP = timedelta(hours=24)
+ROTATION_FIELDS = (
+    "api_key_digest",
+    "api_key_hint",
+    "secret_key",
+    "previous_api_key_digest",
+    "previous_secret_key",
+    "rotation_overlap_until",
+)
 
 
 def _generate(which: str) -> str:
@@ -121,15 +134,107 @@ def operator_rotate_credential(*, operator: Operator, which: str) -> str:
     if which not in CREDENTIALS:
         raise ValidationError(f"Unknown credential {which!r}; one of {', '.join(CREDENTIALS)}")
     value = _generate(which)
+    # Immediate means immediate: a replaced value kept by a rotation's overlap window stops
+    # working too (e.g. a leaked key), while the other credential's window runs on.
     if which == "api_key":
         _set_api_key(operator, value)
-        fields = ["api_key_digest", "api_key_hint"]
+        operator.previous_api_key_digest = ""
+        fields = ["api_key_digest", "api_key_hint", "previous_api_key_digest"]
+    elif which == "secret_key":
+        operator.secret_key = value
+        operator.previous_secret_key = ""
+        fields = ["secret_key", "previous_secret_key"]
     else:
         setattr(operator, which, value)
         fields = [which]
+    if (
+        not operator.previous_api_key_digest
+        and not operator.previous_secret_key
+        and operator.rotation_overlap_until is not None
+    ):
+        operator.rotation_overlap_until = None
+        fields.append("rotation_overlap_until")
     operator.full_clean()
     operator.save(update_fields=[*fields, "updated_at"])
     return value
+
+
+def _locked(operator: Operator) -> Operator:
+    """The operator's row, locked for this transaction and read afresh."""
+    return Operator.objects.select_for_update().get(pk=operator.pk)
+
+
+def _refresh_rotation(operator: Operator, source: Operator) -> None:
+    for field in ROTATION_FIELDS:
+        setattr(operator, field, getattr(source, field))
+
+
+@transaction.atomic
+def operator_rotate_keys(
+    *, operator: Operator, overlap: timedelta = DEFAULT_ROTATION_OVERLAP
+) -> dict[str, str]:
+    """Replace the inbound API key and the signing secret together, with an overlap window.
+
+    Returns ``{"api_key": ..., "secret_key": ...}``, the new plain values (shown this once
+    only). Until ``now + overlap`` the replaced key and secret are accepted inbound as well as
+    the new ones, and CopyStake keeps signing its calls to the operator with the replaced
+    secret (``Operator.outbound_secret``); after it, or after ``operator_finish_rotation``,
+    only the new ones work. ``overlap`` of zero replaces both at once, keeping nothing.
+
+    Raises ``ValidationError``, changing nothing, when ``overlap`` is outside 0 to
+    ``MAX_ROTATION_OVERLAP`` or when a rotation's window is still open.
+    """
+    if not isinstance(overlap, timedelta) or not timedelta(0) <= overlap <= MAX_ROTATION_OVERLAP:
+        raise ValidationError(
+            {"overlap": f"must be between 0 and {MAX_ROTATION_OVERLAP.days} days"}
+        )
+    locked = _locked(operator)
+    now = timezone.now()
+    if locked.rotation_in_overlap(now):
+        deadline = timezone.localtime(locked.rotation_overlap_until).isoformat(timespec="seconds")
+        raise ValidationError(f"Finish the rotation in progress first (until {deadline}).")
+    credentials = {"api_key": _generate("api_key"), "secret_key": _generate("secret_key")}
+    if overlap:
+        locked.previous_api_key_digest = locked.api_key_digest
+        locked.previous_secret_key = locked.secret_key
+        locked.rotation_overlap_until = now + overlap
+    else:
+        locked.previous_api_key_digest = ""
+        locked.previous_secret_key = ""
+        locked.rotation_overlap_until = None
+    _set_api_key(locked, credentials["api_key"])
+    locked.secret_key = credentials["secret_key"]
+    locked.full_clean()
+    locked.save(update_fields=[*ROTATION_FIELDS, "updated_at"])
+    _refresh_rotation(operator, locked)
+    operator.updated_at = locked.updated_at
+    return credentials
+
+
+@transaction.atomic
+def operator_finish_rotation(*, operator: Operator) -> Operator:
+    """End a rotation's overlap window now: only the new key and secret work from here on
+    (and outbound calls are signed with the new secret). Does nothing when none is open."""
+    locked = _locked(operator)
+    if (
+        locked.previous_api_key_digest
+        or locked.previous_secret_key
+        or locked.rotation_overlap_until is not None
+    ):
+        locked.previous_api_key_digest = ""
+        locked.previous_secret_key = ""
+        locked.rotation_overlap_until = None
+        locked.save(
+            update_fields=[
+                "previous_api_key_digest",
+                "previous_secret_key",
+                "rotation_overlap_until",
+                "updated_at",
+            ]
+        )
+        operator.updated_at = locked.updated_at
+    _refresh_rotation(operator, locked)
+    return operator
 
 
 @transaction.atomic
