@@ -96,7 +96,7 @@ def portal_list_filter(model: type[models.Model], filters) -> list:
             fitted.append(spec)
             continue
         if isinstance(spec, type) and spec.__name__ == "CurrencyFilter":
-            fitted.append(_currency_filter(spec.parameter_name))
+            fitted.append(_currency_filter(spec.parameter_name))  # type: ignore[attr-defined]
             continue
         fitted.append(spec)
     return fitted

@@ -154,7 +154,7 @@ def keys_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "may_rotate": may_rotate,
             "operator": operator,
-            "in_overlap": operator.rotation_in_overlap(),  # type: ignore[attr-defined]
+            "in_overlap": operator.rotation_in_overlap(),
         },
     )
 

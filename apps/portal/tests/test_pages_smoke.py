@@ -29,6 +29,7 @@ def test_admin_sees_every_page_of_their_operator(client):
         reverse("portal:transactions_dailysettlement_changelist"),
         reverse("portal:transactions_invoice_changelist"),
         reverse("portal:configuration"),
+        reverse("portal:keys"),
         reverse("portal:conformance"),
     ]
     for page in pages:
