@@ -134,3 +134,33 @@ def test_an_operator_admin_rotates_the_key_and_secret(open_page, live_server, de
     _shot(page, "portal-07-keys-finished")
     demo.operator.refresh_from_db()
     assert not demo.operator.rotation_in_overlap()
+
+
+def test_staff_view_the_portal_as_an_operator_read_only_and_audited(open_page, live_server, demo):
+    from apps.backoffice.models import StaffAction
+    from apps.backoffice.tests.admin_world import staff_user
+
+    user = staff_user("ops", "Operations")
+    user.set_password(PASSWORD)
+    user.save()
+    page = open_page(1280)
+    page.goto(f"{live_server.url}/admin/login/?next=/portal/view-as/{demo.operator.pk}/")
+    page.fill("#id_username", "ops")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("[data-testid=portal-view-as]")
+    page.fill("textarea[name=reason]", "Ticket 1234: the operator asks about a payout")
+    page.click("[data-testid=view-as-start]")
+    page.wait_for_selector("[data-testid=portal-dashboard]")
+    assert "nothing can be changed here" in page.inner_text("[data-testid=portal-bar]")
+    assert _fits(page)
+    _shot(page, "portal-08-staff-view-as")
+    audit = StaffAction.objects.get(action="portal_view_as")
+    assert (audit.username, audit.target_id) == ("ops", str(demo.operator.pk))
+    assert audit.reason == "Ticket 1234: the operator asks about a payout"
+    # read-only: the configuration shows, without a save button
+    page.goto(f"{live_server.url}/portal/configuration/")
+    page.wait_for_selector("[data-testid=portal-configuration]")
+    assert page.locator("[data-testid=configuration-save]").count() == 0
+    page.click("[data-testid=view-as-stop]")
+    page.wait_for_url(f"{live_server.url}/admin/")
