@@ -162,5 +162,17 @@ def test_staff_view_the_portal_as_an_operator_read_only_and_audited(open_page, l
     page.goto(f"{live_server.url}/portal/configuration/")
     page.wait_for_selector("[data-testid=portal-configuration]")
     assert page.locator("[data-testid=configuration-save]").count() == 0
+    # the lists and a pool's page on a tablet
+    page.set_viewport_size({"width": TABLET[0], "height": TABLET[1]})
+    page.goto(f"{live_server.url}/portal/transactions/transaction/")
+    page.wait_for_selector("#result_list")
+    _shot(page, "portal-09-transactions-tablet")
+    assert _fits(page)
+    page.goto(f"{live_server.url}/portal/pools/pool/")
+    page.wait_for_selector("#result_list")
+    page.click("#result_list tbody tr:first-child th a, #result_list tbody tr:first-child td a")
+    page.wait_for_selector("#content-main")
+    _shot(page, "portal-10-pool-tablet")
+    assert _fits(page)
     page.click("[data-testid=view-as-stop]")
     page.wait_for_url(f"{live_server.url}/admin/")

@@ -21,6 +21,12 @@ def test_admin_sees_every_page_of_their_operator(client):
         reverse("portal:streamers_streamer_changelist"),
         reverse("portal:streamers_streamer_change", args=[world.streamers[0].pk]),
         reverse("portal:followers_follower_changelist"),
+        reverse("portal:followers_follower_change", args=[world.positions[0].follower_id]),
+        reverse("portal:followers_position_change", args=[world.positions[0].pk]),
+        reverse(
+            "portal:streamers_stream_change", args=[world.pools[0].streamer.streams.first().pk]
+        ),
+        reverse("portal:transactions_dailysettlement_changelist") + "?currency=USD",
         reverse("portal:followers_position_changelist"),
         reverse("portal:transactions_transaction_changelist"),
         reverse("portal:transactions_transaction_change", args=[world.transactions[0].pk]),
@@ -36,3 +42,5 @@ def test_admin_sees_every_page_of_their_operator(client):
         response = client.get(page)
         assert response.status_code == 200, (page, response.status_code)
         assert b"Alpha" in response.content, page
+        # every link stays in the portal: none leads into the staff back office
+        assert b'href="/admin/' not in response.content, page
