@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest
 
@@ -80,9 +81,33 @@ def _currency_filter(parameter: str) -> type[admin.SimpleListFilter]:
     return ScopedCurrencyFilter
 
 
+# Filters of the staff pages whose choices are fixed in code (never read from a table): used
+# as they are. Any other ``SimpleListFilter`` may draw its choices from every operator's rows
+# (the invoices' month filter did), so the portal keeps only the choices that select some of
+# the page's own rows (``_choices_from_own_rows``).
+FIXED_CHOICE_FILTERS = {"EndpointFilter", "FollowerCallsFilter", "ResolutionFilter", "StaleFilter"}
+
+
+def _choices_from_own_rows(spec: type[admin.SimpleListFilter]) -> type[admin.SimpleListFilter]:
+    class OwnRowsFilter(spec):  # type: ignore[valid-type,misc]
+        def lookups(self, request, model_admin):
+            own = model_admin.get_queryset(request)
+            kept = []
+            probe = spec.__new__(spec)  # the filter as applied with one value, unbuilt
+            for value, label in super().lookups(request, model_admin) or ():
+                probe.used_parameters = {self.parameter_name: value}
+                if probe.queryset(request, own).exists():
+                    kept.append((value, label))
+            return kept
+
+    OwnRowsFilter.__name__ = OwnRowsFilter.__qualname__ = f"Own{spec.__name__}"
+    return OwnRowsFilter
+
+
 def portal_list_filter(model: type[models.Model], filters) -> list:
     """The staff page's filters, fit for one operator: no operator filter, related filters
-    limited to the page's own rows, currency choices from those rows."""
+    limited to the page's own rows, currency choices from those rows, and any other choice
+    not fixed in code only when it selects some of those rows."""
     fitted: list[Any] = []
     for spec in filters:
         name = spec[0] if isinstance(spec, tuple) else spec
@@ -95,9 +120,13 @@ def portal_list_filter(model: type[models.Model], filters) -> list:
                 continue
             fitted.append(spec)
             continue
-        if isinstance(spec, type) and spec.__name__ == "CurrencyFilter":
-            fitted.append(_currency_filter(spec.parameter_name))  # type: ignore[attr-defined]
-            continue
+        if isinstance(spec, type) and issubclass(spec, admin.SimpleListFilter):
+            if spec.__name__ == "CurrencyFilter":
+                fitted.append(_currency_filter(str(spec.parameter_name)))
+                continue
+            if spec.__name__ not in FIXED_CHOICE_FILTERS:
+                fitted.append(_choices_from_own_rows(spec))
+                continue
         fitted.append(spec)
     return fitted
 
@@ -144,6 +173,14 @@ class PortalAdminMixin(ModelAdminMixin):
         portal = portal_context(request)
         return portal is not None and (portal.may_act("export") or portal.is_staff_view)
 
+    def get_export_queryset(self, request):
+        # import-export builds the changelist from the query string and lets a filter that
+        # does not apply (``?streamer=`` on positions) through as a server error.
+        try:
+            return super().get_export_queryset(request)  # type: ignore[misc]
+        except IncorrectLookupParameters as error:
+            raise BadRequest("This export's filter does not apply to these rows") from error
+
     def get_staff_actions(self, request: HttpRequest) -> list[StaffActionSpec]:
         portal = portal_context(request)
         if portal is None or not portal.may_act_on_review:
@@ -168,6 +205,12 @@ class PortalAdminMixin(ModelAdminMixin):
         return inlines
 
     def history_view(self, request, object_id, extra_context=None):
+        raise Http404("No change history in the portal")
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # django-simple-history's page of one historical version reads the history table
+        # directly, not ``get_queryset``: it showed any operator's row to anyone who may view
+        # the page. No history in the portal, so none of it.
         raise Http404("No change history in the portal")
 
 
