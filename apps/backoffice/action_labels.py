@@ -62,6 +62,14 @@ RECORDED_LABELS: dict[str, str] = {
     "portal_keys_rotate": "Portal: rotate key and secret",
     "portal_keys_finish_rotation": "Portal: finish key rotation",
     "portal_conformance_check": "Portal: run conformance check",
+    # the portal's people, by staff (apps.portal.staff_admin)
+    "portal_invite_create": "Invite to the operator portal",
+    "portal_invite_revoke": "Revoke portal invitation",
+    "portal_user_deactivate": "Deactivate portal user",
+    "portal_user_reactivate": "Reactivate portal user",
+    "portal_user_grant_review": "Grant portal user review actions",
+    "portal_user_withdraw_review": "Withdraw portal user review actions",
+    "portal_user_reset_two_factor": "Reset portal user two-factor",
 }
 
 

@@ -24,6 +24,10 @@ VIEW_MODELS = {
         "receipt",
     ],
     "backoffice": ["staffaction", "reviewitem", "withdrawallock"],
+    # The operator portal's people, invitations and authenticator devices (never their keys):
+    # inviting, revoking, granting and resetting are operations actions.
+    "portal": ["operatoruser", "portalinvite"],
+    "otp_totp": ["totpdevice"],
 }
 VIEW = [f"{app}.view_{model}" for app, models in VIEW_MODELS.items() for model in models]
 # CopyStake's fees and invoices: every group sees them; Finance sees the journal too, adds fee

@@ -17,22 +17,38 @@ from apps.operators.models import Operator
 from apps.portal import services
 from apps.portal.context import is_verified, membership
 from apps.portal.forms import DeviceConfirmForm, InviteAcceptForm, ReasonForm
+from apps.portal.roles import TWO_FACTOR_REQUIRED
 from apps.portal.views import _page
 
 
 # --- two-factor enrolment -------------------------------------------------------------------
 @never_cache
 def two_factor_view(request: HttpRequest) -> HttpResponse:
-    """Enrol an authenticator app: scan the code, type one code to confirm. Reached signed in
-    with the password (an operator admin must, before anything else; others may)."""
+    """Two-factor sign-in: the state of it for a person signed in with their code, else
+    enrolment (scan the code, type one code to confirm). An operator admin must enrol before
+    anything else; others may, or skip for now."""
     from django_otp import login as otp_login
     from django_otp import user_has_device
 
     member = membership(request.user)
     if member is None:
         return HttpResponseRedirect(reverse("portal:login"))
-    if user_has_device(member.user) and not is_verified(request.user):
+    has_device = user_has_device(member.user)
+    if has_device and not is_verified(request.user):
         return HttpResponseRedirect(reverse("portal:login"))
+    required = member.role in TWO_FACTOR_REQUIRED
+    if has_device and request.method != "POST" and "new" not in request.GET:
+        return _page(
+            request,
+            "portal/two_factor.html",
+            {
+                "title": "Two-factor sign-in",
+                "member": member,
+                "enrolled": True,
+                "required": required,
+                "devices": services.totp_devices(user=member.user),
+            },
+        )
     device = services.totp_device_pending(user=member.user)
     form = DeviceConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -50,6 +66,9 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
             "qr_svg": services.totp_qr_data_uri(device),
             "secret": services.totp_secret_text(device),
             "member": member,
+            "enrolled": False,
+            "replacing": has_device,
+            "required": required,
         },
     )
 

@@ -63,7 +63,11 @@ def membership(user) -> OperatorUser | None:
 def is_verified(user) -> bool:
     """Signed in with a one-time code (django-otp's middleware adds ``is_verified``)."""
     check = getattr(user, "is_verified", None)
-    return bool(check()) if check is not None else False
+    if check is not None:
+        return bool(check())
+    # Signed in on this very request: the user object is the sign-in form's, which django-otp
+    # gave the device the code matched (its middleware adds ``is_verified`` from the next one).
+    return getattr(user, "otp_device", None) is not None
 
 
 def needs_two_factor(member: OperatorUser) -> bool:

@@ -17,6 +17,11 @@ STAFF_REFUSED = (
 )
 
 
+DEACTIVATED = (
+    "This account was deactivated. Ask your operator's CopyStake contact if you need access again."
+)
+
+
 class PortalAuthenticationForm(OTPAuthenticationFormMixin, AuthenticationForm):
     """Username, password and, for those with a device, the one-time code, in one form.
 
@@ -41,14 +46,29 @@ class PortalAuthenticationForm(OTPAuthenticationFormMixin, AuthenticationForm):
         if user.is_staff:
             raise ValidationError(STAFF_REFUSED, code="staff")
         if membership(user) is None:
+            member = getattr(user, "operator_membership", None)
+            if member is not None and not member.is_active:
+                raise ValidationError(DEACTIVATED, code="deactivated")
             raise ValidationError(
                 "This account has no access to an operator portal.", code="no_membership"
             )
 
     def clean(self):
+        from django_otp import devices_for_user, user_has_device
+
         cleaned = super().clean()
+        user = self.get_user()
+        if user is None or not user_has_device(user):
+            # No authenticator yet: the password alone signs in; an operator admin is then
+            # kept on the enrolment page until they have one (``PortalSessionMiddleware``).
+            return cleaned
+        if not self.cleaned_data.get("otp_device"):
+            # One authenticator per person (enrolling a new one removes the old): the code
+            # is checked against that one, so the page asks for no choice of device.
+            device = next(devices_for_user(user, confirmed=True))
+            self.cleaned_data["otp_device"] = device.persistent_id
         try:
-            self.clean_otp(self.get_user())
+            self.clean_otp(user)
         except ValidationError:
             user_login_failed.send(
                 sender=__name__,

@@ -336,3 +336,60 @@ def totp_secret_text(device: Any) -> str:
 
     text = b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+# --- staff: operator users and invitations (the back office's confirmed actions) -------------
+INVITE_STATES = ("open", "accepted", "revoked", "expired")
+
+
+def invite_state(invite: PortalInvite) -> str:
+    """``open``, ``accepted``, ``revoked`` or ``expired``: what became of an invitation."""
+    if invite.accepted_at is not None:
+        return "accepted"
+    if invite.revoked_at is not None:
+        return "revoked"
+    return "open" if invite.expires_at > timezone.now() else "expired"
+
+
+def invite_revoke_open(*, invite: PortalInvite) -> PortalInvite:
+    """Revoke an invitation still open; refused (nothing changes) once it was accepted,
+    revoked or has expired."""
+    state = invite_state(invite)
+    if state != "open":
+        raise ValidationError(f"This invitation is {state}: there is nothing to revoke.")
+    return invite_revoke(invite=invite)
+
+
+def operator_user_set_active(*, member: OperatorUser, active: bool) -> OperatorUser:
+    """Let a person sign in again, or not: off takes effect on their next request (every
+    portal page asks ``membership``, which reads this flag)."""
+    if member.is_active == active:
+        raise ValidationError(f"Already {'active' if active else 'deactivated'}.")
+    member.is_active = active
+    member.save(update_fields=["is_active"])
+    return member
+
+
+def operator_user_set_review(*, member: OperatorUser, allowed: bool) -> OperatorUser:
+    """Grant or withdraw "may retry and resolve review items" in the portal."""
+    if member.may_act_on_review == allowed:
+        raise ValidationError(f"Already {'granted' if allowed else 'not granted'}.")
+    member.may_act_on_review = allowed
+    member.save(update_fields=["may_act_on_review"])
+    return member
+
+
+def totp_reset(*, user: User) -> int:
+    """Remove every authenticator device of ``user``: they enrol a new one at their next
+    sign-in (an operator admin must before seeing any page). How many were removed."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    deleted, _ = TOTPDevice.objects.filter(user=user).delete()
+    return int(deleted)
+
+
+def totp_devices(*, user: User | AnonymousUser) -> list[Any]:
+    """The user's confirmed authenticator devices (for the page that shows the state)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return list(TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk"))

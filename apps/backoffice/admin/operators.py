@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from apps.backoffice import resend
@@ -326,6 +327,7 @@ class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
         "created_at",
         "updated_at",
         "staff_actions_taken",
+        "portal_view_as",
     )
 
     def get_fieldsets(self, request, obj=None):
@@ -380,6 +382,7 @@ class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
                 },
             ),
             (None, {"fields": ("change_reason", ("created_at", "updated_at"))}),
+            ("Operator portal", {"fields": ("portal_view_as",)}),
             ("Staff actions", {"fields": ("staff_actions_taken",)}),
         )
 
@@ -500,6 +503,15 @@ class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
     @admin.display(description="Staff actions")
     def staff_actions_taken(self, operator: Operator):
         return staff_actions_panel(operator)
+
+    @admin.display(description="Portal")
+    def portal_view_as(self, operator: Operator):
+        # By URL name: the portal is a layer above the back office (never imported here).
+        return format_html(
+            '<a class="button" href="{}" data-testid="portal-view-as-link">View the portal as '
+            "this operator</a> (read-only; you give a reason, kept in the audit log)",
+            reverse("portal:view_as", args=[operator.pk]),
+        )
 
 
 # --- conformance runs -------------------------------------------------------------------

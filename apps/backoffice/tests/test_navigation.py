@@ -95,9 +95,17 @@ def test_operations_sees_its_work_and_no_exports_nor_sandbox():
         "Search",
     ]
     assert nav["Finance"] == ["Transactions", "Daily settlements", "Invoices", "Fee schedules"]
-    assert nav["Integrations"] == ["Operators", "Call log", "Reconciliation", "Conformance runs"]
-    # no users, groups, schedules or login attempts: only the staff actions
-    assert nav["Administration"] == ["Staff actions"]
+    assert nav["Integrations"] == [
+        "Operators",
+        "Call log",
+        "Reconciliation",
+        "Conformance runs",
+        "Operator portal users",
+        "Operator portal invites",
+    ]
+    # no users, groups, schedules or login attempts: the staff actions, and the portal's
+    # authenticator devices (never their keys)
+    assert nav["Administration"] == ["Staff actions", "Two-factor devices"]
 
 
 def test_finance_sees_exports_and_the_journal():
