@@ -1,7 +1,9 @@
 """Selectors behind the back office's dashboard and withdrawal-lock page.
 
 Every figure is one indexed query, whatever the size of the ledger; demo (play-money) pools
-and transactions are left out of every money figure.
+and transactions are left out of every money figure. Given an ``operator`` (the operator
+portal), every figure counts that operator's rows only, filtered in the same queries; without
+one, everybody's (the staff dashboard).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from apps.transactions.models import Discrepancy, ReconciliationRun
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
+
+    from apps.operators.models import Operator
 
 DEFAULT_STALE_LOCK_AFTER = timedelta(hours=12)
 
@@ -103,7 +107,9 @@ def pools_with_members(queryset: QuerySet[Pool] | None = None) -> QuerySet[PoolW
     )
 
 
-def withdrawal_locks(*, include_demo: bool = False) -> QuerySet[LockedPool]:
+def withdrawal_locks(
+    *, include_demo: bool = False, operator: Operator | None = None
+) -> QuerySet[LockedPool]:
     """Streamers whose balance is locked: ``lock_state == locked`` and the pool not closed,
     oldest lock first, annotated as ``pools_with_members`` plus ``has_live_stream``."""
     queryset = Pool.objects.filter(lock_state=Pool.LockState.LOCKED).exclude(
@@ -111,6 +117,8 @@ def withdrawal_locks(*, include_demo: bool = False) -> QuerySet[LockedPool]:
     )
     if not include_demo:
         queryset = queryset.filter(is_demo=False)
+    if operator is not None:
+        queryset = queryset.filter(operator=operator)
     return pools_with_members(queryset).annotate(
         has_live_stream=Exists(
             Stream.objects.filter(streamer=OuterRef("streamer_id"), status=Stream.Status.LIVE)
@@ -152,15 +160,24 @@ class Dashboard:
     stale_locks: int
     transactions_unknown: int
     review_waiting: int
-    open_discrepancies: int
+    # CopyStake's own checks: None on an operator's dashboard.
+    open_discrepancies: int | None
     last_reconciliation: ReconciliationRun | None
     pooled_value: dict[str, list[tuple[datetime, Decimal]]] = field(default_factory=dict)
     chart_since: datetime | None = None
     chart_bucket: str = "hour"
 
 
+def _real_snapshots(*, since: datetime, operator: Operator | None) -> QuerySet[PoolSnapshot]:
+    """Snapshots of real (not demo) pools since ``since``, of ``operator``'s pools if given."""
+    snapshots = PoolSnapshot.objects.filter(taken_at__gte=since, pool__is_demo=False)
+    if operator is not None:
+        snapshots = snapshots.filter(pool__operator=operator)
+    return snapshots
+
+
 def pooled_value_series(
-    *, since: datetime, kind: str = "hour"
+    *, since: datetime, kind: str = "hour", operator: Operator | None = None
 ) -> dict[str, list[tuple[datetime, Decimal]]]:
     """Value held in (real) pools over time, per currency, from the pool snapshots.
 
@@ -176,7 +193,7 @@ def pooled_value_series(
     then per bucket and currency the sum of sums over the largest count.
     """
     inner = (
-        PoolSnapshot.objects.filter(taken_at__gte=since, pool__is_demo=False)
+        _real_snapshots(since=since, operator=operator)
         .annotate(bucket=Trunc("taken_at", kind), currency=F("pool__currency"))
         .values("bucket", "currency", "pool_id")
         .annotate(total=Sum("balance"), samples=Count("pk"))
@@ -209,13 +226,15 @@ def pooled_value_series(
 FINE_CHART_SPAN = timedelta(hours=6)
 
 
-def chart_bucket(*, since: datetime, now: datetime, days: int) -> str:
-    """Minutes while the history is young (a new deployment or the demo shows movement at
-    once), hours for a week, days beyond."""
+def chart_bucket(
+    *, since: datetime, now: datetime, days: int, operator: Operator | None = None
+) -> str:
+    """Minutes while the history is young (a new deployment, a new operator, or the demo
+    shows movement at once), hours for a week, days beyond."""
     if days > 7:
         return "day"
     first = (
-        PoolSnapshot.objects.filter(taken_at__gte=since, pool__is_demo=False)
+        _real_snapshots(since=since, operator=operator)
         .order_by("taken_at")
         .values_list("taken_at", flat=True)
         .first()
@@ -223,9 +242,13 @@ def chart_bucket(*, since: datetime, now: datetime, days: int) -> str:
     return "minute" if first is not None and now - first < FINE_CHART_SPAN else "hour"
 
 
-def dashboard_summary(*, chart_days: int = 7) -> Dashboard:
+def dashboard_summary(*, chart_days: int = 7, operator: Operator | None = None) -> Dashboard:
+    """The dashboard's figures and pooled-value chart: everybody's, or ``operator``'s only
+    (then without CopyStake's own checks, discrepancies and reconciliation runs)."""
     now = timezone.now()
     live_pools = Pool.objects.filter(is_demo=False).exclude(state=Pool.State.CLOSED)
+    if operator is not None:
+        live_pools = live_pools.filter(operator=operator)
     totals = [
         CurrencyTotal(currency=row["currency"], pools=row["pools"], value=row["value"] or ZERO)
         for row in live_pools.order_by()
@@ -241,13 +264,14 @@ def dashboard_summary(*, chart_days: int = 7) -> Dashboard:
         .count()
     )
     locks = (
-        withdrawal_locks()
+        withdrawal_locks(operator=operator)
         .order_by()
         .aggregate(total=Count("pk"), stale=Count("pk", filter=stale_lock_q(now=now)))
     )
-    review_waiting, transactions_unknown = review_open_figures(exclude_demo=True)
+    review_waiting, transactions_unknown = review_open_figures(exclude_demo=True, operator=operator)
     since = now - timedelta(days=chart_days)
-    bucket = chart_bucket(since=since, now=now, days=chart_days)
+    bucket = chart_bucket(since=since, now=now, days=chart_days, operator=operator)
+    staff = operator is None
     return Dashboard(
         open_pools=sum(t.pools for t in totals),
         value_by_currency=totals,
@@ -256,11 +280,15 @@ def dashboard_summary(*, chart_days: int = 7) -> Dashboard:
         stale_locks=locks["stale"],
         transactions_unknown=transactions_unknown,
         review_waiting=review_waiting,
-        open_discrepancies=Discrepancy.objects.filter(state=Discrepancy.State.OPEN).count(),
+        open_discrepancies=Discrepancy.objects.filter(state=Discrepancy.State.OPEN).count()
+        if staff
+        else None,
         last_reconciliation=ReconciliationRun.objects.select_related("operator")
         .order_by("-started_at")
-        .first(),
-        pooled_value=pooled_value_series(since=since, kind=bucket),
+        .first()
+        if staff
+        else None,
+        pooled_value=pooled_value_series(since=since, kind=bucket, operator=operator),
         chart_since=since,
         chart_bucket=bucket,
     )

@@ -5,8 +5,9 @@ chart (``statistics_view.dashboard_statistics``)."""
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.safestring import SafeString
 
-from apps.backoffice.dashboard import dashboard_summary
+from apps.backoffice.dashboard import Dashboard, dashboard_summary
 from apps.backoffice.models import ReviewItem, StaffAction, WithdrawalLock
 from apps.backoffice.statistics_view import dashboard_statistics
 from apps.core.admin_display import changelist_url
@@ -19,15 +20,20 @@ RECENT_ACTIONS = 8
 BUCKET_WORDS = {"minute": "per minute", "hour": "hourly", "day": "daily"}
 
 
-def dashboard_context(request: HttpRequest) -> dict:
-    summary = dashboard_summary(chart_days=7)
-    chart = line_chart(
+def pooled_value_chart(summary: Dashboard) -> SafeString:
+    """The pooled-value chart of a dashboard's summary (7 days, one line per currency)."""
+    return line_chart(
         [Series(currency, points) for currency, points in sorted(summary.pooled_value.items())],
         title=f"Value held in pools, last 7 days ({BUCKET_WORDS[summary.chart_bucket]} average)",
         width=1100,
         height=300,
         empty_text="No pool snapshots in the last 7 days",
     )
+
+
+def dashboard_context(request: HttpRequest) -> dict:
+    summary = dashboard_summary(chart_days=7)
+    chart = pooled_value_chart(summary)
     recent = []
     if request.user.has_perm("backoffice.view_staffaction"):
         recent = list(StaffAction.objects.order_by("-created_at", "-id")[:RECENT_ACTIONS])

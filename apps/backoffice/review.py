@@ -37,6 +37,8 @@ from apps.transactions.services import saga_retry_now
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from apps.operators.models import Operator
+
 Status = Transaction.Status
 Kind = Transaction.Kind
 
@@ -91,12 +93,17 @@ def queue_q(state: str = ALL) -> Q:
     return condition
 
 
-def review_open_figures(*, exclude_demo: bool = True) -> tuple[int, int]:
+def review_open_figures(
+    *, exclude_demo: bool = True, operator: Operator | None = None
+) -> tuple[int, int]:
     """(transactions waiting for review, transactions whose outcome is unknown): one count
-    over the queue's index. Every unknown transaction is in the queue, reviewed or not."""
+    over the queue's index. Every unknown transaction is in the queue, reviewed or not.
+    ``operator`` keeps that operator's transactions only (the operator portal)."""
     queue = Transaction.objects.filter(queue_q(ALL))
     if exclude_demo:
         queue = queue.filter(is_demo=False)
+    if operator is not None:
+        queue = queue.filter(operator=operator)
     figures = queue.aggregate(
         waiting=Count("pk", filter=NOT_REVIEWED),
         unknown=Count("pk", filter=Q(status=Status.UNKNOWN)),

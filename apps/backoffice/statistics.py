@@ -4,13 +4,15 @@ and worst streamers, and followers in pools over time.
 The figures themselves are never computed here: a streamer's page reads
 ``apps.transactions.statistics.records.track_records`` (every window in one call), the
 dashboard reads the ``StreamerRecord`` rows that ``records_refresh`` keeps. Demo pools count
-nowhere.
+nowhere. The dashboard's selectors take an optional ``operator`` (the operator portal): that
+operator's streamers and pools only, filtered in the same queries.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection
@@ -22,6 +24,9 @@ from apps.pools.models import Pool, PoolRollup, PoolSnapshot, StreamerRecord
 from apps.streamers.models import Stream, Streamer
 from apps.transactions.statistics.figures import DEFAULT_WINDOW, WINDOWS
 from apps.transactions.statistics.records import TrackRecord, track_records
+
+if TYPE_CHECKING:
+    from apps.operators.models import Operator
 
 RECENT_ROWS = 10
 LEADERS = 5
@@ -80,7 +85,7 @@ class Leaders:
     bottom: list[StreamerRecord]  # worst ROI first; never one of ``top``
 
 
-def week_leaders(*, limit: int = LEADERS) -> Leaders:
+def week_leaders(*, limit: int = LEADERS, operator: Operator | None = None) -> Leaders:
     """The ``limit`` best and worst 7-day ROIs among ranked records (not new, with an ROI).
 
     With fewer than ``2 x limit`` ranked streamers the bottom list holds the rest only, so no
@@ -89,6 +94,8 @@ def week_leaders(*, limit: int = LEADERS) -> Leaders:
     ranked = StreamerRecord.objects.filter(
         window=WEEK, is_new=False, roi__isnull=False
     ).select_related("streamer")
+    if operator is not None:
+        ranked = ranked.filter(streamer__operator=operator)
     top = list(ranked.order_by("-roi", "streamer_id")[:limit])
     bottom = list(
         ranked.exclude(pk__in=[r.pk for r in top]).order_by("roi", "-streamer_id")[:limit]
@@ -105,7 +112,11 @@ def retention_start(now: datetime) -> datetime:
 
 
 def followers_in_pools_series(
-    *, days: int, kind: str = "hour", now: datetime | None = None
+    *,
+    days: int,
+    kind: str = "hour",
+    now: datetime | None = None,
+    operator: Operator | None = None,
 ) -> list[tuple[datetime, int]]:
     """Followers in (real) pools over the last ``days``: per bucket of ``kind`` ("minute",
     "hour", "day"), each pool's latest reading of its members in the bucket, summed over the
@@ -117,21 +128,28 @@ def followers_in_pools_series(
     the raw rows took 1.7 s on PostgreSQL, over the rollups milliseconds. The current
     bucket is as fresh as the last ``statistics_task`` (every 5 minutes). Minutes (a young
     history, ``dashboard.chart_bucket``) read the snapshots while they are kept.
+    ``operator``: that operator's pools only.
     """
     now = now or timezone.now()
     since = now - timedelta(days=days)
     if kind == "minute" and since >= retention_start(now):
-        return _followers_from_snapshots(since=since, kind=kind)
-    return _followers_from_rollups(since=since, period="day" if kind == "day" else "hour")
+        return _followers_from_snapshots(since=since, kind=kind, operator=operator)
+    return _followers_from_rollups(
+        since=since, period="day" if kind == "day" else "hour", operator=operator
+    )
 
 
-def _followers_from_rollups(*, since: datetime, period: str) -> list[tuple[datetime, int]]:
+def _followers_from_rollups(
+    *, since: datetime, period: str, operator: Operator | None = None
+) -> list[tuple[datetime, int]]:
     floor = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     if period == "day":
         floor = floor.replace(hour=0)
+    rollups = PoolRollup.objects.filter(period=period, start__gte=floor, pool__is_demo=False)
+    if operator is not None:
+        rollups = rollups.filter(pool__operator=operator)
     rows = (
-        PoolRollup.objects.filter(period=period, start__gte=floor, pool__is_demo=False)
-        .values("start")
+        rollups.values("start")
         .annotate(members=Sum("members_close"))
         .order_by("start")
         .values_list("start", "members")
@@ -139,7 +157,9 @@ def _followers_from_rollups(*, since: datetime, period: str) -> list[tuple[datet
     return [(start, int(members or 0)) for start, members in rows]
 
 
-def _followers_from_snapshots(*, since: datetime, kind: str) -> list[tuple[datetime, int]]:
+def _followers_from_snapshots(
+    *, since: datetime, kind: str, operator: Operator | None = None
+) -> list[tuple[datetime, int]]:
     """One statement: per bucket and pool the time of the latest snapshot (the ORM), that
     snapshot's members (a join on the ``(pool, taken_at)`` index), summed per bucket in the
     database (one row a bucket comes back, whatever the number of pools).
@@ -147,9 +167,11 @@ def _followers_from_snapshots(*, since: datetime, kind: str) -> list[tuple[datet
     A bucket counts the pools read within it: the snapshot pass reads every open pool in one
     round, every few minutes, so an hour or a day sees them all, and a minute sees a round
     whole or not at all."""
+    snapshots = PoolSnapshot.objects.filter(taken_at__gte=since, pool__is_demo=False)
+    if operator is not None:
+        snapshots = snapshots.filter(pool__operator=operator)
     latest = (
-        PoolSnapshot.objects.filter(taken_at__gte=since, pool__is_demo=False)
-        .annotate(bucket=Trunc("taken_at", kind))
+        snapshots.annotate(bucket=Trunc("taken_at", kind))
         .values("bucket", "pool_id")
         .annotate(last=Max("taken_at"))
         .order_by()

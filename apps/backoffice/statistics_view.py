@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -31,6 +32,9 @@ from apps.pools.models import Pool, StreamerRecord
 from apps.streamers.models import Stream, Streamer
 from apps.transactions.statistics.figures import WINDOWS
 from apps.transactions.statistics.records import TrackRecord, stream_record
+
+if TYPE_CHECKING:
+    from apps.operators.models import Operator
 
 VIEW_STATISTICS = "streamers.view_streamer"
 VIEW_FOLLOWERS_CHART = "pools.view_pool"
@@ -229,22 +233,23 @@ def followers_range(request: HttpRequest) -> int:
     return days if days in FOLLOWERS_RANGES else 7
 
 
-def dashboard_statistics(request: HttpRequest, *, week_bucket: str) -> dict:
-    """The dashboard's leaders of the week and its followers-in-pools chart, for whoever may
-    see them; ``week_bucket`` is the pooled-value chart's bucket (reused for 7 days)."""
-    context: dict = {"followers_chart": None, "leaders": None}
-    user = request.user
-    if user.has_perm(VIEW_STATISTICS):
-        leaders: Leaders = week_leaders()
-        context["leaders"] = {
-            "top": _leader_rows(leaders.top),
-            "bottom": _leader_rows(leaders.bottom),
-        }
-    if user.has_perm(VIEW_FOLLOWERS_CHART):
-        days = followers_range(request)
-        bucket = week_bucket if days == 7 else "day"
-        points = followers_in_pools_series(days=days, kind=bucket)
-        context["followers_chart"] = line_chart(
+def leaders_panel(*, operator: Operator | None = None) -> dict:
+    """The week's best and worst streamers as table rows (``leaders_table.html``), links to
+    the streamer pages of the site being drawn; ``operator``'s streamers only if given."""
+    leaders: Leaders = week_leaders(operator=operator)
+    return {"top": _leader_rows(leaders.top), "bottom": _leader_rows(leaders.bottom)}
+
+
+def followers_chart_panel(
+    request: HttpRequest, *, week_bucket: str, operator: Operator | None = None
+) -> dict:
+    """The followers-in-pools chart over ``?followers_days=`` (``week_bucket`` for 7 days, the
+    pooled-value chart's) and its range switch; ``operator``'s pools only if given."""
+    days = followers_range(request)
+    bucket = week_bucket if days == 7 else "day"
+    points = followers_in_pools_series(days=days, kind=bucket, operator=operator)
+    return {
+        "followers_chart": line_chart(
             [Series("Followers", [(t, Decimal(n)) for t, n in points], color="#16a34a")],
             title=f"Followers in pools, last {days} days ({BUCKET_WORDS[bucket]})",
             width=1100,
@@ -252,11 +257,27 @@ def dashboard_statistics(request: HttpRequest, *, week_bucket: str) -> dict:
             value_format=whole_number,
             point_format=lambda v: f"{v:,.0f}",
             empty_text=f"No pool readings in the last {days} days",
-        )
-        context["followers_ranges"] = [
+        ),
+        "followers_ranges": [
             {"days": d, "url": f"?followers_days={d}", "current": d == days}
             for d in FOLLOWERS_RANGES
-        ]
+        ],
+    }
+
+
+def dashboard_statistics(
+    request: HttpRequest, *, week_bucket: str, operator: Operator | None = None
+) -> dict:
+    """The dashboard's leaders of the week and its followers-in-pools chart, for whoever may
+    see them (staff permissions); ``week_bucket`` is the pooled-value chart's bucket (reused
+    for 7 days). The operator portal, whose people have roles rather than permissions, asks
+    for the panels its roles allow (``leaders_panel``, ``followers_chart_panel``)."""
+    context: dict = {"followers_chart": None, "leaders": None}
+    user = request.user
+    if user.has_perm(VIEW_STATISTICS):
+        context["leaders"] = leaders_panel(operator=operator)
+    if user.has_perm(VIEW_FOLLOWERS_CHART):
+        context.update(followers_chart_panel(request, week_bucket=week_bucket, operator=operator))
     return context
 
 
