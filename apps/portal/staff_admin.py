@@ -117,6 +117,13 @@ class PortalInviteAdmin(StaffActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
     def get_changeform_initial_data(self, request):
         return {"role": Role.SUPPORT}
 
+    def add_view(self, request, form_url="", extra_context=None):
+        return super().add_view(
+            request,
+            form_url,
+            {"title": "Invite someone to an operator's portal", **(extra_context or {})},
+        )
+
     def save_model(self, request, obj, form, change):
         """Not a save: ``invite_create`` makes the invitation and sends the e-mail."""
         invitation = services.invite_create(

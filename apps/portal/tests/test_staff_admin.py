@@ -39,7 +39,10 @@ def reader(client):
 
 def test_inviting_sends_the_email_audits_and_shows_the_link_once(ops):
     operator = secret_operator("alpha")
-    assert ops.get(reverse(ADD)).status_code == 200
+    listing = ops.get(reverse("admin:portal_portalinvite_changelist")).content.decode()
+    assert 'data-testid="portal-invite-add"' in listing and "Invite someone" in listing
+    add = ops.get(reverse(ADD))
+    assert add.status_code == 200 and b"Invite someone" in add.content
     # when
     response = ops.post(
         reverse(ADD),
@@ -93,6 +96,8 @@ def test_read_only_staff_see_the_lists_and_may_not_act(reader):
     assert reader.get(reverse("admin:portal_portalinvite_changelist")).status_code == 200
     assert reader.get(reverse("admin:portal_operatoruser_changelist")).status_code == 200
     assert reader.get(reverse(ADD)).status_code == 403
+    listing = reader.get(reverse("admin:portal_portalinvite_changelist")).content.decode()
+    assert 'data-testid="portal-invite-add"' not in listing
     assert _act(reader, "portalinvite", invite, "portal_invite_revoke").status_code == 403
     assert _act(reader, "operatoruser", person, "portal_user_deactivate").status_code == 403
     invite.refresh_from_db()
