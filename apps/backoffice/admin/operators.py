@@ -328,6 +328,7 @@ class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
         "updated_at",
         "staff_actions_taken",
         "portal_view_as",
+        "key_rotation",
     )
 
     def get_fieldsets(self, request, obj=None):
@@ -367,6 +368,7 @@ class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
                     "fields": (
                         ("masked_api_key", "masked_operator_api_key"),
                         ("masked_secret_key", "masked_wallet_secret"),
+                        "key_rotation",
                     )
                 },
             ),
@@ -459,6 +461,18 @@ class OperatorAdmin(StaffActionsMixin, AuditedHistoryAdmin):
     @admin.display(description="Enabled", ordering="enabled")
     def enabled_badge(self, operator: Operator):
         return badge("enabled", "active") if operator.enabled else badge("disabled", "failed")
+
+    @admin.display(description="Key rotation")
+    def key_rotation(self, operator: Operator):
+        """An operator's own rotation (started in its portal): until when the replaced API key
+        and secret are still accepted, and CopyStake's callbacks still signed with the old."""
+        if not operator.rotation_in_overlap():
+            return "None in progress"
+        return format_html(
+            "In progress: the replaced key and secret are accepted until {} UTC, and callbacks "
+            "are signed with the replaced secret until then.",
+            f"{operator.rotation_overlap_until:%Y-%m-%d %H:%M}",
+        )
 
     @admin.display(description="API key (issued by CopyStake)")
     def masked_api_key(self, operator: Operator):

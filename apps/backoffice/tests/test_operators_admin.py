@@ -463,3 +463,21 @@ def test_the_player_page_languages_are_edited_known_codes_only(root):
     root.post(url, _config(operator, languages="", change_reason="OPS-22"))
     operator.refresh_from_db()
     assert operator.languages == "en"
+
+
+def test_the_operator_page_says_when_an_operators_own_key_rotation_is_in_progress(root):
+    from datetime import timedelta
+
+    from apps.operators.services import operator_finish_rotation, operator_rotate_keys
+
+    operator = secret_operator("turn")
+    page = reverse("admin:operators_operator_change", args=[operator.pk])
+    assert "None in progress" in root.get(page).content.decode()
+    revealed = operator_rotate_keys(operator=operator, overlap=timedelta(hours=24))
+    shown = root.get(page).content.decode()
+    operator.refresh_from_db()
+    assert f"accepted until {operator.rotation_overlap_until:%Y-%m-%d %H:%M} UTC" in shown
+    assert revealed["api_key"] not in shown and revealed["secret_key"] not in shown
+    assert_no_secret(shown)
+    operator_finish_rotation(operator=operator)
+    assert "None in progress" in root.get(page).content.decode()
