@@ -77,7 +77,11 @@ def _url(name: str, *args) -> str:
 
 
 def nav_labels(response) -> set[str]:
-    return {entry.label for section in response.context["portal_nav"].sections for entry in section.entries}
+    return {
+        entry.label
+        for section in response.context["portal_nav"].sections
+        for entry in section.entries
+    }
 
 
 def queued(world) -> Transaction:

@@ -217,6 +217,10 @@ def assert_rows_are_as(response, operator: Operator, where: str) -> list:
         assert cl.full_result_count == cl.model_admin.get_queryset(response.wsgi_request).count(), (
             where
         )
+    totals = response.context.get("cp_totals")
+    if totals is not None and not totals.unavailable:  # the totals box: A's rows, A's money
+        assert {row.currency for row in totals.rows} <= {"USD"}, where
+        assert sum(row.count for row in totals.rows) == cl.queryset.count(), where
     return rows
 
 
@@ -314,7 +318,17 @@ class Walk:
     def site_index(self, pattern):
         response = self.get(_url("index"))
         assert b"Alpha" in response.content
-        assert b"Bravo" not in response.content
+        figures = response.context["figures"]
+        a_pools = Pool.objects.filter(operator=self.t.a.operator, state__in=["open", "closing"])
+        assert figures["open_pools"] == a_pools.count() > 0
+        assert {row["currency"] for row in figures["by_currency"]} == {"USD"}
+        assert (
+            figures["review_open"]
+            == tenancy.scoped(review_queue(), self.t.a.operator).filter(is_demo=False).count()
+        )
+        assert figures["failed_calls"] == (
+            CallLog.objects.filter(operator=self.t.a.operator).exclude(outcome="success").count()
+        )
 
     def site_login(self, pattern):
         self.get(_url("login"), status=(200, 302))
