@@ -750,3 +750,20 @@ def test_counts_and_totals_are_a_only(a_admin, tenants):
     assert brl.context["cl"].result_count == 0
     totals = repr(brl.context.get("cp_totals"))
     assert not MARKER_RE.search(totals), totals
+
+
+def test_a_conformance_check_started_by_a_runs_against_a_only(a_admin, tenants):
+    # given: A's admin on the conformance page (the run itself is a worker's, queued on commit)
+    before = b_state(tenants)
+    runs = set(ConformanceRun.objects.values_list("pk", flat=True))
+    # when
+    response = a_admin.post(_url("conformance"), {"reason": "before going live"})
+    # then: one new run, A's, audited against A; nothing of B's touched
+    assert response.status_code == 302
+    (new,) = ConformanceRun.objects.exclude(pk__in=runs)
+    assert new.operator_id == tenants.a.operator.pk
+    record = StaffAction.objects.get(action="portal_conformance_check")
+    assert record.target_id == str(tenants.a.operator.pk)
+    after = b_state(tenants)
+    assert after.pop("staff actions")[:-1] == before.pop("staff actions")
+    assert after == before
