@@ -217,6 +217,10 @@ def assert_rows_are_as(response, operator: Operator, where: str) -> list:
         assert cl.full_result_count == cl.model_admin.get_queryset(response.wsgi_request).count(), (
             where
         )
+    totals = response.context.get("cp_totals")
+    if totals is not None and not totals.unavailable:  # the totals box: A's rows, A's money
+        assert {row.currency for row in totals.rows} <= {"USD"}, where
+        assert sum(row.count for row in totals.rows) == cl.queryset.count(), where
     return rows
 
 
@@ -314,7 +318,17 @@ class Walk:
     def site_index(self, pattern):
         response = self.get(_url("index"))
         assert b"Alpha" in response.content
-        assert b"Bravo" not in response.content
+        figures = response.context["figures"]
+        a_pools = Pool.objects.filter(operator=self.t.a.operator, state__in=["open", "closing"])
+        assert figures["open_pools"] == a_pools.count() > 0
+        assert {row["currency"] for row in figures["by_currency"]} == {"USD"}
+        assert (
+            figures["review_open"]
+            == tenancy.scoped(review_queue(), self.t.a.operator).filter(is_demo=False).count()
+        )
+        assert figures["failed_calls"] == (
+            CallLog.objects.filter(operator=self.t.a.operator).exclude(outcome="success").count()
+        )
 
     def site_login(self, pattern):
         self.get(_url("login"), status=(200, 302))
@@ -736,3 +750,20 @@ def test_counts_and_totals_are_a_only(a_admin, tenants):
     assert brl.context["cl"].result_count == 0
     totals = repr(brl.context.get("cp_totals"))
     assert not MARKER_RE.search(totals), totals
+
+
+def test_a_conformance_check_started_by_a_runs_against_a_only(a_admin, tenants):
+    # given: A's admin on the conformance page (the run itself is a worker's, queued on commit)
+    before = b_state(tenants)
+    runs = set(ConformanceRun.objects.values_list("pk", flat=True))
+    # when
+    response = a_admin.post(_url("conformance"), {"reason": "before going live"})
+    # then: one new run, A's, audited against A; nothing of B's touched
+    assert response.status_code == 302
+    (new,) = ConformanceRun.objects.exclude(pk__in=runs)
+    assert new.operator_id == tenants.a.operator.pk
+    record = StaffAction.objects.get(action="portal_conformance_check")
+    assert record.target_id == str(tenants.a.operator.pk)
+    after = b_state(tenants)
+    assert after.pop("staff actions")[:-1] == before.pop("staff actions")
+    assert after == before
