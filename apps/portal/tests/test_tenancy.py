@@ -286,6 +286,7 @@ class Walk:
         self.client = client
         self.t = tenants
         self.covered: set[str] = set()
+        self.filter_choices = 0  # filter choices the changelists offered, each followed
 
     # helpers
     def get(self, url: str, *, asked: tuple[str, ...] = (), status=(200,), follow=False):
@@ -526,6 +527,18 @@ def changelist_probes(walk: Walk, admin_, name: str) -> None:
     response = walk.get(url)
     rows = assert_rows_are_as(response, walk.t.a.operator, url)
     assert rows, f"{url}: A has rows to show"
+    # every choice each of its filters offers: still A's rows only
+    cl = response.context["cl"]
+    offered = {
+        choice["query_string"]
+        for spec in cl.filter_specs
+        for choice in spec.choices(cl)
+        if choice.get("query_string")
+    }
+    walk.filter_choices += len(offered)
+    for query_string in sorted(offered):
+        chosen = walk.get(url + query_string, status=(200,))
+        assert_rows_are_as(chosen, walk.t.a.operator, url + query_string)
     for query in changelist_queries(walk.t):
         asked = tuple(query.values())
         response = walk.client.get(url, query)
@@ -650,6 +663,7 @@ def test_every_portal_url_shows_operator_a_nothing_of_operator_b(a_admin, tenant
     assert not unprobed, f"portal URLs nobody probes for tenancy: {unprobed}"
     assert b_state(tenants) == before
     assert walk.covered | SKIPPED == {p.key for p in patterns}
+    assert walk.filter_choices > 50, walk.filter_choices
 
 
 def _handler_name(pattern: Pattern) -> str:
