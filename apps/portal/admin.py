@@ -44,6 +44,9 @@ from apps.streamers.models import Stream, Streamer
 from apps.transactions.finance.models import Invoice
 from apps.transactions.models import DailySettlement, Transaction
 
+# Read-only fields of the staff pages that the portal does not show (CopyStake's own notes).
+INTERNAL_FIELDS = {"staff_actions_taken"}
+
 # Review actions a staff member can grant an operator user (``may_act_on_review``).
 GRANTABLE_ACTIONS = (RETRY.name, RESOLVE.name)
 
@@ -203,6 +206,16 @@ class PortalAdminMixin(ModelAdminMixin):
             inline.has_change_permission = lambda request, obj=None: False  # type: ignore[method-assign]
             inline.has_delete_permission = lambda request, obj=None: False  # type: ignore[method-assign]
         return inlines
+
+    def get_fieldsets(self, request, obj=None):
+        """The staff page's sections without CopyStake's own audit notes (who on the staff
+        did what to the row, and why): those stay in the back office."""
+        fitted = []
+        for title, options in super().get_fieldsets(request, obj):
+            fields = [f for f in options.get("fields", ()) if f not in INTERNAL_FIELDS]
+            if fields:
+                fitted.append((title, {**options, "fields": fields}))
+        return fitted
 
     def history_view(self, request, object_id, extra_context=None):
         raise Http404("No change history in the portal")

@@ -17,6 +17,7 @@ from apps.operators.models import ConformanceRun, Operator
 from apps.portal import services
 from apps.portal.context import PortalContext, portal_context
 from apps.portal.forms import ReasonForm
+from apps.portal.tenancy import scoped_objects
 
 
 def _site():
@@ -176,7 +177,7 @@ def conformance_view(request: HttpRequest) -> HttpResponse:
                 request, f"Conformance check #{run.pk} started: its report appears below."
             )
             return HttpResponseRedirect(reverse("portal:conformance"))
-    runs = ConformanceRun.objects.filter(operator=portal.operator).order_by("-created_at")[:20]
+    runs = scoped_objects(ConformanceRun, portal.operator).order_by("-created_at")[:20]
     return _page(
         request,
         "portal/conformance.html",

@@ -67,3 +67,30 @@ def test_support_finds_why_a_payout_failed(client):
 
     shown = client.get(call_page)
     assert shown.status_code == 200 and b"player account blocked" in shown.content
+
+
+def test_the_portal_keeps_copystakes_own_staff_notes_to_the_back_office(client):
+    from apps.backoffice.models import StaffAction
+
+    world = build_world(code="alpha", pools=1, transactions=1)
+    position = world.positions[0]
+    StaffAction.objects.create(
+        username="ops-anna",
+        action="position_force_leave",
+        target_type="followers.position",
+        target_id=str(position.pk),
+        reason="Internal note: same pattern as at another casino",
+        outcome="done",
+    )
+    staff_page = reverse("admin:followers_position_change", args=[position.pk])
+    portal_page = reverse("portal:followers_position_change", args=[position.pk])
+    from apps.backoffice.tests.admin_world import superuser
+
+    staff = client.__class__()
+    staff.force_login(superuser())
+    assert b"same pattern as at another casino" in staff.get(staff_page).content
+    sign_in(client, member(world.operator, role=Role.SUPPORT))
+    shown = client.get(portal_page)
+    assert shown.status_code == 200
+    assert b"same pattern as at another casino" not in shown.content
+    assert b"ops-anna" not in shown.content
