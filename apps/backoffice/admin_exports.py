@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.utils import timezone
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
@@ -30,6 +31,14 @@ class StreamingExportMixin(ExportMixin):
 
     def has_export_permission(self, request) -> bool:
         return request.user.has_perm(EXPORT_PERMISSION)
+
+    def get_export_queryset(self, request):
+        # import-export builds the changelist from the query string and lets a filter that
+        # does not apply (``?streamer=`` on positions) through as a server error: a 400.
+        try:
+            return super().get_export_queryset(request)
+        except IncorrectLookupParameters as error:
+            raise BadRequest("This export's filter does not apply to these rows") from error
 
     def get_export_filename(self, request, queryset, file_format) -> str:
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")

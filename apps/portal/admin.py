@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import BadRequest, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest
 
@@ -175,14 +174,6 @@ class PortalAdminMixin(ModelAdminMixin):
     def has_export_permission(self, request) -> bool:
         portal = portal_context(request)
         return portal is not None and (portal.may_act("export") or portal.is_staff_view)
-
-    def get_export_queryset(self, request):
-        # import-export builds the changelist from the query string and lets a filter that
-        # does not apply (``?streamer=`` on positions) through as a server error.
-        try:
-            return super().get_export_queryset(request)  # type: ignore[misc]
-        except IncorrectLookupParameters as error:
-            raise BadRequest("This export's filter does not apply to these rows") from error
 
     def get_staff_actions(self, request: HttpRequest) -> list[StaffActionSpec]:
         portal = portal_context(request)

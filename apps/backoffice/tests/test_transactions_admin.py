@@ -376,6 +376,12 @@ def test_csv_export_streams_the_filtered_rows(root):
     assert response["X-Export-Filter"] == "status__exact=unknown"
 
 
+def test_an_export_whose_filter_does_not_apply_is_a_bad_request_not_a_server_error(root):
+    build_world(pools=1, transactions=2)
+    response = export(root, "transactions_transaction", 0, "?no_such_field__exact=1")
+    assert response.status_code == 400
+
+
 def test_csv_export_never_lets_text_become_a_formula(root):
     world = build_world(pools=1, transactions=4)
     tx = world.transactions[0]
