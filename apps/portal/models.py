@@ -15,6 +15,9 @@ from django.utils import timezone
 from apps.operators.models import Operator
 from apps.portal.roles import Role
 
+# The check both tables keep on their role column.
+ROLE_VALID = Q(role__in=Role.values)
+
 
 def invite_token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -40,10 +43,7 @@ class OperatorUser(models.Model):
         ordering = ["operator__name", "user__username"]
         verbose_name = "operator user"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(role__in=["admin", "support", "finance"]),
-                name="operator_user_role_valid",
-            ),
+            models.CheckConstraint(condition=ROLE_VALID, name="operator_user_role_valid"),
         ]
 
     def __str__(self) -> str:
@@ -72,10 +72,7 @@ class PortalInvite(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = "portal invite"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(role__in=["admin", "support", "finance"]),
-                name="portal_invite_role_valid",
-            ),
+            models.CheckConstraint(condition=ROLE_VALID, name="portal_invite_role_valid"),
         ]
 
     def __str__(self) -> str:

@@ -16,35 +16,14 @@ class Role(models.TextChoices):
     FINANCE = "finance", "Operator finance"
 
 
-# Pages: what a role may look at.
+# Pages: what a role may look at. Everyone sees the operation and its money; support the
+# players and the integration too; the admin everything, the finance pages and keys included.
+_EVERYONE = {"dashboard", "pools", "streams", "streamers", "transactions"}
+_SUPPORT = _EVERYONE | {"followers", "review", "calls", "configuration", "conformance"}
 VIEW = {
-    Role.ADMIN: {
-        "dashboard",
-        "pools",
-        "streams",
-        "streamers",
-        "followers",
-        "transactions",
-        "review",
-        "calls",
-        "finance",
-        "configuration",
-        "conformance",
-        "keys",
-    },
-    Role.SUPPORT: {
-        "dashboard",
-        "pools",
-        "streams",
-        "streamers",
-        "followers",
-        "transactions",
-        "review",
-        "calls",
-        "configuration",
-        "conformance",
-    },
-    Role.FINANCE: {"dashboard", "pools", "streams", "streamers", "transactions", "finance"},
+    Role.ADMIN: _SUPPORT | {"finance", "keys"},
+    Role.SUPPORT: _SUPPORT,
+    Role.FINANCE: _EVERYONE | {"finance"},
 }
 # Acts: what a role may change. Staff viewing as an operator may change nothing.
 ACT = {
