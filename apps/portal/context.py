@@ -24,11 +24,15 @@ class PortalContext:
     operator: Operator
     role: str
     member: OperatorUser | None  # None for staff viewing as the operator
-    read_only: bool
 
     @property
     def is_staff_view(self) -> bool:
         return self.member is None
+
+    @property
+    def read_only(self) -> bool:
+        """Staff viewing as the operator change nothing; an operator's own people may."""
+        return self.is_staff_view
 
     @property
     def role_label(self) -> str:
@@ -87,13 +91,13 @@ def _resolve(request: HttpRequest) -> PortalContext | None:
         operator = Operator.objects.filter(pk=operator_id).first()
         if operator is None:
             return None
-        return PortalContext(operator=operator, role=Role.ADMIN, member=None, read_only=True)
+        return PortalContext(operator=operator, role=Role.ADMIN, member=None)
     member = membership(user)
     if member is None:
         return None
     if needs_two_factor(member) and not is_verified(user):
         return None
-    return PortalContext(operator=member.operator, role=member.role, member=member, read_only=False)
+    return PortalContext(operator=member.operator, role=member.role, member=member)
 
 
 def portal_context(request: HttpRequest) -> PortalContext | None:
