@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 
 from apps.core.admin_display import current_admin_site
-from apps.portal.context import is_verified, membership, needs_two_factor, portal_context
+from apps.portal.context import membership, portal_context
 
 SITE_NAME = "portal"
 
@@ -68,10 +68,10 @@ class OperatorPortalSite(admin.AdminSite):
         response = super().login(request, extra_context)
         member = membership(request.user)
         if request.method == "POST" and member is not None and request.user.is_authenticated:
-            from apps.portal.middleware import session_started
+            from apps.portal.middleware import must_enrol, session_started
 
             session_started(request)
-            if needs_two_factor(member) and not is_verified(request.user):
+            if must_enrol(member):
                 # An operator admin without a device yet: enrol one before anything else.
                 return HttpResponseRedirect(reverse(f"{SITE_NAME}:two_factor"))
         return response
